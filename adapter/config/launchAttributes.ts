@@ -1,0 +1,111 @@
+// The launch and attach attributes of the `bluepill` debug type, as data. The
+// manifest's JSON schema (package.json contributes.debuggers) is generated from this
+// table by scripts/sync-manifest.mjs, and the proxy validates requests with it, so
+// VS Code's editor and other DAP clients see the same rules.
+
+export type AttributeType = 'string' | 'number' | 'boolean' | 'array' | 'object';
+
+export interface AttributeSpec {
+  type: AttributeType;
+  /** Also accept a string of decimal digits (VS Code's ${command:...} yields strings). */
+  numericString?: boolean;
+  enum?: string[];
+  default?: unknown;
+  description: string;
+  /** Items of an array attribute. */
+  items?: AttributeType;
+}
+
+const common: Record<string, AttributeSpec> = {
+  dlvPath: {
+    type: 'string',
+    description: 'Path to the dlv binary. Defaults to the setting bluepill.dlvPath, then dlv on PATH.',
+  },
+  asRoot: {
+    type: 'boolean',
+    default: false,
+    description: 'Run dlv through `sudo -n`, for sandboxes owned by root. sudo must not ask for a password.',
+  },
+  dlvFlags: {
+    type: 'array',
+    items: 'string',
+    default: [],
+    description: 'Extra flags for `dlv dap`, e.g. ["--log", "--log-output=dap"].',
+  },
+  showRegisters: {
+    type: 'boolean',
+    default: true,
+    description: 'Show the CPU registers as a scope in the Variables view.',
+  },
+  stopOnEntry: {
+    type: 'boolean',
+    default: false,
+    description: 'Stop at the program entry (launch) or right after attaching.',
+  },
+  cwd: {
+    type: 'string',
+    description: 'Working directory of the program (launch) and of dlv.',
+  },
+  env: {
+    type: 'object',
+    default: {},
+    description: 'Environment variables for the program, as name: value pairs.',
+  },
+  host: {
+    type: 'string',
+    description: 'Host of an existing `dlv --headless --listen` server (e.g. on the ARM64 board).',
+  },
+  port: {
+    type: 'number',
+    numericString: true,
+    description: 'Port of an existing `dlv --headless --listen` server.',
+  },
+  substitutePath: {
+    type: 'array',
+    items: 'object',
+    default: [],
+    description: 'Map source paths between this machine and the one the binary was built on: [{"from": "...", "to": "..."}].',
+  },
+};
+
+export const launchAttributes: Record<string, AttributeSpec> = {
+  mode: {
+    type: 'string',
+    enum: ['exec', 'core'],
+    default: 'exec',
+    description: 'exec: run a built binary. core: open a core file of a crashed program (post-mortem).',
+  },
+  program: {
+    type: 'string',
+    description: 'Absolute path of the Go binary to run, or whose core file to open.',
+  },
+  args: {
+    type: 'array',
+    items: 'string',
+    default: [],
+    description: 'Command-line arguments for the program (mode exec).',
+  },
+  coreFilePath: {
+    type: 'string',
+    description: 'Path of the core file (mode core).',
+  },
+  ...common,
+};
+
+export const attachAttributes: Record<string, AttributeSpec> = {
+  mode: {
+    type: 'string',
+    enum: ['local', 'remote'],
+    default: 'local',
+    description: 'local: attach dlv to a process on this machine. remote: connect to dlv already attached on another machine.',
+  },
+  processId: {
+    type: 'number',
+    numericString: true,
+    description: 'Process id to attach to (mode local). Use "${command:bluepill.pickSandboxProcess}" to pick one.',
+  },
+  ...common,
+};
+
+/** Attributes every request may carry that belong to VS Code, not to us. */
+export const clientOwnedAttributes = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'presentation', 'noDebug', '__restart']);

@@ -1,0 +1,123 @@
+// The two ends of the proxy. Both reuse @vscode/debugadapter's ProtocolServer for
+// framing (Content-Length parsing, one write per frame) and seq numbering, so the
+// proxy numbers its own seq in each direction and never hand-writes DAP framing.
+import { ProtocolServer } from '@vscode/debugadapter/lib/protocol';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+type Message = DebugProtocol.ProtocolMessage;
+
+/** Shared: send a request and learn the seq ProtocolServer gave it, with no timer attached. */
+abstract class Endpoint extends ProtocolServer {
+  private lastSent: Message | undefined;
+
+  constructor() {
+    super();
+    // ProtocolServer's emitter holds a single listener and fires it synchronously from
+    // inside every send. Take that slot ourselves and fan out, so that VS Code's inline
+    // host can still listen while we learn the seq of each request we send.
+    const listeners = new Set<(m: unknown) => void>();
+    this.onDidSendMessage((m) => {
+      this.lastSent = m as Message;
+      for (const listener of listeners) listener(m);
+    });
+    this.onDidSendMessage = (listener, thisArg) => {
+      const bound = (m: unknown) => listener.call(thisArg, m as never);
+      listeners.add(bound);
+      return { dispose: () => listeners.delete(bound) };
+    };
+  }
+
+  /** Sends a request and returns the seq it went out with. */
+  sendRequestSeq(command: string, args: unknown): number {
+    this.lastSent = undefined;
+    // cb undefined: no pending entry and no timeout timer inside ProtocolServer.
+    this.sendRequest(command, args, 0, undefined as never);
+    return (this.lastSent as Message | undefined)?.seq ?? -1;
+  }
+
+  /** ProtocolServer refuses a response whose seq is already set: always send a fresh one. */
+  sendFreshResponse(response: DebugProtocol.Response): void {
+    this.sendResponse({ ...response, seq: 0 });
+  }
+
+  sendFreshEvent(event: DebugProtocol.Event): void {
+    this.sendEvent({ ...event, seq: 0 });
+  }
+}
+
+export interface ClientHandlers {
+  request(request: DebugProtocol.Request): void;
+  response(response: DebugProtocol.Response): void;
+  malformed(detail: string): void;
+  closed(): void;
+}
+
+/** The end that faces the DAP client (VS Code inline, or stdio for nvim-dap and others). */
+export class ClientEndpoint extends Endpoint {
+  handlers: ClientHandlers | undefined;
+
+  constructor() {
+    super();
+    this.on('error', (e: DebugProtocol.Event) => this.handlers?.malformed(String(e.body ?? 'unreadable data')));
+    this.on('close', () => this.handlers?.closed());
+  }
+
+  override handleMessage(msg: Message): void {
+    if (!isMessage(msg)) {
+      this.handlers?.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
+    } else if (msg.type === 'request') {
+      this.handlers?.request(msg as DebugProtocol.Request);
+    } else if (msg.type === 'response') {
+      this.handlers?.response(msg as DebugProtocol.Response);
+    } else {
+      this.handlers?.malformed(`a client sent an unexpected ${msg.type} message`);
+    }
+  }
+
+  override dispose(): void {
+    this.handlers?.closed();
+  }
+}
+
+export interface DlvHandlers {
+  response(response: DebugProtocol.Response): void;
+  event(event: DebugProtocol.Event): void;
+  reverseRequest(request: DebugProtocol.Request): void;
+  malformed(detail: string): void;
+}
+
+/** The end that faces dlv's DAP server over a socket. */
+export class DlvEndpoint extends Endpoint {
+  constructor(private readonly handlers: DlvHandlers) {
+    super();
+    this.on('error', (e: DebugProtocol.Event) => handlers.malformed(String(e.body ?? 'unreadable data')));
+  }
+
+  override handleMessage(msg: Message): void {
+    if (!isMessage(msg)) {
+      this.handlers.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
+    } else if (msg.type === 'response') {
+      this.handlers.response(msg as DebugProtocol.Response);
+    } else if (msg.type === 'event') {
+      this.handlers.event(msg as DebugProtocol.Event);
+    } else if (msg.type === 'request') {
+      this.handlers.reverseRequest(msg as DebugProtocol.Request);
+    } else {
+      this.handlers.malformed(`dlv sent an unknown message type ${JSON.stringify((msg as Message).type)}`);
+    }
+  }
+}
+
+function isMessage(msg: unknown): msg is Message {
+  if (typeof msg !== 'object' || msg === null) return false;
+  const m = msg as Record<string, unknown>;
+  if (m.type === 'request') return typeof m.command === 'string';
+  if (m.type === 'response') return typeof m.command === 'string' && typeof m.request_seq === 'number';
+  if (m.type === 'event') return typeof m.event === 'string';
+  return false;
+}
+
+function truncate(s: string | undefined, n = 200): string {
+  if (s === undefined) return String(s);
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}

@@ -1,0 +1,313 @@
+// The DAP proxy between a client (VS Code, nvim-dap, ...) and dlv's DAP server.
+// It forwards every message unchanged unless a hook answers or rewrites it, numbers
+// its own seq on each side, keeps dlv's responses and events in order, and owns the
+// lifecycle of the dlv it talks to: spawn or connect, replace, and shut down.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { validateArguments, type RequestKind } from '../config/validate';
+import { DlvConnection } from '../dlv/connection';
+import { sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
+import { ClientEndpoint } from './endpoints';
+import type { ProxyContext, ProxyHook } from './hooks';
+import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from './messages';
+import { OrderedOutbox } from './orderedOutbox';
+
+type Message = DebugProtocol.ProtocolMessage;
+
+export interface ProxyOptions {
+  /** Known up front (VS Code hands the resolved configuration over): connect before `initialize`. */
+  initialTarget?: DlvTarget;
+  defaults?: TargetDefaults;
+  hooks?: ProxyHook[];
+  /** Diagnostics for the proxy's own log (not sent to the client). */
+  log?: (line: string) => void;
+}
+
+/**
+ * Capabilities announced when `initialize` arrives before we know which dlv to use
+ * (a stdio client with no target given). dlv's real ones follow in a `capabilities`
+ * event as soon as launch/attach has connected.
+ */
+const PROVISIONAL_CAPABILITIES: DebugProtocol.Capabilities = {
+  supportsConfigurationDoneRequest: true,
+  supportsFunctionBreakpoints: true,
+  supportsConditionalBreakpoints: true,
+  supportsEvaluateForHovers: true,
+  supportsSteppingGranularity: true,
+  supportsInstructionBreakpoints: true,
+  supportsDisassembleRequest: true,
+};
+
+export class DlvProxy implements ProxyContext {
+  readonly client = new ClientEndpoint();
+  private conn: DlvConnection | undefined;
+  /** dlv-side seq of a forwarded request → the client's request. */
+  private forwarded = new Map<number, DebugProtocol.Request>();
+  /** dlv-side seq of the proxy's own request → its resolver. */
+  private own = new Map<number, (r: DebugProtocol.Response) => void>();
+  /** client-side seq of a reverse request → dlv's seq for it. */
+  private reverse = new Map<number, number>();
+  private readonly outbox: OrderedOutbox<Message>;
+  private dispatchChain: Promise<void> = Promise.resolve();
+  private initializeArgs: unknown;
+  private deferredInitialize = false;
+  private ending = false;
+  private ended = false;
+  private args: Record<string, unknown> | undefined;
+  private readonly hooks: ProxyHook[];
+
+  constructor(private readonly options: ProxyOptions = {}) {
+    this.hooks = options.hooks ?? [];
+    this.outbox = new OrderedOutbox<Message>(
+      (m) => this.deliver(m),
+      (e) => this.log(`outbox: ${String(e)}`),
+    );
+    this.client.handlers = {
+      request: (r) => this.onClientRequest(r),
+      response: (r) => this.onClientResponse(r),
+      malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from the client: ${detail}\n`)),
+      closed: () => void this.shutdown(),
+    };
+  }
+
+  get sessionArgs(): Readonly<Record<string, unknown>> | undefined {
+    return this.args;
+  }
+
+  /** The pid of the dlv this proxy spawned, if any (for tests and diagnostics). */
+  get dlvPid(): number | undefined {
+    return this.conn?.pid;
+  }
+
+  // ---- ProxyContext ------------------------------------------------------------
+
+  requestDlv(command: string, args?: unknown): Promise<DebugProtocol.Response> {
+    const conn = this.conn;
+    if (!conn) return Promise.resolve(this.syntheticFailure(command, 'not connected to dlv'));
+    return new Promise((resolve) => {
+      const seq = conn.endpoint.sendRequestSeq(command, args);
+      this.own.set(seq, resolve);
+    });
+  }
+
+  sendEvent(name: string, body?: unknown): void {
+    this.outbox.push(event(name, body));
+  }
+
+  // ---- from the client ---------------------------------------------------------
+
+  private onClientRequest(request: DebugProtocol.Request): void {
+    // One at a time, so a request that must wait for a connection keeps its place.
+    this.dispatchChain = this.dispatchChain
+      .then(() => this.dispatch(request))
+      .catch((e) => this.reply(errorResponse(request, ProxyErrorId.dlvUnavailable, errorText(e))));
+  }
+
+  private async dispatch(request: DebugProtocol.Request): Promise<void> {
+    if (this.ended) {
+      return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, 'This debug session has ended. Start a new one.'));
+    }
+    for (const hook of this.hooks) {
+      const answer = hook.answer ? await hook.answer(request, this) : undefined;
+      if (answer) return this.reply(answer);
+    }
+    switch (request.command) {
+      case 'initialize':
+        return this.initialize(request);
+      case 'launch':
+      case 'attach':
+        return this.launchOrAttach(request, request.command);
+      case 'disconnect':
+      case 'terminate':
+        if (request.command === 'disconnect') this.ending = true;
+        if (!this.conn) {
+          this.reply(successResponse(request));
+          if (request.command === 'disconnect') void this.shutdown();
+          return;
+        }
+        return this.forward(request);
+      default:
+        if (!this.conn) {
+          return this.reply(errorResponse(request, ProxyErrorId.notConnected, `"${request.command}" needs a running debug session: send "launch" or "attach" first.`));
+        }
+        return this.forward(request);
+    }
+  }
+
+  private async initialize(request: DebugProtocol.Request): Promise<void> {
+    this.initializeArgs = request.arguments;
+    if (!this.options.initialTarget) {
+      this.deferredInitialize = true;
+      return this.reply(successResponse(request, PROVISIONAL_CAPABILITIES));
+    }
+    await this.connect(this.options.initialTarget);
+    this.forward(request);
+  }
+
+  private async launchOrAttach(request: DebugProtocol.Request, kind: RequestKind): Promise<void> {
+    const { args, errors } = validateArguments(kind, request.arguments ?? {});
+    if (errors.length) {
+      const text = `Invalid ${kind} configuration: ${errors.join(' ')}`;
+      return this.reply(errorResponse(request, ProxyErrorId.badArguments, text));
+    }
+    this.args = args;
+    const target = targetFromArguments(args, this.options.defaults);
+    if (!this.conn || !sameTarget(this.conn.target, target)) {
+      await this.replaceConnection(target);
+    }
+    this.forward({ ...request, arguments: args });
+  }
+
+  /** Connects to `target`, dropping any other dlv first, and replays `initialize` on it. */
+  private async replaceConnection(target: DlvTarget): Promise<void> {
+    if (this.conn) {
+      const old = this.conn;
+      this.conn = undefined;
+      await old.close(0);
+    }
+    await this.connect(target);
+    if (this.initializeArgs !== undefined) {
+      const response = await this.requestDlv('initialize', this.initializeArgs);
+      if (this.deferredInitialize && response.success) this.sendEvent('capabilities', { capabilities: response.body ?? {} });
+    }
+  }
+
+  private async connect(target: DlvTarget): Promise<void> {
+    this.conn = await DlvConnection.open(target, {
+      response: (r) => this.onDlvResponse(r),
+      event: (e) => this.outbox.push(this.rewriteEvent(e)),
+      reverseRequest: (r) => this.outbox.push(r),
+      malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from dlv: ${detail}\n`)),
+      output: (category, text) => this.outbox.push(outputEvent(category, text)),
+      lost: (why) => this.onConnectionLost(why),
+    });
+  }
+
+  private forward(request: DebugProtocol.Request): void {
+    const seq = this.conn!.endpoint.sendRequestSeq(request.command, request.arguments);
+    this.forwarded.set(seq, request);
+  }
+
+  private onClientResponse(response: DebugProtocol.Response): void {
+    const dlvSeq = this.reverse.get(response.request_seq);
+    if (dlvSeq === undefined || !this.conn) return;
+    this.reverse.delete(response.request_seq);
+    this.conn.endpoint.sendFreshResponse({ ...response, request_seq: dlvSeq });
+  }
+
+  // ---- from dlv ----------------------------------------------------------------
+
+  private onDlvResponse(response: DebugProtocol.Response): void {
+    const mine = this.own.get(response.request_seq);
+    if (mine) {
+      this.own.delete(response.request_seq);
+      mine(response);
+      return;
+    }
+    const request = this.forwarded.get(response.request_seq);
+    if (!request) {
+      this.log(`dropped a response to unknown request_seq ${response.request_seq}`);
+      return;
+    }
+    this.forwarded.delete(response.request_seq);
+    const forClient = { ...response, seq: 0, request_seq: request.seq };
+    this.outbox.push(this.rewriteResponse(forClient, request));
+    if (request.command === 'disconnect') void this.shutdown();
+  }
+
+  private rewriteResponse(response: DebugProtocol.Response, request: DebugProtocol.Request): Message | Promise<Message> {
+    return this.applyHooks(response, (h) => h.rewriteResponse?.(response, request, this));
+  }
+
+  private rewriteEvent(e: DebugProtocol.Event): Message | Promise<Message> {
+    return this.applyHooks(e, (h) => h.rewriteEvent?.(e, this));
+  }
+
+  /** Runs hooks in order; stays synchronous until a hook needs to wait. A failing hook leaves the message as it was. */
+  private applyHooks<T extends Message>(message: T, run: (h: ProxyHook) => void | Promise<void>, from = 0): T | Promise<T> {
+    for (let i = from; i < this.hooks.length; i++) {
+      let result: void | Promise<void>;
+      try {
+        result = run(this.hooks[i]);
+      } catch (e) {
+        this.log(`hook ${this.hooks[i].name} failed: ${errorText(e)}`);
+        continue;
+      }
+      if (result instanceof Promise) {
+        const name = this.hooks[i].name;
+        return result.then(
+          () => this.applyHooks(message, run, i + 1),
+          (e) => {
+            this.log(`hook ${name} failed: ${errorText(e)}`);
+            return this.applyHooks(message, run, i + 1);
+          },
+        );
+      }
+    }
+    return message;
+  }
+
+  private deliver(message: Message): void {
+    if (message.type === 'response') this.client.sendFreshResponse(message as DebugProtocol.Response);
+    else if (message.type === 'event') this.client.sendFreshEvent(message as DebugProtocol.Event);
+    else if (message.type === 'request') {
+      const r = message as DebugProtocol.Request;
+      this.reverse.set(this.client.sendRequestSeq(r.command, r.arguments), r.seq);
+    }
+  }
+
+  private reply(response: DebugProtocol.Response): void {
+    this.outbox.push(response);
+  }
+
+  // ---- endings -----------------------------------------------------------------
+
+  private onConnectionLost(explanation: string): void {
+    const conn = this.conn;
+    this.conn = undefined;
+    void conn?.close(0);
+    for (const [, resolve] of this.own) resolve(this.syntheticFailure('', explanation));
+    this.own.clear();
+    if (this.ending || this.ended) {
+      this.failPending('The debug session ended before dlv answered.');
+      return;
+    }
+    this.outbox.push(outputEvent('stderr', `bluepill-lens: ${explanation}\n`));
+    this.failPending(explanation);
+    this.outbox.push(event('terminated'));
+  }
+
+  private failPending(text: string): void {
+    for (const [, request] of this.forwarded) {
+      this.reply(errorResponse(request, ProxyErrorId.connectionLost, `dlv did not answer "${request.command}": ${text}`));
+    }
+    this.forwarded.clear();
+  }
+
+  /** Ends the session: lets a spawned dlv exit on its own (after disconnect), then makes sure. */
+  async shutdown(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const conn = this.conn;
+    this.conn = undefined;
+    if (conn) {
+      if (!this.ending) {
+        // The client went away without disconnecting: detach (or end what dlv launched) politely.
+        conn.endpoint.sendRequestSeq('disconnect', {});
+      }
+      await conn.close(2000);
+    }
+    await this.outbox.idle();
+  }
+
+  private syntheticFailure(command: string, message: string): DebugProtocol.Response {
+    return { seq: 0, type: 'response', request_seq: -1, command, success: false, message };
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,115 @@
+// Starts `dlv dap --listen=127.0.0.1:0` and waits for the line that tells its port,
+// as vscode-go does. Everything dlv prints after that line is passed on as output.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { locateDlv } from './locate';
+import { TailBuffer } from './stderrTail';
+
+const LISTENING_LINE = /DAP server listening at:\s*(\S+):(\d+)/;
+const START_TIMEOUT_MS = 30_000;
+
+export interface SpawnOptions {
+  dlvPath?: string;
+  asRoot: boolean;
+  dlvFlags: string[];
+  onOutput(category: 'stdout' | 'stderr', text: string): void;
+}
+
+export interface SpawnedDlv {
+  host: string;
+  port: number;
+  child: ChildProcess;
+  /** Settles when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderrTail: TailBuffer;
+  /** Asks dlv to stop, then makes sure it does. */
+  kill(graceMs?: number): Promise<void>;
+}
+
+export class DlvStartError extends Error {}
+
+export function dlvCommandLine(o: Pick<SpawnOptions, 'dlvPath' | 'asRoot' | 'dlvFlags'>, isRoot: boolean): { file: string; args: string[] } {
+  const dlv = locateDlv(o.dlvPath);
+  const args = ['dap', '--listen=127.0.0.1:0', ...o.dlvFlags];
+  if (!o.asRoot || isRoot) return { file: dlv, args };
+  // dlv refuses connections from another user unless told otherwise; we stay unprivileged.
+  return { file: 'sudo', args: ['-n', '--', dlv, ...args, '--only-same-user=false'] };
+}
+
+export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const { file, args } = dlvCommandLine(o, isRoot);
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderrTail = new TailBuffer();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: null, signal: null }));
+  });
+  const kill = async (graceMs = 2000) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const timer = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+    const gone = exited.then(() => true);
+    if (await Promise.race([gone, timer(graceMs).then(() => false)])) return;
+    child.kill('SIGTERM');
+    if (await Promise.race([gone, timer(1000).then(() => false)])) return;
+    child.kill('SIGKILL');
+    await gone;
+  };
+
+  return new Promise<SpawnedDlv>((resolve, reject) => {
+    let listening = false;
+    let stdoutPartial = '';
+    const fail = (message: string) => {
+      if (listening) return;
+      listening = true; // settle once
+      clearTimeout(deadline);
+      void kill(0);
+      reject(new DlvStartError(message));
+    };
+    const deadline = setTimeout(() => {
+      fail(`dlv did not report its listening address within ${START_TIMEOUT_MS / 1000} s. ${quoteTail(stderrTail)}`);
+    }, START_TIMEOUT_MS);
+
+    child.stdout!.setEncoding('utf8');
+    child.stderr!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      if (listening) {
+        o.onOutput('stdout', chunk);
+        return;
+      }
+      stdoutPartial += chunk;
+      const m = LISTENING_LINE.exec(stdoutPartial);
+      if (!m) return;
+      listening = true;
+      clearTimeout(deadline);
+      const rest = stdoutPartial.slice(stdoutPartial.indexOf('\n', m.index) + 1);
+      if (rest && stdoutPartial.includes('\n', m.index)) o.onOutput('stdout', rest);
+      resolve({ host: m[1], port: Number(m[2]), child, exited, stderrTail, kill });
+    });
+    child.stderr!.on('data', (chunk: string) => {
+      stderrTail.push(chunk);
+      if (listening) o.onOutput('stderr', chunk);
+      else if (/a password is required|a terminal is required/.test(stderrTail.text())) {
+        fail(
+          '"asRoot" is on, but sudo wants a password, and the debugger cannot type one. ' +
+            'Allow dlv without a password (a sudoers line such as `youruser ALL=(root) NOPASSWD: /path/to/dlv`), ' +
+            'or run `sudo -v` in a terminal shortly before starting, or start VS Code as root.',
+        );
+      }
+    });
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' && file === 'sudo') {
+        fail('"asRoot" is on, but sudo is not installed. Install sudo, or start VS Code (or bluepill-lens adapter) as root.');
+      } else {
+        fail(`Could not start ${file}: ${err.message}.`);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      fail(`dlv exited (${signal ? `signal ${signal}` : `status ${code}`}) before it started listening. ${quoteTail(stderrTail)}`);
+    });
+  });
+}
+
+export function quoteTail(tail: TailBuffer): string {
+  const text = tail.text();
+  return text ? `Its last output:\n${text}` : 'It printed nothing.';
+}

@@ -1,0 +1,31 @@
+// Where the proxy finds its dlv: a dlv it spawns here, or one already listening on a
+// board. Derived from the launch/attach arguments plus the extension's settings.
+
+export type DlvTarget =
+  | { kind: 'local'; dlvPath?: string; asRoot: boolean; dlvFlags: string[] }
+  | { kind: 'remote'; host: string; port: number };
+
+export interface TargetDefaults {
+  /** The setting bluepill.dlvPath (or the CLI's --dlv-path). */
+  dlvPath?: string;
+}
+
+export function targetFromArguments(args: Record<string, unknown>, defaults: TargetDefaults = {}): DlvTarget {
+  if (args.host !== undefined || args.port !== undefined || args.mode === 'remote') {
+    return { kind: 'remote', host: String(args.host ?? '127.0.0.1'), port: Number(args.port) };
+  }
+  return {
+    kind: 'local',
+    dlvPath: (args.dlvPath as string | undefined) || defaults.dlvPath,
+    asRoot: args.asRoot === true,
+    dlvFlags: (args.dlvFlags as string[] | undefined) ?? [],
+  };
+}
+
+export function sameTarget(a: DlvTarget, b: DlvTarget): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function describeTarget(t: DlvTarget): string {
+  return t.kind === 'remote' ? `dlv at ${t.host}:${t.port}` : `dlv${t.asRoot ? ' (as root)' : ''}`;
+}

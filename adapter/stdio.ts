@@ -1,0 +1,49 @@
+// Runs the proxy on stdin/stdout, for DAP clients other than VS Code (nvim-dap,
+// Emacs dap-mode, ...). stdout carries DAP only: diagnostics go to stderr.
+import { DlvProxy } from './dap/proxy';
+import { defaultHooks } from './hooks';
+import { locateDlv } from './dlv/locate';
+import type { DlvTarget } from './dlv/target';
+
+export interface StdioOptions {
+  dlvPath?: string;
+  /** Connect to this dlv before `initialize` (otherwise the launch/attach arguments decide). */
+  connect?: { host: string; port: number };
+  verbose?: boolean;
+}
+
+export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
+  const dlvPath = o.dlvPath ?? process.env.BLUEPILL_DLV_PATH;
+  const proxy = new DlvProxy({
+    initialTarget: initialTarget(o.connect, dlvPath),
+    defaults: { dlvPath },
+    hooks: defaultHooks(),
+    log: o.verbose ? (line) => process.stderr.write(`bluepill-lens: ${line}\n`) : undefined,
+  });
+  proxy.client.start(process.stdin, process.stdout);
+  let exiting = false;
+  const exit = () => {
+    if (exiting) return;
+    exiting = true;
+    void proxy.shutdown().finally(() => process.exit(0));
+  };
+  process.stdin.on('end', exit);
+  process.stdin.on('close', exit);
+  process.on('SIGTERM', exit);
+  process.on('SIGINT', exit);
+  return proxy;
+}
+
+/**
+ * Connect before `initialize` when we can, so the client sees dlv's own capabilities.
+ * If no dlv is at hand, wait for launch/attach to say where it is (it may be remote).
+ */
+function initialTarget(connect: StdioOptions['connect'], dlvPath: string | undefined): DlvTarget | undefined {
+  if (connect) return { kind: 'remote', ...connect };
+  try {
+    locateDlv(dlvPath);
+  } catch {
+    return undefined;
+  }
+  return { kind: 'local', dlvPath, asRoot: false, dlvFlags: [] };
+}

@@ -1,0 +1,30 @@
+// Fills in launch configurations: a starting launch.json, a default when there is
+// none, and the process picker when an attach has no processId.
+import * as vscode from 'vscode';
+import { pickSandboxProcess } from './processPicker';
+
+export class BluepillConfigurationProvider implements vscode.DebugConfigurationProvider {
+  resolveDebugConfiguration(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): vscode.DebugConfiguration {
+    // F5 with no launch.json: attach to a sandbox, the task this extension exists for.
+    if (!config.type && !config.request && !config.name) {
+      return { type: 'bluepill', request: 'attach', name: 'Attach to runsc sandbox', mode: 'local', asRoot: true, showRegisters: true };
+    }
+    return config;
+  }
+
+  async resolveDebugConfigurationWithSubstitutedVariables(
+    _folder: vscode.WorkspaceFolder | undefined,
+    config: vscode.DebugConfiguration,
+  ): Promise<vscode.DebugConfiguration | undefined> {
+    const localAttach = config.request === 'attach' && (config.mode ?? 'local') === 'local';
+    if (localAttach && (config.processId === undefined || config.processId === '')) {
+      const pid = await pickSandboxProcess();
+      if (!pid) return undefined; // the user closed the picker: start nothing
+      return { ...config, processId: Number(pid) };
+    }
+    return config;
+  }
+}

@@ -1,0 +1,64 @@
+// A launched Go program, through the proxy and the pinned dlv: breakpoints, stacks,
+// disassembly and instruction stepping all arrive as dlv sent them.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { openSession, proxyClient, type RecordingClient } from '../support/client';
+import { dlvPids, expectNoNewDlv } from '../support/processes';
+
+describe('launch through the proxy', () => {
+  let dc: RecordingClient;
+  let program: string;
+  const before_ = dlvPids();
+
+  before(async () => {
+    program = buildFixture('hello');
+    dc = await proxyClient();
+  });
+  after(async () => {
+    await dc.stop();
+    await expectNoNewDlv(before_);
+  });
+
+  it('stops at a source breakpoint, shows the stack, disassembles and steps by instruction', async () => {
+    await openSession(dc, 'launch', { mode: 'exec', program, showRegisters: true });
+    const line = lineOf('hello', 'breakpoint target');
+    const bps = await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line }] });
+    assert.equal(bps.body.breakpoints[0].verified, true);
+
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    assert.equal(stop.body.reason, 'breakpoint');
+
+    const stack = await dc.stackTraceRequest({ threadId: stop.body.threadId!, levels: 20 });
+    const names = stack.body.stackFrames.map((f) => f.name);
+    assert.deepEqual(names.slice(0, 3), ['main.square', 'main.compute', 'main.main']);
+    assert.equal(stack.body.stackFrames[0].line, line);
+    const pc = stack.body.stackFrames[0].instructionPointerReference!;
+    assert.match(pc, /^0x[0-9a-f]+$/);
+
+    const dis = (await dc.customRequest('disassemble', { memoryReference: pc, instructionCount: 8, resolveSymbols: true })) as DebugProtocol.DisassembleResponse;
+    assert.equal(dis.body!.instructions.length, 8);
+    assert.equal(dis.body!.instructions[0].address, pc);
+    assert.ok(dis.body!.instructions.every((i) => /^[0-9a-f]+$/.test(i.instructionBytes ?? '')), 'every instruction carries its bytes');
+
+    // Registers scope (showRegisters) is where a user reads RIP/PC.
+    const scopes = await dc.scopesRequest({ frameId: stack.body.stackFrames[0].id });
+    assert.ok(scopes.body.scopes.some((s) => /registers/i.test(s.name)), `scopes: ${scopes.body.scopes.map((s) => s.name)}`);
+
+    // One instruction step moves the PC to the next instruction of the listing.
+    const stepped = dc.waitForEvent('stopped');
+    await dc.stepInRequest({ threadId: stop.body.threadId!, granularity: 'instruction' });
+    assert.equal(((await stepped) as DebugProtocol.StoppedEvent).body.reason, 'step');
+    const after = await dc.stackTraceRequest({ threadId: stop.body.threadId!, levels: 1 });
+    assert.equal(after.body.stackFrames[0].instructionPointerReference, dis.body!.instructions[1].address);
+
+    // Run to the end: dlv reports the exit.
+    await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [] });
+    const terminated = dc.waitForEvent('terminated');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    await terminated;
+  });
+});

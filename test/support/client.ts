@@ -1,0 +1,113 @@
+// DAP clients for the tests: DebugClient (from @vscode/debugadapter-testsupport)
+// through the proxy on stdio, or straight to a `dlv dap` server, recording every
+// message that arrives in order.
+import * as net from 'node:net';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { adapterBundle, ensureBundles, ensureDlv } from './paths';
+
+export class RecordingClient extends DebugClient {
+  /** Every response and event received, in arrival order. */
+  readonly received: DebugProtocol.ProtocolMessage[] = [];
+  adapterProcess: ChildProcess | undefined;
+
+  constructor(runtime: string, executable: string, spawnOptions?: SpawnOptions) {
+    super(runtime, executable, 'bluepill', spawnOptions);
+    this.defaultTimeout = 20_000;
+    const self = this as unknown as { dispatch(body: string): void };
+    const original = self.dispatch.bind(this);
+    self.dispatch = (body: string) => {
+      this.received.push(JSON.parse(body));
+      original(body);
+    };
+  }
+
+  override async start(port?: number): Promise<void> {
+    await super.start(port);
+    this.adapterProcess = (this as unknown as { _adapterProcess?: ChildProcess })._adapterProcess ?? undefined;
+  }
+
+  events(name: string): DebugProtocol.Event[] {
+    return this.received.filter((m): m is DebugProtocol.Event => m.type === 'event' && (m as DebugProtocol.Event).event === name);
+  }
+
+  outputText(): string {
+    return this.events('output').map((e) => (e.body as { output: string }).output).join('');
+  }
+
+  /** Resolves with the response even when it failed (DebugClient.send rejects then). */
+  request(command: string, args?: unknown): Promise<DebugProtocol.Response> {
+    return new Promise((resolve) => {
+      (this as unknown as { doSend(c: string, a: unknown, cb: (r: DebugProtocol.Response) => void): void }).doSend(command, args, resolve);
+    });
+  }
+}
+
+export interface ProxyClientOptions {
+  env?: Record<string, string | undefined>;
+  uid?: number;
+  gid?: number;
+}
+
+/** A client talking to `node dist/adapter.js` (the proxy on stdio), with the pinned dlv. */
+export async function proxyClient(o: ProxyClientOptions = {}): Promise<RecordingClient> {
+  ensureBundles();
+  const env: Record<string, string | undefined> = { ...process.env, BLUEPILL_DLV_PATH: ensureDlv(), ...o.env };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const dc = new RecordingClient(process.execPath, adapterBundle, { env, uid: o.uid, gid: o.gid });
+  await dc.start();
+  return dc;
+}
+
+export interface DirectDlv {
+  client: RecordingClient;
+  dlv: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A client connected straight to a `dlv dap` server we spawn: the baseline for transparency. */
+export async function directClient(): Promise<DirectDlv> {
+  const dlv = spawn(ensureDlv(), ['dap', '--listen=127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    dlv.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening at: \S+:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    dlv.once('exit', (code) => reject(new Error(`dlv exited ${code}: ${out}`)));
+  });
+  const client = new RecordingClient('unused', 'unused');
+  await client.start(port);
+  client.defaultTimeout = 20_000;
+  return {
+    client,
+    dlv,
+    stop: async () => {
+      await client.stop();
+      if (dlv.exitCode === null) {
+        const gone = new Promise((r) => dlv.once('exit', r));
+        dlv.kill('SIGKILL');
+        await gone;
+      }
+    },
+  };
+}
+
+/** initialize + launch/attach + wait for `initialized`, the opening every session shares. */
+export async function openSession(dc: DebugClient, request: 'launch' | 'attach', args: Record<string, unknown>): Promise<void> {
+  await dc.initializeRequest();
+  await Promise.all([request === 'launch' ? dc.launchRequest(args as never) : dc.attachRequest(args as never), dc.waitForEvent('initialized')]);
+}
+
+/** A port that nothing listens on (bound, then released). */
+export function unusedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,36 @@
+// Builds the Go fixture programs the tests debug, once per source change.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { repoRoot } from './paths';
+
+export interface BuildOptions {
+  goarch?: 'amd64' | 'arm64';
+}
+
+/** Returns the path of test/fixtures/<name> built with optimisations off, as dlv likes. */
+export function buildFixture(name: string, o: BuildOptions = {}): string {
+  const dir = path.join(repoRoot, 'test', 'fixtures', name);
+  const goarch = o.goarch ?? 'amd64';
+  const out = path.join(dir, 'bin', goarch === 'amd64' ? name : `${name}-${goarch}`);
+  const newestSource = Math.max(...fs.readdirSync(dir).filter((f) => /\.(go|s|mod)$/.test(f)).map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
+  if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource) return out;
+  execFileSync('go', ['build', '-gcflags=all=-N -l', '-o', out, '.'], {
+    cwd: dir,
+    env: { ...process.env, GOARCH: goarch, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return out;
+}
+
+export function fixtureSource(name: string, file = 'main.go'): string {
+  return path.join(repoRoot, 'test', 'fixtures', name, file);
+}
+
+/** The line of `marker` (a comment in the fixture source), 1-based. */
+export function lineOf(name: string, marker: string): number {
+  const lines = fs.readFileSync(fixtureSource(name), 'utf8').split('\n');
+  const index = lines.findIndex((l) => l.includes(marker));
+  if (index < 0) throw new Error(`marker "${marker}" not in fixture ${name}`);
+  return index + 1;
+}

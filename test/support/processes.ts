@@ -1,0 +1,81 @@
+// Starts and reaps the processes a test needs, so none outlives it.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+
+export interface Running {
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const running = new Set<Running>();
+
+/** Spawns a program and waits until its stderr or stdout shows `readyPattern`. */
+export function startProcess(file: string, args: string[], readyPattern: RegExp, opts: { uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<Running> {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], uid: opts.uid, gid: opts.gid });
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} did not print ${readyPattern} within ${opts.timeoutMs ?? 20000} ms; it printed: ${seen}`));
+    }, opts.timeoutMs ?? 20000);
+    const onData = (d: Buffer) => {
+      seen += d.toString();
+      if (readyPattern.test(seen)) {
+        clearTimeout(timer);
+        const handle: Running = {
+          child,
+          pid: child.pid!,
+          stop: async () => {
+            running.delete(handle);
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            const gone = new Promise((r) => child.once('exit', r));
+            child.kill('SIGKILL');
+            await gone;
+          },
+        };
+        running.add(handle);
+        resolve(handle);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited (${code}) before it was ready; it printed: ${seen}`));
+    });
+  });
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((r) => r.stop()));
+}
+
+/** Pids of running dlv processes (by executable name). */
+export function dlvPids(): number[] {
+  try {
+    return execFileSync('pgrep', ['-x', 'dlv'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+/** Waits until no dlv started during the test remains, or fails naming the orphans. */
+export async function expectNoNewDlv(before: number[], timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let extra: number[] = [];
+  while (Date.now() < deadline) {
+    extra = dlvPids().filter((p) => !before.includes(p));
+    if (extra.length === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`dlv processes left behind: ${extra.join(', ')}`);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
