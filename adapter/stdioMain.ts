@@ -1,6 +1,12 @@
-// Entry of dist/adapter.js: the debug adapter on stdio with no arguments, for clients
-// that spawn an executable directly (and for DebugClient in the tests). The dlv to use
-// comes from BLUEPILL_DLV_PATH or PATH; `bluepill-lens adapter` takes flags instead.
+// Entry of dist/adapter.js: the debug adapter on stdio, for clients that spawn an
+// executable with no arguments (and for DebugClient in the tests). Configured by the
+// environment: BLUEPILL_DLV_PATH (else PATH), BLUEPILL_CONNECT=HOST:PORT for a
+// dlv that is already listening, BLUEPILL_VERBOSE=1 for diagnostics on stderr.
+// `bluepill-lens adapter` takes the same settings as flags.
 import { runStdioAdapter } from './stdio';
 
-runStdioAdapter({ verbose: process.env.BLUEPILL_VERBOSE === '1' });
+const connect = /^(.*):(\d+)$/.exec(process.env.BLUEPILL_CONNECT ?? '');
+runStdioAdapter({
+  connect: connect ? { host: connect[1] || '127.0.0.1', port: Number(connect[2]) } : undefined,
+  verbose: process.env.BLUEPILL_VERBOSE === '1',
+});

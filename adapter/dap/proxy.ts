@@ -5,7 +5,8 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
 import { DlvConnection } from '../dlv/connection';
-import { sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
+import { preflight } from '../dlv/preflight';
+import { argumentsNameTarget, sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint } from './endpoints';
 import type { ProxyContext, ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from './messages';
@@ -149,8 +150,11 @@ export class DlvProxy implements ProxyContext {
       const text = `Invalid ${kind} configuration: ${errors.join(' ')}`;
       return this.reply(errorResponse(request, ProxyErrorId.badArguments, text));
     }
+    const problem = preflight(kind, args);
+    if (problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, problem));
     this.args = args;
-    const target = targetFromArguments(args, this.options.defaults);
+    // A client that named no dlv keeps the one it already has (e.g. `adapter --connect`).
+    const target = this.conn && !argumentsNameTarget(args) ? this.conn.target : targetFromArguments(args, this.options.defaults);
     if (!this.conn || !sameTarget(this.conn.target, target)) {
       await this.replaceConnection(target);
     }

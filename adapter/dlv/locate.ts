@@ -14,12 +14,19 @@ export function locateDlv(explicit: string | undefined, envPath = process.env.PA
     if (isExecutable(resolved)) return resolved;
     throw new DlvNotFoundError(`dlv was not found at "${explicit}" (from "dlvPath" or bluepill.dlvPath). ${DLV_INSTALL_HINT}`);
   }
+  const found = findOnPath('dlv', envPath);
+  if (found) return found;
+  throw new DlvNotFoundError(`dlv was not found on PATH. ${DLV_INSTALL_HINT}`);
+}
+
+/** Like `command -v`: the first executable `name` in the PATH folders we may enter. */
+export function findOnPath(name: string, envPath = process.env.PATH ?? ''): string | undefined {
   for (const dir of envPath.split(path.delimiter)) {
     if (!dir) continue;
-    const candidate = path.join(dir, 'dlv');
+    const candidate = path.join(dir, name);
     if (isExecutable(candidate)) return candidate;
   }
-  throw new DlvNotFoundError(`dlv was not found on PATH. ${DLV_INSTALL_HINT}`);
+  return undefined;
 }
 
 function expandHome(p: string): string {

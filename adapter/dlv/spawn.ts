@@ -1,7 +1,7 @@
 // Starts `dlv dap --listen=127.0.0.1:0` and waits for the line that tells its port,
 // as vscode-go does. Everything dlv prints after that line is passed on as output.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { locateDlv } from './locate';
+import { findOnPath, locateDlv } from './locate';
 import { TailBuffer } from './stderrTail';
 
 const LISTENING_LINE = /DAP server listening at:\s*(\S+):(\d+)/;
@@ -31,8 +31,10 @@ export function dlvCommandLine(o: Pick<SpawnOptions, 'dlvPath' | 'asRoot' | 'dlv
   const dlv = locateDlv(o.dlvPath);
   const args = ['dap', '--listen=127.0.0.1:0', ...o.dlvFlags];
   if (!o.asRoot || isRoot) return { file: dlv, args };
+  const sudo = findOnPath('sudo');
+  if (!sudo) throw new DlvStartError('"asRoot" is on, but sudo is not installed. Install sudo, or start VS Code (or bluepill-lens adapter) as root.');
   // dlv refuses connections from another user unless told otherwise; we stay unprivileged.
-  return { file: 'sudo', args: ['-n', '--', dlv, ...args, '--only-same-user=false'] };
+  return { file: sudo, args: ['-n', '--', dlv, ...args, '--only-same-user=false'] };
 }
 
 export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
@@ -97,11 +99,7 @@ export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
       }
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' && file === 'sudo') {
-        fail('"asRoot" is on, but sudo is not installed. Install sudo, or start VS Code (or bluepill-lens adapter) as root.');
-      } else {
-        fail(`Could not start ${file}: ${err.message}.`);
-      }
+      fail(`Could not start ${file}: ${err.message}.`);
     });
     child.once('exit', (code, signal) => {
       fail(`dlv exited (${signal ? `signal ${signal}` : `status ${code}`}) before it started listening. ${quoteTail(stderrTail)}`);

@@ -22,6 +22,11 @@ export function targetFromArguments(args: Record<string, unknown>, defaults: Tar
   };
 }
 
+/** Whether launch/attach arguments say which dlv to use (otherwise the current one serves). */
+export function argumentsNameTarget(args: Record<string, unknown>): boolean {
+  return ['host', 'port', 'dlvPath', 'asRoot', 'dlvFlags'].some((k) => args[k] !== undefined) || args.mode === 'remote';
+}
+
 export function sameTarget(a: DlvTarget, b: DlvTarget): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }

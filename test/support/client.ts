@@ -66,8 +66,8 @@ export interface DirectDlv {
   stop(): Promise<void>;
 }
 
-/** A client connected straight to a `dlv dap` server we spawn: the baseline for transparency. */
-export async function directClient(): Promise<DirectDlv> {
+/** Spawns `dlv dap --listen=127.0.0.1:0` and waits for its port. */
+export async function dlvDapServer(): Promise<{ dlv: ChildProcess; port: number; stop(): Promise<void> }> {
   const dlv = spawn(ensureDlv(), ['dap', '--listen=127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -78,19 +78,27 @@ export async function directClient(): Promise<DirectDlv> {
     });
     dlv.once('exit', (code) => reject(new Error(`dlv exited ${code}: ${out}`)));
   });
+  const stop = async () => {
+    if (dlv.exitCode !== null || dlv.signalCode !== null) return;
+    const gone = new Promise((r) => dlv.once('exit', r));
+    dlv.kill('SIGKILL');
+    await gone;
+  };
+  return { dlv, port, stop };
+}
+
+/** A client connected straight to a `dlv dap` server we spawn: the baseline for transparency. */
+export async function directClient(): Promise<{ client: RecordingClient; stop(): Promise<void> }> {
+  const server = await dlvDapServer();
   const client = new RecordingClient('unused', 'unused');
-  await client.start(port);
+  await client.start(server.port);
   client.defaultTimeout = 20_000;
   return {
     client,
-    dlv,
     stop: async () => {
-      await client.stop();
-      if (dlv.exitCode === null) {
-        const gone = new Promise((r) => dlv.once('exit', r));
-        dlv.kill('SIGKILL');
-        await gone;
-      }
+      // dlv exits after `disconnect`, so DebugClient.stop's second disconnect would wait forever.
+      (client as unknown as { _socket?: net.Socket })._socket?.destroy();
+      await server.stop();
     },
   };
 }

@@ -1,0 +1,151 @@
+// Every bad input ends in a clear message that says what to do; nothing hangs and
+// no dlv is left behind.
+import { after, afterEach, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
+import { dlvPids, expectNoNewDlv, startProcess, stopAll } from '../support/processes';
+
+const NOBODY = 65534;
+const noDlvOnPath = { PATH: '/usr/bin:/bin', BLUEPILL_DLV_PATH: undefined };
+
+/** The text VS Code would show for a failed response. */
+function shown(r: DebugProtocol.Response): string {
+  return (r as DebugProtocol.ErrorResponse).body?.error?.format ?? r.message ?? '';
+}
+
+describe('bad input', () => {
+  let program: string;
+  let dc: RecordingClient | undefined;
+  const before_ = dlvPids();
+
+  before(() => {
+    program = buildFixture('hello');
+  });
+  afterEach(async () => {
+    await dc?.stop();
+    dc = undefined;
+    await stopAll();
+  });
+  after(async () => {
+    await expectNoNewDlv(before_);
+  });
+
+  async function failedStart(request: 'launch' | 'attach', args: Record<string, unknown>, env = {}, ids: { uid?: number; gid?: number } = {}): Promise<string> {
+    dc = await proxyClient({ env, ...ids });
+    const init = await dc.request('initialize', { adapterID: 'bluepill', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    assert.equal(init.success, true, 'initialize itself succeeds');
+    const r = await dc.request(request, args);
+    assert.equal(r.success, false, `${request} should fail`);
+    return shown(r);
+  }
+
+  it('dlv missing from PATH: says how to install it', async () => {
+    const text = await failedStart('launch', { mode: 'exec', program }, noDlvOnPath);
+    assert.match(text, /dlv was not found on PATH/);
+    assert.match(text, /go install github\.com\/go-delve\/delve\/cmd\/dlv@v1\.27\.2/);
+  });
+
+  it('dlvPath pointing nowhere: names the path and the setting', async () => {
+    const text = await failedStart('launch', { mode: 'exec', program, dlvPath: '/nonexistent/dlv' });
+    assert.match(text, /dlv was not found at "\/nonexistent\/dlv"/);
+    assert.match(text, /bluepill\.dlvPath/);
+  });
+
+  it('processId missing: says how to pick one', async () => {
+    const text = await failedStart('attach', { mode: 'local' });
+    assert.match(text, /needs "processId"/);
+    assert.match(text, /bluepill\.pickSandboxProcess/);
+  });
+
+  it('processId not a number', async () => {
+    const text = await failedStart('attach', { mode: 'local', processId: 'runsc' });
+    assert.match(text, /"processId" must be a whole number, but it is string "runsc"/);
+  });
+
+  it('launch attributes of the wrong type: each one named', async () => {
+    const text = await failedStart('launch', { mode: 'exec', program: 42, args: '-forever', showRegisters: 'yes' });
+    assert.match(text, /"program" must be a string, but it is number 42/);
+    assert.match(text, /"args" must be an array, but it is string "-forever"/);
+    assert.match(text, /"showRegisters" must be a boolean/);
+  });
+
+  it('unknown mode: lists the valid ones', async () => {
+    const text = await failedStart('launch', { mode: 'debug', program });
+    assert.match(text, /"mode" must be one of "exec", "core"/);
+  });
+
+  it('attach not permitted: explains root and ptrace_scope', async () => {
+    const target = await startProcess(program, ['-forever'], /ready/);
+    const text = await failedStart('attach', { mode: 'local', processId: target.pid }, { HOME: '/tmp' }, { uid: NOBODY, gid: NOBODY });
+    assert.match(text, /[Cc]ould not attach to pid \d+/, 'dlv\'s own words come first');
+    assert.match(text, /"asRoot": true/);
+    assert.match(text, /ptrace_scope/);
+  });
+
+  it('asRoot without sudo installed (as a normal user): says to install sudo or run as root', { skip: hasSudo() ? 'sudo is installed here' : false }, async () => {
+    const text = await failedStart('launch', { mode: 'exec', program, asRoot: true }, { HOME: '/tmp' }, { uid: NOBODY, gid: NOBODY });
+    assert.match(text, /sudo is not installed/);
+  });
+
+  it('a process that is not a Go program: says which process to pick', async () => {
+    const sleeper = await startProcess('/bin/sh', ['-c', 'echo ready; exec sleep 60'], /ready/);
+    const text = await failedStart('attach', { mode: 'local', processId: sleeper.pid });
+    assert.match(text, /does not look like a Go program/);
+    assert.match(text, /runsc-sandbox boot/);
+  });
+
+  it('remote connection refused: says how to start dlv on the board', async () => {
+    const port = await unusedPort();
+    const text = await failedStart('attach', { mode: 'remote', host: '127.0.0.1', port });
+    assert.match(text, new RegExp(`Could not connect to 127\\.0\\.0\\.1:${port}: connection refused`));
+    assert.match(text, /dlv --headless --listen=:\d+ --accept-multiclient attach/);
+  });
+
+  it('dlv dies mid-session: output with its exit status and stderr, then terminated', async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    await stopped;
+    const dlv = childDlvOf(dc.adapterProcess!.pid!);
+    const terminated = dc.waitForEvent('terminated');
+    process.kill(dlv, 'SIGKILL');
+    await terminated;
+    assert.match(dc.outputText(), /dlv was killed by SIGKILL in the middle of the session/);
+    const after = await dc.request('stackTrace', { threadId: 1 });
+    assert.equal(after.success, false, 'requests after the loss fail instead of hanging');
+  });
+
+  it('malformed DAP from the client: reported, ignored, and the session goes on', async () => {
+    dc = await proxyClient();
+    const stdin = dc.adapterProcess!.stdin!;
+    const garbage = '{"this is": not json';
+    stdin.write(`Content-Length: ${Buffer.byteLength(garbage)}\r\n\r\n${garbage}`);
+    const notDap = '{"type":"banana"}';
+    stdin.write(`Content-Length: ${Buffer.byteLength(notDap)}\r\n\r\n${notDap}`);
+    await openSession(dc, 'launch', { mode: 'exec', program });
+    const threads = await dc.threadsRequest();
+    assert.ok(threads.body.threads.length > 0);
+    const output = dc.outputText();
+    assert.match(output, /ignored a malformed message from the client: Error handling data/);
+    assert.match(output, /ignored a malformed message from the client: not a DAP message: \{"type":"banana"\}/);
+  });
+});
+
+function childDlvOf(adapterPid: number): number {
+  const out = execFileSync('pgrep', ['-P', String(adapterPid), '-x', 'dlv'], { encoding: 'utf8' }).trim();
+  return Number(out.split('\n')[0]);
+}
+
+function hasSudo(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

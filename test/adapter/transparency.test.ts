@@ -1,0 +1,102 @@
+// The same scripted session, once straight to dlv and once through the proxy, must
+// yield the same responses and events, apart from seq. This is what "forwards
+// everything it does not annotate unchanged" means in practice.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { directClient, dlvDapServer, openSession, proxyClient, type RecordingClient } from '../support/client';
+import { tapBetween } from '../support/tap';
+import { dlvPids, expectNoNewDlv } from '../support/processes';
+
+/** A session touching most of what a user does: breakpoints, stacks, variables, registers, disassembly, steps. */
+async function script(dc: RecordingClient, program: string): Promise<void> {
+  await openSession(dc, 'launch', { mode: 'exec', program, showRegisters: true });
+  await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+  await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main.compute' }] });
+  await dc.request('setExceptionBreakpoints', { filters: [] });
+  let stopped = dc.waitForEvent('stopped');
+  await dc.configurationDoneRequest();
+  let stop = (await stopped) as DebugProtocol.StoppedEvent;
+  const threadId = stop.body.threadId!;
+  await dc.threadsRequest();
+  const stack = await dc.stackTraceRequest({ threadId, levels: 50 });
+  const frameId = stack.body.stackFrames[0].id;
+  const scopes = await dc.scopesRequest({ frameId });
+  for (const scope of scopes.body.scopes) await dc.variablesRequest({ variablesReference: scope.variablesReference });
+  await dc.evaluateRequest({ expression: 'n', frameId, context: 'hover' });
+  await dc.request('evaluate', { expression: 'no_such_variable', frameId, context: 'watch' }); // an error response
+  await dc.request('disassemble', { memoryReference: stack.body.stackFrames[0].instructionPointerReference, instructionOffset: -20, instructionCount: 40, resolveSymbols: true });
+  stopped = dc.waitForEvent('stopped');
+  await dc.continueRequest({ threadId });
+  stop = (await stopped) as DebugProtocol.StoppedEvent;
+  for (let i = 0; i < 5; i++) {
+    stopped = dc.waitForEvent('stopped');
+    await dc.stepInRequest({ threadId, granularity: 'instruction' });
+    await stopped;
+  }
+  stopped = dc.waitForEvent('stopped');
+  await dc.nextRequest({ threadId });
+  await stopped;
+  await dc.stackTraceRequest({ threadId, startFrame: 0, levels: 20 });
+  await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [] });
+  await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+  const terminated = dc.waitForEvent('terminated');
+  await dc.continueRequest({ threadId });
+  await terminated;
+  await dc.disconnectRequest({});
+}
+
+/** What differs between two runs of a program (heap addresses, register values, ids) becomes its type. */
+function shape(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => shape(v));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'seq').map(([k, v]) => [k, shape(v, k)]));
+  }
+  const stable = ['type', 'command', 'event', 'success', 'reason', 'category', 'request_seq', 'startMethod', 'allThreadsStopped'];
+  return stable.includes(key) ? value : typeof value;
+}
+
+const withoutSeq = (messages: DebugProtocol.ProtocolMessage[]) => messages.map((m) => ({ ...m, seq: undefined }));
+
+describe('transparency', () => {
+  let program: string;
+  const before_ = dlvPids();
+  before(() => {
+    program = buildFixture('hello');
+  });
+  after(async () => {
+    await expectNoNewDlv(before_);
+  });
+
+  it('hands the client exactly what dlv sent, apart from seq (one run, dlv tapped)', async () => {
+    const server = await dlvDapServer();
+    const tap = await tapBetween(server.port);
+    const dc = await proxyClient({ env: { BLUEPILL_CONNECT: `127.0.0.1:${tap.port}` } });
+    try {
+      await script(dc, program);
+      const received = [...dc.received];
+      assert.ok(received.length > 40, `the script exercised dlv (${received.length} messages)`);
+      assert.deepEqual(withoutSeq(received), withoutSeq(tap.fromDlv));
+      // Whatever dlv numbers (1.20 sends 0 everywhere), the proxy numbers its own: 1, 2, 3, ...
+      assert.deepEqual(received.map((m) => m.seq), received.map((_, i) => i + 1));
+    } finally {
+      await dc.stop();
+      tap.close();
+      await server.stop();
+    }
+  });
+
+  it('gives the same responses and events as a session straight to dlv (two runs)', async () => {
+    const direct = await directClient();
+    await script(direct.client, program);
+    await direct.stop();
+
+    const viaProxy = await proxyClient();
+    await script(viaProxy, program);
+    const received = [...viaProxy.received];
+    await viaProxy.stop();
+
+    assert.deepEqual(received.map((m) => shape(m)), direct.client.received.map((m) => shape(m)));
+  });
+});

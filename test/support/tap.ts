@@ -1,0 +1,49 @@
+// A recording relay between the proxy and dlv: passes bytes through untouched and
+// keeps every DAP message dlv sent, to compare with what reached the client.
+import * as net from 'node:net';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+export interface Tap {
+  port: number;
+  fromDlv: DebugProtocol.ProtocolMessage[];
+  close(): void;
+}
+
+export function tapBetween(dlvPort: number): Promise<Tap> {
+  const fromDlv: DebugProtocol.ProtocolMessage[] = [];
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((inbound) => {
+    const outbound = net.connect({ host: '127.0.0.1', port: dlvPort });
+    sockets.push(inbound, outbound);
+    inbound.pipe(outbound);
+    let buffer = Buffer.alloc(0);
+    outbound.on('data', (chunk: Buffer) => {
+      inbound.write(chunk);
+      buffer = Buffer.concat([buffer, chunk]);
+      for (;;) {
+        const headerEnd = buffer.indexOf('\r\n\r\n');
+        if (headerEnd < 0) break;
+        const length = Number(/Content-Length: *(\d+)/i.exec(buffer.toString('latin1', 0, headerEnd))![1]);
+        if (buffer.length < headerEnd + 4 + length) break;
+        fromDlv.push(JSON.parse(buffer.toString('utf8', headerEnd + 4, headerEnd + 4 + length)));
+        buffer = buffer.subarray(headerEnd + 4 + length);
+      }
+    });
+    inbound.on('close', () => outbound.destroy());
+    outbound.on('close', () => inbound.destroy());
+    inbound.on('error', () => undefined);
+    outbound.on('error', () => undefined);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        fromDlv,
+        close: () => {
+          for (const s of sockets) s.destroy();
+          server.close();
+        },
+      });
+    });
+  });
+}
