@@ -12,7 +12,7 @@ const ptraceAdvice =
   'only root may attach to a process it did not start: `echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope` lowers it until reboot.';
 
 const hints: Hint[] = [
-  { match: /operation not permitted|current user does not own the process|permission denied/i, advice: ptraceAdvice },
+  { match: /operation not permitted|current user does not own the process|permission denied|kernel security setting|ptrace_scope/i, advice: ptraceAdvice },
   { match: /no such process/i, advice: 'The process has exited, or the pid is wrong. Pick it again with "Bluepill: Pick Sandbox Process".' },
   {
     match: /could not open debug info|could not find .*debug_info|no debug info|not an executable file|decoding dwarf section|could not attach to pid.*(exe|elf)/i,
