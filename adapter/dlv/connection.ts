@@ -60,6 +60,10 @@ export class DlvConnection {
     this.closing = true;
     if (this.spawned) {
       await this.spawned.kill(graceMs);
+    } else if (!this.socket.destroyed && graceMs > 0) {
+      // Let a remote dlv finish what it is sending (e.g. `terminated` after disconnect) and hang up first.
+      const closed = new Promise((r) => this.socket.once('close', r));
+      await Promise.race([closed, new Promise((r) => setTimeout(r, graceMs).unref())]);
     }
     this.socket.destroy();
   }

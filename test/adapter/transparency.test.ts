@@ -47,6 +47,16 @@ async function script(dc: RecordingClient, program: string): Promise<void> {
   await dc.disconnectRequest({});
 }
 
+/** dlv may still send (e.g. `terminated`) after answering disconnect: wait until the stream is quiet. */
+async function settle(received: unknown[], also: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let count = -1;
+  while (Date.now() < deadline && (received.length !== count || !also())) {
+    count = received.length;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 /** What differs between two runs of a program (heap addresses, register values, ids) becomes its type. */
 function shape(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((v) => shape(v));
@@ -75,6 +85,7 @@ describe('transparency', () => {
     const dc = await proxyClient({ env: { BLUEPILL_CONNECT: `127.0.0.1:${tap.port}` } });
     try {
       await script(dc, program);
+      await settle(dc.received, () => dc.received.length === tap.fromDlv.length);
       const received = [...dc.received];
       assert.ok(received.length > 40, `the script exercised dlv (${received.length} messages)`);
       assert.deepEqual(withoutSeq(received), withoutSeq(tap.fromDlv));
@@ -90,10 +101,12 @@ describe('transparency', () => {
   it('gives the same responses and events as a session straight to dlv (two runs)', async () => {
     const direct = await directClient();
     await script(direct.client, program);
+    await settle(direct.client.received);
     await direct.stop();
 
     const viaProxy = await proxyClient();
     await script(viaProxy, program);
+    await settle(viaProxy.received);
     const received = [...viaProxy.received];
     await viaProxy.stop();
 

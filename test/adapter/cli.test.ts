@@ -1,0 +1,55 @@
+// The CLI front end: `bluepill-lens adapter` with flags speaks DAP on stdio, and
+// `bluepill-lens processes` lists what the picker lists.
+import { after, afterEach, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { openSession, RecordingClient } from '../support/client';
+import { cliBundle, ensureBundles, ensureDlv } from '../support/paths';
+import { dlvPids, expectNoNewDlv, startProcess, stopAll } from '../support/processes';
+
+describe('bluepill-lens CLI', () => {
+  const before_ = dlvPids();
+  afterEach(stopAll);
+  after(() => expectNoNewDlv(before_));
+
+  it('`adapter --dlv-path` runs a working DAP session on stdio', async () => {
+    ensureBundles();
+    const env = { ...process.env, PATH: '/usr/bin:/bin', BLUEPILL_DLV_PATH: '' };
+    const child = spawn(process.execPath, [cliBundle, 'adapter', '--dlv-path', ensureDlv()], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const dc = new RecordingClient('unused', 'unused');
+    dc.connect(child.stdout!, child.stdin!);
+    try {
+      const program = buildFixture('hello');
+      await openSession(dc, 'launch', { mode: 'exec', program });
+      await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+      const stopped = dc.waitForEvent('stopped');
+      await dc.configurationDoneRequest();
+      await stopped;
+      const stack = await dc.stackTraceRequest({ threadId: 1, levels: 1 });
+      assert.equal(stack.body.stackFrames[0].name, 'main.square');
+      await dc.disconnectRequest({});
+    } finally {
+      child.stdin!.end();
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('`adapter` with a bad flag says what it wants', () => {
+    assert.throws(
+      () => execFileSync(process.execPath, [cliBundle, 'adapter', '--connect', 'nowhere'], { encoding: 'utf8', stdio: 'pipe' }),
+      (e: { status: number; stderr: string }) => e.status === 2 && /--connect wants HOST:PORT/.test(e.stderr),
+    );
+  });
+
+  it('`processes` lists a running Go program, and says when no sandbox runs', async () => {
+    const target = await startProcess(buildFixture('hello'), ['-forever'], /ready/);
+    const json = JSON.parse(execFileSync(process.execPath, [cliBundle, 'processes', '--json'], { encoding: 'utf8' }));
+    const entry = json.find((p: { pid: number }) => p.pid === target.pid);
+    assert.ok(entry, 'the fixture is listed');
+    assert.equal(entry.name, 'hello');
+    const text = execFileSync(process.execPath, [cliBundle, 'processes'], { encoding: 'utf8' });
+    assert.match(text, new RegExp(`hello \\(pid ${target.pid}\\)`));
+    if (!json.some((p: { sandbox?: unknown }) => p.sandbox)) assert.match(text, /no runsc sandbox is running/);
+  });
+});
