@@ -3,10 +3,22 @@
 import { runStdioAdapter } from './stdio';
 import { listProcesses } from './processes/procfs';
 import { describeProcess, orderForPicker } from './processes/sandboxes';
+import { parseFlags } from './cli/flags';
+import { sysregCommand } from './cli/sysregCommand';
+import { annotateCommand } from './cli/annotateCommand';
 
 const USAGE = `Usage: bluepill-lens <command> [options]
 
 Commands:
+  sysreg VALUE... [--json]
+                 Name ARM64 system registers from any spelling: '$18052', 18052,
+                 S3_0_C13_C0_4, TPIDR_EL1, 0xd538d092, 92d038d5 (dlv's bytes),
+                 'MRS $18052, R18', 'MSR R10, S3_0_C13_C0_4', 'MSR $2, DAIFSet'.
+  sysreg --all --tsv
+                 Every 15-bit field: field, generic, mrs_name, msr_name, min_el.
+  annotate [FILE|-]
+                 Copy a \`go tool objdump\` listing (default: standard input) with
+                 every MRS/MSR register named, in constant memory.
   adapter [--dlv-path PATH] [--connect HOST:PORT] [--verbose]
                  Run the debug adapter (the dlv proxy) on stdin/stdout, for DAP
                  clients such as nvim-dap or Emacs dap-mode.
@@ -15,9 +27,13 @@ Commands:
   help           Show this text.
 `;
 
-export function main(argv: string[]): number | undefined {
+export async function main(argv: string[]): Promise<number | undefined> {
   const [command, ...rest] = argv;
   switch (command) {
+    case 'sysreg':
+      return sysregCommand(rest, process.stdout, process.stderr);
+    case 'annotate':
+      return annotateCommand(rest, process.stdout, process.stderr);
     case 'adapter':
       return adapterCommand(rest);
     case 'processes':
@@ -35,8 +51,9 @@ export function main(argv: string[]): number | undefined {
 }
 
 function adapterCommand(args: string[]): number | undefined {
-  const flags = parseFlags(args, ['dlv-path', 'connect'], ['verbose']);
-  if (typeof flags === 'string') return usageError(flags);
+  const parsed = parseFlags(args, ['dlv-path', 'connect'], ['verbose']);
+  if (typeof parsed === 'string') return usageError(parsed);
+  const { flags } = parsed;
   let connect: { host: string; port: number } | undefined;
   if (flags.connect) {
     const m = /^(.*):(\d+)$/.exec(flags.connect as string);
@@ -48,10 +65,10 @@ function adapterCommand(args: string[]): number | undefined {
 }
 
 function processesCommand(args: string[]): number {
-  const flags = parseFlags(args, [], ['json']);
-  if (typeof flags === 'string') return usageError(flags);
+  const parsed = parseFlags(args, [], ['json']);
+  if (typeof parsed === 'string') return usageError(parsed);
   const ordered = orderForPicker(listProcesses());
-  if (flags.json) {
+  if (parsed.flags.json) {
     process.stdout.write(JSON.stringify(ordered, null, 2) + '\n');
   } else {
     if (!ordered.some((p) => p.sandbox)) process.stdout.write('# no runsc sandbox is running on this machine\n');
@@ -60,29 +77,19 @@ function processesCommand(args: string[]): number {
   return 0;
 }
 
-/** Minimal flag parser: `--name value`, `--name=value`, and boolean `--name`. */
-function parseFlags(args: string[], valued: string[], booleans: string[]): Record<string, string | boolean> | string {
-  const out: Record<string, string | boolean> = {};
-  for (let i = 0; i < args.length; i++) {
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(args[i]);
-    if (!m) return `unexpected argument "${args[i]}".`;
-    const [, name, inline] = m;
-    if (booleans.includes(name)) out[name] = true;
-    else if (valued.includes(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) return `--${name} needs a value.`;
-      out[name] = value;
-    } else return `unknown option --${name}.`;
-  }
-  return out;
-}
-
 function usageError(message: string): number {
   process.stderr.write(`bluepill-lens: ${message}\n\n${USAGE}`);
   return 2;
 }
 
 if (require.main === module) {
-  const code = main(process.argv.slice(2));
-  if (code !== undefined) process.exitCode = code;
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`bluepill-lens: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

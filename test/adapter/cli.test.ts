@@ -18,7 +18,7 @@ describe('bluepill-lens CLI', () => {
     const env = { ...process.env, PATH: '/usr/bin:/bin', BLUEPILL_DLV_PATH: '' };
     const child = spawn(process.execPath, [cliBundle, 'adapter', '--dlv-path', ensureDlv()], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     const dc = new RecordingClient('unused', 'unused');
-    dc.connect(child.stdout!, child.stdin!);
+    dc.attachStreams(child.stdout!, child.stdin!);
     try {
       const program = buildFixture('hello');
       await openSession(dc, 'launch', { mode: 'exec', program });

@@ -28,6 +28,11 @@ export class RecordingClient extends DebugClient {
     this.adapterProcess = (this as unknown as { _adapterProcess?: ChildProcess })._adapterProcess ?? undefined;
   }
 
+  /** Talks to an adapter process the test spawned itself (e.g. with flags). */
+  attachStreams(readable: import("node:stream").Readable, writable: import("node:stream").Writable): void {
+    this.connect(readable, writable);
+  }
+
   events(name: string): DebugProtocol.Event[] {
     return this.received.filter((m): m is DebugProtocol.Event => m.type === 'event' && (m as DebugProtocol.Event).event === name);
   }

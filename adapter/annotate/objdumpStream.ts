@@ -1,0 +1,64 @@
+// Annotates `go tool objdump` (and dlv disassembly) text as a stream, in constant
+// memory: only lines holding "MRS " or "MSR " are decoded and rewritten; every
+// other byte is passed through as the same Buffer slice.
+import { Transform, type TransformCallback } from 'node:stream';
+import { annotateInstruction } from '../arm64/goSyntax';
+
+const NEEDLES = [Buffer.from('MRS '), Buffer.from('MSR ')];
+const NEWLINE = 10;
+const TAB = 9;
+
+/** Rewrites one line if its instruction (the text after the last tab) is a system register move. */
+export function annotateLine(line: string): string {
+  const tab = line.lastIndexOf('\t');
+  const instruction = line.slice(tab + 1);
+  const annotated = annotateInstruction(instruction.trimEnd());
+  return annotated === undefined ? line : line.slice(0, tab + 1) + annotated;
+}
+
+export class ObjdumpAnnotator extends Transform {
+  private carry: Buffer = Buffer.alloc(0);
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    const end = data.lastIndexOf(NEWLINE) + 1;
+    this.carry = Buffer.from(data.subarray(end)); // copy: the tail must not pin the whole chunk
+    this.annotate(data.subarray(0, end));
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.carry.length) this.annotate(this.carry);
+    done();
+  }
+
+  private annotate(data: Buffer): void {
+    let emitted = 0;
+    let from = 0;
+    for (;;) {
+      const hit = nextHit(data, from);
+      if (hit < 0) break;
+      const start = data.lastIndexOf(NEWLINE, hit) + 1;
+      let stop = data.indexOf(NEWLINE, hit);
+      if (stop < 0) stop = data.length;
+      from = stop;
+      if (data.lastIndexOf(TAB, hit) < start) continue; // not an instruction column
+      const line = data.toString('latin1', start, stop);
+      const rewritten = annotateLine(line);
+      if (rewritten === line) continue;
+      if (start > emitted) this.push(data.subarray(emitted, start));
+      this.push(Buffer.from(rewritten, 'utf8'));
+      emitted = stop;
+    }
+    if (emitted < data.length) this.push(data.subarray(emitted));
+  }
+}
+
+function nextHit(data: Buffer, from: number): number {
+  let best = -1;
+  for (const needle of NEEDLES) {
+    const i = data.indexOf(needle, from);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}

@@ -1,0 +1,73 @@
+// `bluepill-lens sysreg VALUE...`: explains system register spellings, for people or
+// (--json) scripts; `--all --tsv` dumps every 15-bit field.
+import { accessSummary, nameFor, sysregInfo, type SysregInfo } from '../arm64/sysregs';
+import { parseSysreg, SysregParseError, type ParsedSysreg } from '../arm64/parseSysreg';
+import { genericName } from '../arm64/encoding';
+import { parseFlags } from './flags';
+
+export function sysregCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  const parsed = parseFlags(args, [], ['json', 'all', 'tsv']);
+  if (typeof parsed === 'string') return fail(err, parsed);
+  const { flags, positional } = parsed;
+  if (flags.all) {
+    if (!flags.tsv) return fail(err, '--all prints a table: add --tsv.');
+    writeAllTsv(out);
+    return 0;
+  }
+  if (positional.length === 0) return fail(err, 'give at least one value, e.g. `bluepill-lens sysreg \'$18052\' S3_0_C13_C0_4 TPIDR_EL1 0xd538d092`.');
+  const results: unknown[] = [];
+  let failures = 0;
+  for (const value of positional) {
+    try {
+      const p = parseSysreg(value);
+      if (flags.json) results.push(toJson(p));
+      else out.write(toText(p) + '\n');
+    } catch (e) {
+      if (!(e instanceof SysregParseError)) throw e;
+      failures++;
+      if (flags.json) results.push({ input: value, error: e.message });
+      else err.write(`bluepill-lens: ${e.message}\n`);
+    }
+  }
+  if (flags.json) out.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  return failures ? 1 : 0;
+}
+
+function toJson(p: ParsedSysreg): unknown {
+  if (p.kind === 'pstate') return { input: p.spelling, kind: 'pstate', name: p.name, imm: p.imm };
+  const info = sysregInfo(p.field);
+  return { input: p.spelling, kind: 'sysreg', direction: p.direction, rt: p.rt, name: p.direction ? nameFor(p.field, p.direction) : info.mrsName || info.msrName || info.generic, ...info };
+}
+
+function toText(p: ParsedSysreg): string {
+  if (p.kind === 'pstate') return `${p.spelling}: PSTATE field ${p.name}${p.imm !== undefined ? `, immediate ${p.imm}` : ''}, written with MSR (immediate)`;
+  const info: SysregInfo = sysregInfo(p.field);
+  const f = info.fields;
+  const names =
+    info.mrsName && info.msrName && info.mrsName !== info.msrName
+      ? `${info.mrsName} (read) / ${info.msrName} (written)`
+      : info.mrsName || info.msrName || '(no name: implementation defined or unallocated)';
+  const access = info.readOnly ? ', read-only' : info.writeOnly ? ', write-only' : '';
+  const lines = [
+    `${p.spelling}: ${names}${p.direction ? `  [${p.direction.toUpperCase()} ${nameFor(p.field, p.direction)}${p.rt !== undefined ? `, X${p.rt}` : ''}]` : ''}`,
+    `  field ${info.field} = ${info.generic} (op0 ${f.op0}, op1 ${f.op1}, CRn ${f.crn}, CRm ${f.crm}, op2 ${f.op2})`,
+    `  access: ${accessSummary(info)}${access}`,
+    `  ${info.description}`,
+  ];
+  if (info.binutilsDiffers) lines.push(`  note: binutils disagrees (${Object.entries(info.binutilsDiffers).map(([d, n]) => `${d}: ${n}`).join(', ')}); LLVM's name is used`);
+  return lines.join('\n');
+}
+
+function writeAllTsv(out: NodeJS.WritableStream): void {
+  const rows = ['field\tgeneric\tmrs_name\tmsr_name\tmin_el'];
+  for (let field = 0; field < 1 << 15; field++) {
+    const info = sysregInfo(field);
+    rows.push(`${field}\t${genericName(field)}\t${info.mrsName}\t${info.msrName}\t${info.minEl}`);
+  }
+  out.write(rows.join('\n') + '\n');
+}
+
+function fail(err: NodeJS.WritableStream, message: string): number {
+  err.write(`bluepill-lens sysreg: ${message}\n`);
+  return 2;
+}

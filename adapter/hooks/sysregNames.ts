@@ -1,0 +1,21 @@
+// Names system registers in `disassemble` responses: MRS $18052, R18 becomes
+// MRS TPIDR_EL1, R18  // $18052 · EL1 only. Only the instruction text changes.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { annotateInstruction } from '../arm64/goSyntax';
+import type { ProxyHook } from '../dap/hooks';
+
+export const sysregNames: ProxyHook = {
+  name: 'sysregNames',
+  rewriteResponse(response) {
+    if (response.command !== 'disassemble' || !response.success) return;
+    const instructions = (response as DebugProtocol.DisassembleResponse).body?.instructions;
+    if (!instructions) return;
+    for (const ins of instructions) {
+      const text = ins.instruction;
+      // Cheap test first: almost every instruction is not a system register move.
+      if (text.length < 4 || text.charCodeAt(0) !== 77 /* M */ || (text[2] !== 'R' && text[2] !== 'S') || text[1] !== 'R') continue;
+      const annotated = annotateInstruction(text);
+      if (annotated) ins.instruction = annotated;
+    }
+  },
+};
