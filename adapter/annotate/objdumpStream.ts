@@ -10,10 +10,11 @@ const TAB = 9;
 
 /** Rewrites one line if its instruction (the text after the last tab) is a system register move. */
 export function annotateLine(line: string): string {
-  const tab = line.lastIndexOf('\t');
-  const instruction = line.slice(tab + 1);
-  const annotated = annotateInstruction(instruction.trimEnd());
-  return annotated === undefined ? line : line.slice(0, tab + 1) + annotated;
+  // go tool objdump pads the instruction column with trailing tabs: keep them, after the note.
+  const body = line.trimEnd();
+  const tab = body.lastIndexOf('\t');
+  const annotated = annotateInstruction(body.slice(tab + 1));
+  return annotated === undefined ? line : body.slice(0, tab + 1) + annotated + line.slice(body.length);
 }
 
 export class ObjdumpAnnotator extends Transform {
@@ -43,7 +44,7 @@ export class ObjdumpAnnotator extends Transform {
       if (stop < 0) stop = data.length;
       from = stop;
       if (data.lastIndexOf(TAB, hit) < start) continue; // not an instruction column
-      const line = data.toString('latin1', start, stop);
+      const line = data.toString('utf8', start, stop);
       const rewritten = annotateLine(line);
       if (rewritten === line) continue;
       if (start > emitted) this.push(data.subarray(emitted, start));

@@ -13,7 +13,7 @@ export const sysregNames: ProxyHook = {
     for (const ins of instructions) {
       const text = ins.instruction;
       // Cheap test first: almost every instruction is not a system register move.
-      if (text.length < 4 || text.charCodeAt(0) !== 77 /* M */ || (text[2] !== 'R' && text[2] !== 'S') || text[1] !== 'R') continue;
+      if (text.charCodeAt(0) !== 77 /* M */ || !(text.startsWith('MRS ') || text.startsWith('MSR '))) continue;
       const annotated = annotateInstruction(text);
       if (annotated) ins.instruction = annotated;
     }
