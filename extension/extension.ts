@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { BluepillAdapterFactory } from './adapterFactory';
 import { BluepillConfigurationProvider } from './configurationProvider';
 import { pickSandboxProcess } from './processPicker';
+import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
 
 export const DEBUG_TYPE = 'bluepill';
 
@@ -13,6 +14,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new BluepillAdapterFactory(log)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new BluepillConfigurationProvider()),
     vscode.commands.registerCommand('bluepill.pickSandboxProcess', pickSandboxProcess),
+    vscode.languages.registerHoverProvider({ language: GO_OBJDUMP }, new ObjdumpHoverProvider()),
   );
 }
 

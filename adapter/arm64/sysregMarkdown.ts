@@ -1,0 +1,22 @@
+// The Markdown a hover or an explanation shows for a system register.
+import { genericName } from './encoding';
+import { accessSummary, nameFor, sysregInfo } from './sysregs';
+
+export function sysregMarkdown(field: number, direction?: 'mrs' | 'msr', raw?: string): string {
+  const info = sysregInfo(field);
+  const f = info.fields;
+  const name = direction ? nameFor(field, direction) : info.mrsName || info.msrName || info.generic;
+  const how = direction === 'mrs' ? ' (read with MRS)' : direction === 'msr' ? ' (written with MSR)' : '';
+  const lines = [
+    `**${name}**${how}`,
+    '',
+    `\`${raw ?? `$${field}`}\` = field ${field} = \`${genericName(field)}\` · op0 ${f.op0} · op1 ${f.op1} · CRn ${f.crn} · CRm ${f.crm} · op2 ${f.op2}`,
+    '',
+    `Access: ${accessSummary(info)}${info.readOnly ? ' · read-only' : info.writeOnly ? ' · write-only' : ''}`,
+  ];
+  if (info.mrsName && info.msrName && info.mrsName !== info.msrName) lines.push('', `Read as ${info.mrsName}, written as ${info.msrName}.`);
+  if (direction === 'msr' && info.readOnly) lines.push('', '⚠ An MSR to a read-only register is undefined: it traps.');
+  if (direction === 'mrs' && info.writeOnly) lines.push('', '⚠ An MRS of a write-only register is undefined: it traps.');
+  lines.push('', info.description);
+  return lines.join('\n');
+}
