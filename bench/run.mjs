@@ -1,0 +1,27 @@
+// `npm run bench`: every benchmark, with its baseline measured in the same run.
+// Prints a table and writes bench/results.json. Reproduce: npm run bench.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machine } from './lib.mjs';
+import { benchAnnotate } from './annotate.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+const tmp = path.join(root, 'bench', 'tmp');
+fs.mkdirSync(tmp, { recursive: true });
+const cli = path.join(root, 'dist', 'cli.js');
+
+const results = { date: new Date().toISOString(), machine: machine() };
+results.annotate = benchAnnotate(tmp, cli);
+
+const a = results.annotate;
+const f = (n) => n.toFixed(1);
+console.log(`\nbluepill-lens benchmarks (${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node})\n`);
+console.log('| benchmark | baseline | bluepill-lens | ratio | goal |');
+console.log('|---|---|---|---|---|');
+console.log(
+  `| annotate ${a.inputMb} MB of objdump text | sed: ${f(a.sed.mbPerS)} MB/s (median ${f(a.sed.median)} ms, ${f(a.sed.min)}–${f(a.sed.max)}) | ${f(a.annotate.mbPerS)} MB/s (median ${f(a.annotate.median)} ms, ${f(a.annotate.min)}–${f(a.annotate.max)}), peak RSS ${f(a.annotate.peakRssMb)} MB | ${a.ratio.toFixed(2)}× sed | ≥ 1.0×, RSS < 100 MB |`,
+);
+fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+console.log('\nwrote bench/results.json');
