@@ -1,0 +1,72 @@
+// Where is this thread in the round trip? Decided from the stopped thread's frames
+// (names, top first) and the instruction at its PC, plus the phase of the previous
+// stop: after the sigreturn trampoline, wherever the thread stops is "resumed".
+import type { Landmark, Phase } from './model';
+import type { LandmarkIndex } from './symbols';
+
+export interface StopFacts {
+  /** Function names of the stopped thread, top frame first ("???" or "" for no symbol). */
+  frames: string[];
+  /** The instruction at the top frame's PC. */
+  instruction?: { text?: string; bytes?: string };
+  previousPhase?: Phase;
+}
+
+export interface Classification {
+  phase: Phase;
+  landmark?: Landmark;
+  /** The frame whose function decided it (0 = top). */
+  frameIndex?: number;
+  because: string;
+}
+
+const HANDLER_PHASES: Phase[] = ['trapped', 'in-guest', 'guest-exit'];
+
+export function isUnsymbolized(name: string | undefined): boolean {
+  return !name || name === '???' || name === '?';
+}
+
+export function classifyStop(index: LandmarkIndex, facts: StopFacts): Classification {
+  const top = facts.frames[0];
+  const codes = index.byCode(facts.instruction?.text, facts.instruction?.bytes);
+  const code = (...roles: string[]) => codes.find((l) => roles.includes(l.role));
+  const named = top !== undefined ? index.bySymbolName(top) : undefined;
+  const previous = facts.previousPhase;
+
+  // Unsymbolized code that is the rt_sigreturn trampoline (the vDSO's, or a copy): both its instructions.
+  if (isUnsymbolized(top) && code('trampoline', 'sigreturn-call', 'host-syscall')) {
+    const trampoline = index.variant.landmarks.find((l) => l.role === 'trampoline' || l.role === 'sigreturn-call')!;
+    return { phase: 'sigreturn', landmark: trampoline, frameIndex: 0, because: 'the code at the PC is the rt_sigreturn trampoline' };
+  }
+  if (named && (named.role === 'trampoline' || named.role === 'sigreturn-call')) {
+    return { phase: 'sigreturn', landmark: named, frameIndex: 0, because: `the thread is in ${top}` };
+  }
+
+  // The first stop after the trampoline is where the host resumed: the exit PC.
+  if (previous === 'sigreturn' && !(named && HANDLER_PHASES.includes(named.phase))) {
+    const landmark = code('host-syscall', 'trap-instruction') ?? named;
+    return { phase: 'resumed', landmark, frameIndex: 0, because: 'first stop after the sigreturn trampoline: the host resumed at the exit PC' };
+  }
+
+  const trap = code('trap-instruction');
+  if (trap) {
+    return { phase: 'entering', landmark: trap, frameIndex: 0, because: `the instruction at the PC is the bluepill trap${top && !isUnsymbolized(top) ? ` (in ${top})` : ''}` };
+  }
+
+  if (named) {
+    // Back in the handler after the guest exit: on its way out to the trampoline.
+    if (named.role === 'sighandler' && (previous === 'guest-exit' || previous === 'in-guest')) {
+      return { phase: 'guest-exit', landmark: named, frameIndex: 0, because: `${top} is returning to the trampoline after the guest exit` };
+    }
+    return { phase: named.phase, landmark: named, frameIndex: 0, because: `the thread is in ${top}` };
+  }
+
+  // Deeper frames: stopped in a helper (a raw syscall, a runtime function) called from the handler.
+  for (let i = 1; i < facts.frames.length; i++) {
+    const landmark = index.bySymbolName(facts.frames[i]);
+    if (landmark && HANDLER_PHASES.includes(landmark.phase)) {
+      return { phase: landmark.phase, landmark, frameIndex: i, because: `${facts.frames[i]} is on the stack (frame ${i})` };
+    }
+  }
+  return { phase: 'host', because: 'no bluepill landmark on the stack' };
+}

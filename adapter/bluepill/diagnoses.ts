@@ -1,0 +1,64 @@
+// Diagnoses raised only where the evidence holds: a runaway of runtime.morestack
+// frames, a SIGILL that is not the bluepill trap, and a resume at a system call the
+// host now executes for the guest.
+import type { Variant } from './model';
+import { SYSCALL_NAMES } from './syscalls.generated';
+import { isUnsymbolized } from './classify';
+
+export interface Diagnosis {
+  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall';
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export const MORESTACK_RUNAWAY = 32;
+
+/** 32 or more runtime.morestack frames in a row: the stack is growing without end. */
+export function morestackRunaway(frames: string[]): Diagnosis | undefined {
+  let run = 0;
+  let longest = 0;
+  for (const f of frames) {
+    run = f.endsWith('runtime.morestack') || f === 'runtime.morestack' ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  if (longest < MORESTACK_RUNAWAY) return undefined;
+  return {
+    id: 'morestack-runaway',
+    severity: 'error',
+    message: `${longest} runtime.morestack frames in a row: the stack keeps growing. In gVisor's KVM platform this happens when a stack-growing function runs where it must not (in the signal handler or in guest mode), as the notes saw with thousands of such frames; look at the first frame below the run.`,
+  };
+}
+
+/**
+ * In the signal handler, the ucontext PC tells which instruction trapped. If it is
+ * not the variant's trap instruction, this SIGILL/SIGSEGV is something else.
+ */
+export function foreignTrap(variant: Variant, trappedText: string | undefined, trappedBytes: string | undefined, symbol: string | undefined): Diagnosis | undefined {
+  const trap = variant.landmarks.find((l) => l.role === 'trap-instruction')?.instruction;
+  if (!trap || (trappedText === undefined && trappedBytes === undefined)) return undefined;
+  const isTrap = (trappedText !== undefined && trap.text?.test(trappedText)) || (trappedBytes !== undefined && trap.bytes?.some((b) => trappedBytes.toLowerCase().startsWith(b)));
+  if (isTrap) return undefined;
+  const pac = trappedBytes !== undefined && /^(bf2303d5|ff2303d5|ff0b5fd6|ff0f5fd6)/.test(trappedBytes.toLowerCase());
+  const where = `${trappedText ?? trappedBytes}${symbol && !isUnsymbolized(symbol) ? ` in ${symbol}` : ''}`;
+  return {
+    id: 'foreign-trap',
+    severity: 'warning',
+    message: pac
+      ? `This ${variant.trapSignal.name} is not the bluepill: it came from ${where}, a pointer authentication check. Code signed in the guest (e.g. a vDSO function's PACIASP) was checked on the host with other keys; gVisor disables host PAC keys for this (disableHostPAC).`
+      : `This ${variant.trapSignal.name} is not the bluepill: the trapping instruction is ${where}, not the variant's trap. gVisor's handler will treat it as one anyway (on ARM64 it reads R8 as a vCPU pointer).`,
+  };
+}
+
+export function syscallName(arch: 'arm64' | 'amd64', number: bigint): string {
+  return SYSCALL_NAMES[arch][Number(number)] ?? `syscall ${number}`;
+}
+
+/** Resumed at an SVC/SYSCALL: the host now executes a system call on the guest's behalf. */
+export function hostSyscall(variant: Variant, number: bigint, symbol: string): Diagnosis {
+  const name = number === 0xffffffffffffffffn ? 'the redpill (-1: leave the guest)' : `${syscallName(variant.arch, number)} (${number})`;
+  return {
+    id: 'host-syscall',
+    severity: 'info',
+    message: `Resumed at ${variant.arch === 'arm64' ? 'an SVC' : 'a SYSCALL'}${symbol && !isUnsymbolized(symbol) ? ` in ${symbol}` : ''}: the host now executes ${name} for the guest (${variant.syscallRegister} = ${number}).`,
+  };
+}
