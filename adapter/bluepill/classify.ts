@@ -22,8 +22,9 @@ export interface Classification {
 
 const HANDLER_PHASES: Phase[] = ['trapped', 'in-guest', 'guest-exit'];
 
+/** No symbol: dlv's "???", or the label the proxy gave such a frame ("[vdso] ...", "[anonymous] ..."). */
 export function isUnsymbolized(name: string | undefined): boolean {
-  return !name || name === '???' || name === '?';
+  return !name || name === '???' || name === '?' || name.startsWith('[');
 }
 
 export function classifyStop(index: LandmarkIndex, facts: StopFacts): Classification {
@@ -53,20 +54,22 @@ export function classifyStop(index: LandmarkIndex, facts: StopFacts): Classifica
     return { phase: 'entering', landmark: trap, frameIndex: 0, because: `the instruction at the PC is the bluepill trap${top && !isUnsymbolized(top) ? ` (in ${top})` : ''}` };
   }
 
+  let found: Classification | undefined;
   if (named) {
-    // Back in the handler after the guest exit: on its way out to the trampoline.
-    if (named.role === 'sighandler' && (previous === 'guest-exit' || previous === 'in-guest')) {
-      return { phase: 'guest-exit', landmark: named, frameIndex: 0, because: `${top} is returning to the trampoline after the guest exit` };
+    found = { phase: named.phase, landmark: named, frameIndex: 0, because: `the thread is in ${top}` };
+  } else {
+    // Deeper frames: stopped in a helper (a raw syscall, a runtime function) called from the handler.
+    for (let i = 1; i < facts.frames.length && !found; i++) {
+      const landmark = index.bySymbolName(facts.frames[i]);
+      if (landmark && HANDLER_PHASES.includes(landmark.phase)) found = { phase: landmark.phase, landmark, frameIndex: i, because: `${facts.frames[i]} is on the stack (frame ${i})` };
     }
-    return { phase: named.phase, landmark: named, frameIndex: 0, because: `the thread is in ${top}` };
   }
-
-  // Deeper frames: stopped in a helper (a raw syscall, a runtime function) called from the handler.
-  for (let i = 1; i < facts.frames.length; i++) {
-    const landmark = index.bySymbolName(facts.frames[i]);
-    if (landmark && HANDLER_PHASES.includes(landmark.phase)) {
-      return { phase: landmark.phase, landmark, frameIndex: i, because: `${facts.frames[i]} is on the stack (frame ${i})` };
+  if (found) {
+    // After the guest exit the handler only unwinds towards the trampoline: it stays "guest exit".
+    if (previous === 'guest-exit' && (found.phase === 'trapped' || found.phase === 'in-guest')) {
+      return { ...found, phase: 'guest-exit', because: `${found.because}, returning to the trampoline after the guest exit` };
     }
+    return found;
   }
   return { phase: 'host', because: 'no bluepill landmark on the stack' };
 }

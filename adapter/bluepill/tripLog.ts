@@ -55,8 +55,13 @@ export class TripLog {
       if (this.runningSince !== undefined && GUEST.includes(this.runningFrom!) && GUEST.includes(stop.phase)) {
         trip.guestMs += stop.time - this.runningSince;
       }
-      trip.stops.push(stop);
-      if (stop.phase === 'guest-exit') this.guestExits++;
+      const last = trip.stops[trip.stops.length - 1];
+      // One entry per phase: further stops in the same phase (instruction steps) only move its PC.
+      if (last && last.phase === stop.phase) trip.stops[trip.stops.length - 1] = { ...stop, time: last.time, ucontextPc: stop.ucontextPc ?? last.ucontextPc };
+      else {
+        trip.stops.push(stop);
+        if (stop.phase === 'guest-exit') this.guestExits++;
+      }
       if (stop.ucontextPc && (stop.phase === 'guest-exit' || stop.phase === 'sigreturn')) trip.exitPc = stop.ucontextPc;
       if (stop.phase === 'resumed') trip.complete = true;
     }

@@ -1,0 +1,56 @@
+// The body of the proxy's custom `bluepill/state` event: everything the Bluepill
+// State view, the state pane and other DAP clients show. Plain JSON.
+import type { Diagnosis } from './diagnoses';
+import type { LandmarkRole, Phase, VariantId } from './model';
+import type { Trip } from './tripLog';
+
+export const STATE_EVENT = 'bluepill/state';
+export const WARNING_EVENT = 'bluepill/warning';
+/** A custom request a client may send to get the latest state at once. */
+export const GET_STATE_REQUEST = 'bluepill/getState';
+
+export interface UcontextView {
+  address: string;
+  pc: string;
+  pcSymbol?: string;
+  sp: string;
+  lr?: string;
+  flags: string;
+  /** EL0t / EL1t / EL1h, or the amd64 ring. */
+  mode: string;
+  /** A word summary of PSTATE/EFLAGS. */
+  flagsSummary?: string;
+  host: boolean;
+  faultAddress: string;
+}
+
+export interface StopView {
+  index: number;
+  time: number;
+  threadId: number;
+  pc: string;
+  symbol: string;
+  instruction?: string;
+  phase: Phase;
+  phaseTitle: string;
+  /** "host (EL0)" or "guest (vCPU at EL1)". */
+  mode: string;
+  because: string;
+  landmark?: { role: LandmarkRole; words: string; runsInGuest?: boolean };
+}
+
+export interface BluepillState {
+  variant?: { id: VariantId; title: string; arch: 'arm64' | 'amd64' };
+  running: boolean;
+  ended: boolean;
+  stop?: StopView;
+  ucontext?: UcontextView;
+  diagnoses: Diagnosis[];
+  trips: readonly Trip[];
+  tripCount: number;
+  guestExits: number;
+}
+
+export function emptyState(): BluepillState {
+  return { running: false, ended: false, diagnoses: [], trips: [], tripCount: 0, guestExits: 0 };
+}

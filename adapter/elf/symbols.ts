@@ -1,0 +1,83 @@
+// Reads an ELF file's function symbols (.symtab) without loading the whole file:
+// enough to name addresses offline and to tell gVisor's variants apart.
+import * as fs from 'node:fs';
+import { readElfSections, type ElfInfo } from './sections';
+
+export interface ElfSymbol {
+  name: string;
+  address: bigint;
+  size: number;
+}
+
+const SHT_SYMTAB = 2;
+const STT_FUNC = 2;
+
+export interface ElfSymbols {
+  info: ElfInfo;
+  /** Functions sorted by address. */
+  functions: ElfSymbol[];
+}
+
+export function readElfFunctions(file: string): ElfSymbols {
+  const info = readElfSections(file);
+  const symtab = info.sections.find((s) => s.type === SHT_SYMTAB);
+  if (!symtab) return { info, functions: [] };
+  const strtab = info.sections[linkOf(file, info, symtab.name)];
+  const fd = fs.openSync(file, 'r');
+  try {
+    const read = (offset: number, length: number) => {
+      const b = Buffer.alloc(length);
+      fs.readSync(fd, b, 0, length, offset);
+      return b;
+    };
+    const table = read(symtab.offset, symtab.size);
+    const names = strtab ? read(strtab.offset, strtab.size) : Buffer.alloc(0);
+    const entry = info.is64 ? 24 : 16;
+    const functions: ElfSymbol[] = [];
+    for (let o = 0; o + entry <= table.length; o += entry) {
+      const nameOffset = info.littleEndian ? table.readUInt32LE(o) : table.readUInt32BE(o);
+      const typeInfo = table[o + (info.is64 ? 4 : 12)];
+      if ((typeInfo & 0xf) !== STT_FUNC) continue;
+      const address = info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 8) : table.readBigUInt64BE(o + 8)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 4) : table.readUInt32BE(o + 4));
+      const size = Number(info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 16) : table.readBigUInt64BE(o + 16)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 8) : table.readUInt32BE(o + 8)));
+      const end = names.indexOf(0, nameOffset);
+      functions.push({ name: names.toString('utf8', nameOffset, end < 0 ? names.length : end), address, size });
+    }
+    functions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    return { info, functions };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** sh_link of the symbol table: the index of its string table. */
+function linkOf(file: string, info: ElfInfo, name: string): number {
+  const index = info.sections.findIndex((s) => s.name === name);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const header = Buffer.alloc(64);
+    fs.readSync(fd, header, 0, 64, 0);
+    const shoff = Number(info.littleEndian ? header.readBigUInt64LE(40) : header.readBigUInt64BE(40));
+    const shentsize = info.littleEndian ? header.readUInt16LE(58) : header.readUInt16BE(58);
+    const entry = Buffer.alloc(shentsize);
+    fs.readSync(fd, entry, 0, shentsize, shoff + index * shentsize);
+    return info.littleEndian ? entry.readUInt32LE(40) : entry.readUInt32BE(40);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The function containing `address`, and the offset into it. */
+export function symbolize(functions: ElfSymbol[], address: bigint): { symbol: ElfSymbol; offset: bigint } | undefined {
+  let lo = 0;
+  let hi = functions.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (functions[mid].address <= address) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const symbol = functions[hi];
+  if (!symbol) return undefined;
+  const offset = address - symbol.address;
+  return offset < BigInt(Math.max(symbol.size, 1)) ? { symbol, offset } : undefined;
+}

@@ -1,0 +1,45 @@
+// dlv cannot disassemble code outside the binary's functions (error 2013 "could not
+// find memory reference"): the vDSO's rt_sigreturn trampoline, for one. The proxy
+// then reads the memory itself and answers with what it decodes.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ProxyHook } from '../../dap/hooks';
+import { readBytes } from '../../bluepill/memory';
+import { decodeAmd64, decodeArm64 } from '../../bluepill/miniDisassembler';
+import type { BluepillSession } from './session';
+
+const MAX_INSTRUCTIONS = 256;
+
+function cannotDisassemble(response: DebugProtocol.Response): boolean {
+  const error = (response as DebugProtocol.ErrorResponse).body?.error;
+  return error?.id === 2013 || /could not find memory reference|no function|unknown address/i.test(error?.format ?? response.message ?? '');
+}
+
+export function disassembleFallback(session: BluepillSession): ProxyHook {
+  return {
+    name: 'disassembleFallback',
+    async rewriteResponse(response, request, ctx) {
+      if (request.command !== 'disassemble' || response.success || !cannotDisassemble(response)) return;
+      session.bind(ctx);
+      const args = request.arguments as DebugProtocol.DisassembleArguments;
+      const frameId = session.symbolizedFrameId();
+      const variant = await session.variant(frameId);
+      if (!variant || frameId === undefined) return;
+      const count = Math.min(args.instructionCount, MAX_INSTRUCTIONS);
+      const width = variant.arch === 'arm64' ? 4 : 1;
+      const start = BigInt(args.memoryReference) + BigInt(args.offset ?? 0) + BigInt((args.instructionOffset ?? 0) * width);
+      const code = await readBytes(ctx, start, count * width, frameId);
+      if (!code) return; // unmapped: dlv's error stands
+      const decoded = (variant.arch === 'arm64' ? decodeArm64(start, code) : decodeAmd64(start, code)).slice(0, count);
+      const instructions: DebugProtocol.DisassembledInstruction[] = decoded.map((d, i) => ({
+        address: `0x${d.address.toString(16)}`,
+        instructionBytes: d.bytes.toString('hex'),
+        instruction: d.text,
+        ...(i === 0 ? { symbol: 'no symbol: decoded by bluepill-lens from memory' } : {}),
+      }));
+      const answer = response as DebugProtocol.DisassembleResponse;
+      answer.success = true;
+      delete (answer as { message?: string }).message;
+      answer.body = { instructions };
+    },
+  };
+}

@@ -1,0 +1,136 @@
+// What the bluepill hooks of one debug session share: which variant of the model
+// applies (from the binary when it is here, else from dlv), the frames seen at the
+// current stop, and a frame id to read memory with.
+import * as fs from 'node:fs';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ProxyContext } from '../../dap/hooks';
+import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
+import { LandmarkIndex } from '../../bluepill/symbols';
+import { readElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
+
+type ElfFunctionTable = ElfSymbol[];
+import { isUnsymbolized } from '../../bluepill/classify';
+import { evaluateText } from '../../bluepill/memory';
+
+/** A landmark a user adds for a gVisor version with other names (setting bluepill.extraLandmarks). */
+export interface ExtraLandmark {
+  variant?: VariantId;
+  symbol: string;
+  role: LandmarkRole;
+  phase?: Phase;
+  runsInGuest?: boolean;
+  words?: string;
+}
+
+export interface BluepillSettings {
+  variant?: VariantId | 'auto';
+  extraLandmarks?: ExtraLandmark[];
+}
+
+export class BluepillSession {
+  ctx: ProxyContext | undefined;
+  /** Frames of the current stop, by thread; cleared on every resume. */
+  readonly frames = new Map<number, DebugProtocol.StackFrame[]>();
+  private detected: Promise<Variant | undefined> | undefined;
+
+  constructor(readonly settings: BluepillSettings = {}) {}
+
+  bind(ctx: ProxyContext): ProxyContext {
+    this.ctx = ctx;
+    return ctx;
+  }
+
+  resumed(): void {
+    this.frames.clear();
+  }
+
+  /** A frame with a symbol, from any thread of this stop: evaluate needs one to read memory. */
+  symbolizedFrameId(preferThread?: number): number | undefined {
+    const ordered = preferThread !== undefined && this.frames.has(preferThread) ? [this.frames.get(preferThread)!, ...this.frames.values()] : [...this.frames.values()];
+    for (const frames of ordered) for (const f of frames) if (!isUnsymbolized(f.name) && f.instructionPointerReference) return f.id;
+    return undefined;
+  }
+
+  /** The variant of the model for this session, decided once. */
+  variant(frameId?: number): Promise<Variant | undefined> {
+    if (!this.detected) this.detected = this.detect(frameId);
+    return this.detected;
+  }
+
+  private async detect(frameId?: number): Promise<Variant | undefined> {
+    const forced = this.settings.variant;
+    if (forced && forced !== 'auto') return this.withExtras(variantById(forced));
+    const binary = this.localBinary();
+    if (binary) {
+      try {
+        const { info, functions } = readElfFunctions(binary);
+        if (info.machine === 183) return this.withExtras(variantById('arm64'));
+        if (info.machine === 62) {
+          const sigframe = functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
+          return this.withExtras(variantById(sigframe ? 'amd64-sigframe' : 'amd64-cli'));
+        }
+      } catch {
+        // unreadable here: ask dlv below
+      }
+    }
+    if (frameId === undefined || !this.ctx) {
+      this.detected = undefined; // try again at the next stop
+      return undefined;
+    }
+    // A remote board: amd64 has RIP, arm64 does not.
+    const rip = await evaluateText(this.ctx, 'RIP', frameId);
+    return this.withExtras(variantById(rip !== undefined ? 'amd64-cli' : 'arm64'));
+  }
+
+  private symbols: ElfFunctionTable | undefined | null;
+
+  /** The function at an address, from the local binary's symbol table (undefined for a remote board). */
+  symbolFor(address: bigint): string | undefined {
+    if (this.symbols === undefined) {
+      const binary = this.localBinary();
+      try {
+        this.symbols = binary ? readElfFunctions(binary).functions : null;
+      } catch {
+        this.symbols = null;
+      }
+    }
+    if (!this.symbols) return undefined;
+    const hit = symbolize(this.symbols, address);
+    return hit ? `${hit.symbol.name.replace(/\.abi0$/, '')}${hit.offset ? `+0x${hit.offset.toString(16)}` : ''}` : undefined;
+  }
+
+  private localBinary(): string | undefined {
+    const args = this.ctx?.sessionArgs;
+    if (!args || args.host !== undefined || args.mode === 'remote') return undefined;
+    if (typeof args.program === 'string' && fs.existsSync(args.program)) return args.program;
+    if (typeof args.processId === 'number') return `/proc/${args.processId}/exe`;
+    return undefined;
+  }
+
+  private withExtras(variant: Variant): Variant {
+    const extras = (this.settings.extraLandmarks ?? []).filter((e) => !e.variant || e.variant === variant.id);
+    if (extras.length === 0) return variant;
+    const added: Landmark[] = extras.map((e) => {
+      const base = variant.landmarks.find((l) => l.role === e.role);
+      return {
+        role: e.role,
+        symbols: [e.symbol],
+        phase: e.phase ?? base?.phase ?? 'host',
+        runsInGuest: e.runsInGuest ?? base?.runsInGuest,
+        words: e.words ?? base?.words ?? `${e.symbol} (added by the setting bluepill.extraLandmarks)`,
+      };
+    });
+    // Added names come first, so they win over the built-in ones.
+    return { ...variant, landmarks: [...added, ...variant.landmarks] };
+  }
+
+  private indexes = new WeakMap<Variant, LandmarkIndex>();
+
+  index(variant: Variant): LandmarkIndex {
+    let index = this.indexes.get(variant);
+    if (!index) this.indexes.set(variant, (index = new LandmarkIndex(variant)));
+    return index;
+  }
+}
+
+export { VARIANTS };

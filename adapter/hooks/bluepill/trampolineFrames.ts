@@ -1,0 +1,50 @@
+// Labels stack frames that have no symbol but whose code is the rt_sigreturn
+// trampoline: `[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)`.
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ProxyHook } from '../../dap/hooks';
+import { isUnsymbolized } from '../../bluepill/classify';
+import { readBytes } from '../../bluepill/memory';
+import type { Variant } from '../../bluepill/model';
+import type { BluepillSession } from './session';
+
+const ARM64_TRAMPOLINE = Buffer.from('688180d2010000d4', 'hex'); // MOV X8, #139; SVC #0
+const AMD64_TRAMPOLINE = Buffer.from('48c7c00f0000000f05', 'hex'); // MOV RAX, 15; SYSCALL
+
+export function trampolineLabel(variant: Variant): string {
+  return variant.arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)';
+}
+
+/** Whether the code around `pc` is the trampoline (pc at its first or at its last instruction). */
+export async function isTrampolineAt(session: BluepillSession, variant: Variant, pc: bigint, frameId: number): Promise<boolean> {
+  const ctx = session.ctx!;
+  const pattern = variant.arch === 'arm64' ? ARM64_TRAMPOLINE : AMD64_TRAMPOLINE;
+  const lastInstruction = variant.arch === 'arm64' ? 4 : 7;
+  for (const start of [pc, pc - BigInt(lastInstruction)]) {
+    const code = await readBytes(ctx, start, pattern.length, frameId);
+    if (code?.equals(pattern)) return true;
+  }
+  return false;
+}
+
+export function trampolineFrames(session: BluepillSession): ProxyHook {
+  return {
+    name: 'trampolineFrames',
+    async rewriteResponse(response, request, ctx) {
+      if (request.command !== 'stackTrace' || !response.success) return;
+      session.bind(ctx);
+      const frames = (response as DebugProtocol.StackTraceResponse).body.stackFrames;
+      const unnamed = frames.filter((f) => isUnsymbolized(f.name) && f.instructionPointerReference);
+      if (unnamed.length === 0) return;
+      const threadId = (request.arguments as DebugProtocol.StackTraceArguments).threadId;
+      const frameId = frames.find((f) => !isUnsymbolized(f.name))?.id ?? session.symbolizedFrameId(threadId);
+      const variant = await session.variant(frameId);
+      if (!variant || frameId === undefined) return;
+      for (const frame of unnamed) {
+        if (await isTrampolineAt(session, variant, BigInt(frame.instructionPointerReference!), frameId)) {
+          frame.name = trampolineLabel(variant);
+          frame.presentationHint = 'normal';
+        }
+      }
+    },
+  };
+}
