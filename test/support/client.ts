@@ -10,6 +10,8 @@ import { adapterBundle, ensureBundles, ensureDlv } from './paths';
 export class RecordingClient extends DebugClient {
   /** Every response and event received, in arrival order. */
   readonly received: DebugProtocol.ProtocolMessage[] = [];
+  /** Every request sent, in order. */
+  readonly sent: DebugProtocol.Request[] = [];
   adapterProcess: ChildProcess | undefined;
 
   constructor(runtime: string, executable: string, spawnOptions?: SpawnOptions) {
@@ -20,6 +22,12 @@ export class RecordingClient extends DebugClient {
     self.dispatch = (body: string) => {
       this.received.push(JSON.parse(body));
       original(body);
+    };
+    const sending = this as unknown as { doSend(command: string, args: unknown, cb: unknown): void };
+    const doSend = sending.doSend.bind(this);
+    sending.doSend = (command: string, args: unknown, cb: unknown) => {
+      this.sent.push({ seq: this.sent.length + 1, type: 'request', command, arguments: args });
+      doSend(command, args, cb);
     };
   }
 

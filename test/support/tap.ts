@@ -6,28 +6,43 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 export interface Tap {
   port: number;
   fromDlv: DebugProtocol.ProtocolMessage[];
+  /** Requests the proxy sent to dlv: the client's, forwarded, and the proxy's own. */
+  toDlv: DebugProtocol.Request[];
   close(): void;
+}
+
+/** Splits a byte stream into DAP messages. */
+function frames(onMessage: (m: DebugProtocol.ProtocolMessage) => void): (chunk: Buffer) => void {
+  let buffer = Buffer.alloc(0);
+  return (chunk) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    for (;;) {
+      const headerEnd = buffer.indexOf('\r\n\r\n');
+      if (headerEnd < 0) break;
+      const length = Number(/Content-Length: *(\d+)/i.exec(buffer.toString('latin1', 0, headerEnd))![1]);
+      if (buffer.length < headerEnd + 4 + length) break;
+      onMessage(JSON.parse(buffer.toString('utf8', headerEnd + 4, headerEnd + 4 + length)));
+      buffer = buffer.subarray(headerEnd + 4 + length);
+    }
+  };
 }
 
 export function tapBetween(dlvPort: number): Promise<Tap> {
   const fromDlv: DebugProtocol.ProtocolMessage[] = [];
+  const toDlv: DebugProtocol.Request[] = [];
   const sockets: net.Socket[] = [];
   const server = net.createServer((inbound) => {
     const outbound = net.connect({ host: '127.0.0.1', port: dlvPort });
     sockets.push(inbound, outbound);
-    inbound.pipe(outbound);
-    let buffer = Buffer.alloc(0);
+    const recordRequest = frames((m) => toDlv.push(m as DebugProtocol.Request));
+    const recordReply = frames((m) => fromDlv.push(m));
+    inbound.on('data', (chunk: Buffer) => {
+      outbound.write(chunk);
+      recordRequest(chunk);
+    });
     outbound.on('data', (chunk: Buffer) => {
       inbound.write(chunk);
-      buffer = Buffer.concat([buffer, chunk]);
-      for (;;) {
-        const headerEnd = buffer.indexOf('\r\n\r\n');
-        if (headerEnd < 0) break;
-        const length = Number(/Content-Length: *(\d+)/i.exec(buffer.toString('latin1', 0, headerEnd))![1]);
-        if (buffer.length < headerEnd + 4 + length) break;
-        fromDlv.push(JSON.parse(buffer.toString('utf8', headerEnd + 4, headerEnd + 4 + length)));
-        buffer = buffer.subarray(headerEnd + 4 + length);
-      }
+      recordReply(chunk);
     });
     inbound.on('close', () => outbound.destroy());
     outbound.on('close', () => inbound.destroy());
@@ -39,6 +54,7 @@ export function tapBetween(dlvPort: number): Promise<Tap> {
       resolve({
         port: (server.address() as net.AddressInfo).port,
         fromDlv,
+        toDlv,
         close: () => {
           for (const s of sockets) s.destroy();
           server.close();

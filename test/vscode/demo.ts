@@ -1,0 +1,39 @@
+// Gets demo/ ready to be debugged in the real VS Code: builds its binary without
+// optimisations (so breakpoints and locals are exact) and points the workspace
+// setting bluepill.dlvPath at this clone's pinned dlv. scripts/start.sh does the
+// same in bash.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+export const DEMO_DIR = path.join(REPO_ROOT, 'demo');
+export const DEMO_BINARY = path.join(DEMO_DIR, 'bin', 'demo');
+export const PINNED_DLV = path.join(REPO_ROOT, 'tools', 'bin', 'dlv');
+
+/** The line of demo/main.go marked "breakpoint here", found rather than hard-coded. */
+export function demoBreakpointLine(): number {
+  const lines = fs.readFileSync(path.join(DEMO_DIR, 'main.go'), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes('// breakpoint here'));
+  if (i < 0) throw new Error('demo/main.go has no "// breakpoint here" line');
+  return i + 1;
+}
+
+/** `go`, also where these machines install it but PATH may not say so. */
+function goBinary(): string {
+  const fallback = '/usr/local/go/bin/go';
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, 'go')));
+  return !onPath && fs.existsSync(fallback) ? fallback : 'go';
+}
+
+export function prepareDemo(): void {
+  if (!fs.existsSync(PINNED_DLV)) {
+    throw new Error(`the pinned dlv is missing at ${PINNED_DLV}: run scripts/setup.sh`);
+  }
+  execFileSync(goBinary(), ['build', '-gcflags=all=-N -l', '-o', DEMO_BINARY, '.'], {
+    cwd: DEMO_DIR, stdio: ['ignore', 2, 2], timeout: 180_000,
+  });
+  // Absolute, so it is per clone; demo/.gitignore keeps it out of git.
+  fs.writeFileSync(path.join(DEMO_DIR, '.vscode', 'settings.json'),
+    JSON.stringify({ 'bluepill.dlvPath': PINNED_DLV }, null, 2) + '\n');
+}

@@ -1,0 +1,87 @@
+// Small helpers that drive the VS Code workbench the way a person does: keys
+// and visible text. Every wait is bounded and fails with a message saying what
+// it waited for.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Locator, Page } from 'playwright-core';
+
+export const DEFAULT_UI_TIMEOUT_MS = 20_000;
+
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_ROW = `${QUICK_INPUT} .monaco-list-row`;
+
+/** Waits until `locator` is visible, with a readable error. */
+export async function waitVisible(locator: Locator, what: string, timeoutMs = DEFAULT_UI_TIMEOUT_MS): Promise<Locator> {
+  try {
+    await locator.first().waitFor({ state: 'visible', timeout: timeoutMs });
+  } catch {
+    throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+  return locator.first();
+}
+
+/** Waits until an element matching `selector` shows `text`; returns that element. */
+export function waitForText(page: Page, selector: string, text: string | RegExp,
+  timeoutMs = DEFAULT_UI_TIMEOUT_MS): Promise<Locator> {
+  return waitVisible(page.locator(selector).filter({ hasText: text }),
+    `"${text}" in ${selector}`, timeoutMs);
+}
+
+/** Opens the quick input with `key` and types `text` into it. */
+async function quickInput(page: Page, key: string, text: string): Promise<void> {
+  await page.keyboard.press(key);
+  await waitVisible(page.locator(`${QUICK_INPUT} input`), `the quick input after ${key}`);
+  await page.keyboard.type(text);
+}
+
+/** Waits until the focused quick-input row shows `text`, then accepts it with Enter. */
+async function acceptFocusedRow(page: Page, text: string | RegExp, what: string): Promise<void> {
+  await waitVisible(page.locator(`${QUICK_INPUT_ROW}.focused`).filter({ hasText: text }), what);
+  await page.keyboard.press('Enter');
+}
+
+/** F1, type the command's title, Enter: as a user runs a command. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await quickInput(page, 'F1', title);
+  await acceptFocusedRow(page, title, `command "${title}" in the palette`);
+}
+
+/** Ctrl+P quick open, then waits until the file's editor tab is active. */
+export async function openFile(page: Page, relativePath: string): Promise<void> {
+  const base = path.basename(relativePath);
+  await quickInput(page, 'Control+P', relativePath);
+  await acceptFocusedRow(page, base, `"${relativePath}" in quick open`);
+  await waitVisible(page.locator('.tabs-container .tab.active').filter({ hasText: base }),
+    `the editor tab of ${base}`);
+  await waitVisible(page.locator('.editor-group-container.active .monaco-editor .view-lines'), 'the editor text');
+}
+
+/** Ctrl+G to a line of the active editor; waits for the status bar to show it. */
+export async function goToLine(page: Page, line: number): Promise<void> {
+  await quickInput(page, 'Control+G', String(line));
+  await page.keyboard.press('Enter');
+  await waitForText(page, '.statusbar-item', new RegExp(`Ln ${line},`), DEFAULT_UI_TIMEOUT_MS);
+}
+
+/** F9 on the cursor line; waits until a breakpoint glyph is in the editor margin. */
+export async function toggleBreakpoint(page: Page): Promise<void> {
+  await page.keyboard.press('F9');
+  await waitVisible(page.locator('.editor-group-container.active .codicon-debug-breakpoint'),
+    'a breakpoint glyph after F9');
+}
+
+/** F5: start the selected launch configuration (the first one of launch.json by default). */
+export async function pressF5(page: Page): Promise<void> {
+  await page.keyboard.press('F5');
+}
+
+/** Screenshot of the whole window to `file` (folders are created). */
+export async function screenshot(page: Page, file: string): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file });
+}
+
+/** Rows of the open quick pick, as text. */
+export function quickPickRows(page: Page): Locator {
+  return page.locator(QUICK_INPUT_ROW);
+}

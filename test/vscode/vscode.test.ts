@@ -1,0 +1,117 @@
+// bluepill-lens in a real VS Code (code-server 4.100.3 in Debian's Chromium):
+// the extension-host mocha suite, then two UI journeys a user makes, each
+// ending with a screenshot in docs/screenshots/. See host.ts for the harness.
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import {
+  Host, HostOptions, REPO_ROOT, openFile, goToLine, pressF5, quickPickRows, runCommand,
+  screenshot, startHost, tail, toggleBreakpoint, waitForText, waitVisible,
+} from './host';
+import { DEMO_BINARY, DEMO_DIR, demoBreakpointLine, prepareDemo } from './demo';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+const FAILURES = path.join(REPO_ROOT, '.vscode-test', 'failures');
+const SUITE = path.join(__dirname, 'suite', 'index.js');
+
+/** Runs fn against a fresh VS Code; on failure keeps a screenshot and the log tail. */
+async function withHost(opts: HostOptions, fn: (host: Host) => Promise<void>): Promise<void> {
+  const host = await startHost(opts);
+  try {
+    await fn(host);
+  } catch (err) {
+    const shot = path.join(FAILURES, `${opts.label ?? 'host'}.png`);
+    await screenshot(host.page, shot).catch(() => undefined);
+    if (err instanceof Error) err.message += `\n(screenshot: ${shot})\n${tail(host.logs)}`;
+    throw err;
+  } finally {
+    await host.close();
+  }
+}
+
+/**
+ * Preconditions, checked by each test (so a missing piece fails every test with
+ * its reason, rather than cancelling them from a hook). Done once per run.
+ */
+let prepared: Error | true | undefined;
+function prepare(): void {
+  if (prepared === undefined) {
+    try {
+      // Fast when already done; installs Chromium and code-server on a fresh machine.
+      execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'setup-vscode.sh')], { stdio: ['ignore', 2, 2] });
+      assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js')), 'dist/extension.js is missing: run npm run build');
+      prepareDemo();
+      prepared = true;
+    } catch (err) {
+      prepared = err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  if (prepared !== true) throw prepared;
+}
+
+describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
+  test('the extension-host mocha suite passes', { timeout: 120_000 }, async (t) => {
+    prepare();
+    await withHost({ workspace: DEMO_DIR, extensionTestsPath: SUITE, label: 'exthost-suite' }, async (host) => {
+      const code = await host.waitForExit(90_000);
+      const mocha = host.logs.filter((l) => /✔|✗|passing|failing|pending|^\[\w+\]\s+\d+\) /.test(l));
+      assert.equal(code, 0, `extension-host tests failed (exit ${code})\n${mocha.join('\n')}\n${tail(host.logs)}`);
+      assert.ok(mocha.some((l) => /\d+ passing/.test(l)), 'the mocha suite reported no passing tests');
+      for (const l of mocha) t.diagnostic(l.replace(/^\[\w+\]\s*/, 'exthost: '));
+    });
+  });
+
+  test('F9 then F5 on the demo stops at the breakpoint and shows it in CALL STACK', { timeout: 120_000 }, async () => {
+    prepare();
+    const line = demoBreakpointLine();
+    await withHost({ workspace: DEMO_DIR, label: 'stopped-session' }, async ({ page }) => {
+      await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+      await openFile(page, 'main.go');
+      await goToLine(page, line);
+      await toggleBreakpoint(page);
+      await pressF5(page); // runs the first configuration of demo/.vscode/launch.json
+
+      // The row's aria-label names function, line and file: "Stack Frame main.compute, line 16, main.go".
+      const frame = await waitVisible(
+        page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame"]').first(),
+        'a stack frame in CALL STACK', 60_000);
+      assert.equal(await frame.getAttribute('aria-label'), `Stack Frame main.compute, line ${line}, main.go`);
+      await waitForText(page, '.debug-call-stack', /Paused on breakpoint/i);
+      // VS Code highlights the stopped line in the editor.
+      await waitVisible(page.locator('.editor-group-container.active .debug-top-stack-frame-line'), 'the stopped-line highlight');
+      await screenshot(page, path.join(SCREENSHOTS, 'stopped-session.png'));
+
+      // Stop, so dlv ends the debuggee before the server goes.
+      await page.keyboard.press('Shift+F5');
+      await page.locator('.debug-call-stack .monaco-list-row').first()
+        .waitFor({ state: 'detached', timeout: 20_000 })
+        .catch(() => { throw new Error('CALL STACK still shows frames 20 s after Shift+F5: the session did not stop'); });
+    });
+  });
+
+  test('"Bluepill: Pick Sandbox Process" lists a running Go process by name and pid', { timeout: 120_000 }, async () => {
+    prepare();
+    const fixture: ChildProcess = spawn(DEMO_BINARY, [], { stdio: 'ignore' });
+    try {
+      assert.ok(fixture.pid, 'the fixture process did not start');
+      await withHost({ workspace: DEMO_DIR, label: 'process-picker' }, async ({ page }) => {
+        await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+        await openFile(page, 'main.go'); // as a user would; also completes the screenshot
+        await runCommand(page, 'Bluepill: Pick Sandbox Process');
+        await waitForText(page, '.quick-input-widget .quick-input-title', 'Attach to which process?');
+        // Filter by name: the list holds every process, and only visible rows are in the DOM.
+        await page.keyboard.type('demo');
+        const row = await waitVisible(quickPickRows(page).filter({ hasText: `demo (pid ${fixture.pid})` }),
+          `the fixture "demo (pid ${fixture.pid})" in the quick pick`);
+        assert.match(await row.innerText(), new RegExp(`\\bdemo \\(pid ${fixture.pid}\\)`));
+        await screenshot(page, path.join(SCREENSHOTS, 'process-picker.png'));
+        await page.keyboard.press('Escape');
+        await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5_000 });
+      });
+    } finally {
+      fixture.kill('SIGKILL');
+    }
+  });
+});
