@@ -3,6 +3,18 @@
 // a thread is in when it stops there. Facts from gVisor's sources
 // (pkg/sentry/platform/kvm, pkg/ring0, pkg/sigframe) as summarised in PRIMER.md.
 
+/** An ARM64 instruction word as dlv's instructionBytes spell it: memory order, hex. */
+export function le32(word: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(word >>> 0);
+  return b.toString('hex');
+}
+
+/** The vDSO's __kernel_rt_sigreturn: MOVZ X8, #139 (rt_sigreturn); SVC #0. */
+export const ARM64_SIGRETURN_WORDS = [0xd2801168, 0xd4000001] as const;
+/** The amd64 restorer: MOV RAX, 15 (rt_sigreturn); SYSCALL. */
+export const AMD64_SIGRETURN_BYTES = '48c7c00f0000000f05';
+
 export type Phase = 'host' | 'entering' | 'trapped' | 'in-guest' | 'guest-exit' | 'sigreturn' | 'resumed';
 
 /** The phases in the order a round trip passes through them. */
@@ -82,15 +94,15 @@ export const VARIANTS: ReadonlyArray<Variant> = [
     syscallRegister: 'X8',
     landmarks: [
       { role: 'bluepill', symbols: ['kvm.bluepill'], phase: 'entering', runsInGuest: true, words: 'kvm.bluepill: enters the guest by executing MRS TPIDR_EL1, which is undefined at EL0.' },
-      { role: 'trap-instruction', instruction: { text: /^MRS (\$18052|TPIDR_EL1),/, bytes: ['8ad038d5', '92d038d5'] }, phase: 'entering', runsInGuest: true, words: 'MRS TPIDR_EL1: at EL0 it raises SIGILL (the bluepill); at EL1 in the guest it reads the per-CPU pointer. A single step here lands in the signal handler, not on the next instruction.' },
+      { role: 'trap-instruction', instruction: { text: /^MRS (\$18052|TPIDR_EL1),/, bytes: [le32(0xd538d08a), le32(0xd538d092)] }, phase: 'entering', runsInGuest: true, words: 'MRS TPIDR_EL1: at EL0 it raises SIGILL (the bluepill); at EL1 in the guest it reads the per-CPU pointer. A single step here lands in the signal handler, not on the next instruction.' },
       { role: 'sighandler', symbols: ['kvm.sighandler'], phase: 'trapped', runsInGuest: false, words: 'kvm.sighandler: takes SIGILL with a PC (R0 signo, R1 siginfo, R2 ucontext) and calls bluepillHandler; other signals go to the Go runtime.' },
       { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
       { role: 'kvm-run', symbols: ['kvm.kvmRun', 'kvm.bluepillStopGuest'], phase: 'in-guest', words: 'The KVM_RUN ioctl: time spent here is time in the guest.' },
       { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: 'kvm.bluepillGuestExit: counts the exit and copies the vCPU registers (PC, SP, regs, PSTATE EL0t) into the ucontext.' },
       { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },
       { role: 'redpill', symbols: ['kvm.redpill'], phase: 'entering', words: 'kvm.redpill: SVC with R8 = -1, which the guest turns into a VM exit: used when the trap landed on the wrong vCPU.' },
-      { role: 'trampoline', symbols: ['__kernel_rt_sigreturn'], instruction: { bytes: ['688180d2', '010000d4'] }, phase: 'sigreturn', words: '[vdso] __kernel_rt_sigreturn: MOV X8, #139; SVC #0. The kernel restores the ucontext, and so resumes at the exit PC bluepillGuestExit wrote.' },
-      { role: 'host-syscall', instruction: { text: /^SVC\b/, bytes: ['010000d4'] }, phase: 'resumed', words: 'An SVC: resumed here, the host executes the system call the guest stopped at (number in X8).' },
+      { role: 'trampoline', symbols: ['__kernel_rt_sigreturn'], instruction: { bytes: ARM64_SIGRETURN_WORDS.map(le32) }, phase: 'sigreturn', words: '[vdso] __kernel_rt_sigreturn: MOV X8, #139; SVC #0. The kernel restores the ucontext, and so resumes at the exit PC bluepillGuestExit wrote.' },
+      { role: 'host-syscall', instruction: { text: /^SVC\b/, bytes: [le32(0xd4000001)] }, phase: 'resumed', words: 'An SVC: resumed here, the host executes the system call the guest stopped at (number in X8).' },
       { role: 'kernel-exit', symbols: ['ring0.kernelExitToEl0', 'ring0.kernelExitToEl1'], phase: 'resumed', runsInGuest: true, words: 'ring0.kernelExitToEl0/El1: its first instruction, MRS TPIDR_EL1, R18, traps again on the host and re-enters the guest.' },
       ...ringAndKvmGuestCode,
     ],

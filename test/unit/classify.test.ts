@@ -19,7 +19,7 @@ const notes: Array<[string, string[], string | undefined, string | undefined, Ph
   ['0x954f10', [`${KVM}.bluepillHandler`, `${KVM}.sighandler`], undefined, undefined, 'in-guest', 'bluepill-handler'],
   ['0x954e20', [`${KVM}.bluepillGuestExit`, `${KVM}.bluepillHandler`, `${KVM}.sighandler`], undefined, undefined, 'guest-exit', 'guest-exit'],
   ['0x95c734', [`${KVM}.sighandler`], 'RET', 'c0035fd6', 'guest-exit', 'sighandler'],
-  ['0xffffb00ba7dc', ['???'], undefined, '688180d2', 'sigreturn', 'trampoline'],
+  ['0xffffb00ba7dc', ['???'], undefined, '681180d2', 'sigreturn', 'trampoline'],
   ['0xffffb00ba7e0', ['???'], undefined, '010000d4', 'sigreturn', 'trampoline'],
   ['0x7f41c', ['runtime.futex', 'runtime.futexsleep'], 'SVC $0', '010000d4', 'resumed', 'host-syscall'],
   ['0x432e8', ['runtime.futexsleep', 'runtime.notesleep'], undefined, undefined, 'host', undefined],
@@ -31,7 +31,7 @@ const notes: Array<[string, string[], string | undefined, string | undefined, Ph
   ['0x8e2f0', ['syscall.RawSyscall', `${KVM}.bluepillHandler`, `${KVM}.sighandler`], 'SVC $0', '010000d4', 'in-guest', 'bluepill-handler'],
   ['0x954e20', [`${KVM}.bluepillGuestExit`, `${KVM}.bluepillHandler`], undefined, undefined, 'guest-exit', 'guest-exit'],
   ['0x95c734', [`${KVM}.sighandler`], 'RET', 'c0035fd6', 'guest-exit', 'sighandler'],
-  ['0xffffb00ba7dc', ['???'], undefined, '688180d2', 'sigreturn', 'trampoline'],
+  ['0xffffb00ba7dc', ['???'], undefined, '681180d2', 'sigreturn', 'trampoline'],
   ['0xffffb00ba7e0', ['???'], undefined, '010000d4', 'sigreturn', 'trampoline'],
   ['0x951d5c', switchStack, 'CALL gvisor.dev/gvisor/pkg/ring0.kernelExitToEl0(SB)', '91000094', 'resumed', 'switch-to-user'],
 ];

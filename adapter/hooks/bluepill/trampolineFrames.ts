@@ -4,11 +4,11 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../dap/hooks';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { readBytes } from '../../bluepill/memory';
-import type { Variant } from '../../bluepill/model';
+import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, type Variant } from '../../bluepill/model';
 import type { BluepillSession } from './session';
 
-const ARM64_TRAMPOLINE = Buffer.from('688180d2010000d4', 'hex'); // MOV X8, #139; SVC #0
-const AMD64_TRAMPOLINE = Buffer.from('48c7c00f0000000f05', 'hex'); // MOV RAX, 15; SYSCALL
+const ARM64_TRAMPOLINE = Buffer.from(ARM64_SIGRETURN_WORDS.map(le32).join(''), 'hex');
+const AMD64_TRAMPOLINE = Buffer.from(AMD64_SIGRETURN_BYTES, 'hex');
 
 export function trampolineLabel(variant: Variant): string {
   return variant.arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)';
