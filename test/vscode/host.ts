@@ -31,6 +31,7 @@ const CHROMIUM_ARGS = [
 /** User settings that make the workbench deterministic for tests. */
 const TEST_USER_SETTINGS: Record<string, unknown> = {
   'workbench.startupEditor': 'none',
+  'workbench.iconTheme': 'vs-seti',
   'workbench.tips.enabled': false,
   'workbench.enableExperiments': false,
   'telemetry.telemetryLevel': 'off',

@@ -8,6 +8,7 @@ import { decodeAmd64, decodeArm64 } from '../../bluepill/miniDisassembler';
 import type { BluepillSession } from './session';
 
 const MAX_INSTRUCTIONS = 256;
+const PAGE = 4096;
 
 function cannotDisassemble(response: DebugProtocol.Response): boolean {
   const error = (response as DebugProtocol.ErrorResponse).body?.error;
@@ -27,7 +28,9 @@ export function disassembleFallback(session: BluepillSession): ProxyHook {
       const count = Math.min(args.instructionCount, MAX_INSTRUCTIONS);
       const width = variant.arch === 'arm64' ? 4 : 1;
       const start = BigInt(args.memoryReference) + BigInt(args.offset ?? 0) + BigInt((args.instructionOffset ?? 0) * width);
-      const code = await readBytes(ctx, start, count * width, frameId);
+      // amd64 instructions are 1 to 15 bytes: read what `count` of them may need, within the page.
+      const wanted = variant.arch === 'arm64' ? count * 4 : Math.min(count * 15, PAGE - Number(start % BigInt(PAGE)));
+      const code = await readBytes(ctx, start, wanted, frameId);
       if (!code) return; // unmapped: dlv's error stands
       const decoded = (variant.arch === 'arm64' ? decodeArm64(start, code) : decodeAmd64(start, code)).slice(0, count);
       const instructions: DebugProtocol.DisassembledInstruction[] = decoded.map((d, i) => ({
