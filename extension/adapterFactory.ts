@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { DlvProxy } from '../adapter/dap/proxy';
 import { targetFromArguments } from '../adapter/dlv/target';
 import { defaultHooks } from '../adapter/hooks';
-import { configuredDlvPath } from './settings';
+import { bluepillSettings, configuredDlvPath } from './settings';
 
 export class BluepillAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   constructor(private readonly log: vscode.LogOutputChannel) {}
@@ -14,7 +14,7 @@ export class BluepillAdapterFactory implements vscode.DebugAdapterDescriptorFact
     const proxy = new DlvProxy({
       initialTarget: targetFromArguments(session.configuration, defaults),
       defaults,
-      hooks: defaultHooks(),
+      hooks: defaultHooks(bluepillSettings(session.workspaceFolder)),
       log: (line) => this.log.debug(`[${session.name}] ${line}`),
     });
     this.log.info(`session "${session.name}": ${session.configuration.request} mode ${session.configuration.mode ?? '(default)'}`);

@@ -1,20 +1,30 @@
 // Entry point: wires the shared adapter/ core into VS Code. No domain logic here.
 import * as vscode from 'vscode';
 import { BluepillAdapterFactory } from './adapterFactory';
+import { AddressDocumentProvider, DISASM_SCHEME, OPEN_ADDRESS_COMMAND, openAddress } from './addressDocument';
+import { BluepillStates } from './bluepillStates';
 import { BluepillConfigurationProvider } from './configurationProvider';
-import { pickSandboxProcess } from './processPicker';
+import { DEBUG_TYPE } from './debugType';
 import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
-
-export const DEBUG_TYPE = 'bluepill';
+import { pickSandboxProcess } from './processPicker';
+import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
+import { StateViewProvider } from './stateView';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('bluepill-lens', { log: true });
+  const states = new BluepillStates();
   context.subscriptions.push(
     log,
+    states,
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new BluepillAdapterFactory(log)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new BluepillConfigurationProvider()),
     vscode.commands.registerCommand('bluepill.pickSandboxProcess', pickSandboxProcess),
     vscode.languages.registerHoverProvider({ language: GO_OBJDUMP }, new ObjdumpHoverProvider()),
+    vscode.window.registerTreeDataProvider('bluepill.state', new StateViewProvider(states)),
+    vscode.workspace.registerTextDocumentContentProvider(STATE_SCHEME, new StatePaneProvider(states)),
+    vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),
+    vscode.commands.registerCommand('bluepill.openStatePane', openStatePane),
+    vscode.commands.registerCommand(OPEN_ADDRESS_COMMAND, openAddress),
   );
 }
 

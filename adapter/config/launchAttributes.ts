@@ -60,6 +60,12 @@ const common: Record<string, AttributeSpec> = {
     numericString: true,
     description: 'Port of an existing `dlv --headless --listen` server.',
   },
+  bluepillVariant: {
+    type: 'string',
+    enum: ['auto', 'arm64', 'amd64-cli', 'amd64-sigframe'],
+    default: 'auto',
+    description: 'Which bluepill round trip to follow: auto (from the binary or dlv), arm64 (MRS TPIDR_EL1 -> SIGILL), amd64-cli (before 2024), amd64-sigframe (since 2024). Overrides the setting bluepill.variant.',
+  },
   substitutePath: {
     type: 'array',
     items: 'object',

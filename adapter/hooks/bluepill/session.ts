@@ -58,7 +58,7 @@ export class BluepillSession {
   }
 
   private async detect(frameId?: number): Promise<Variant | undefined> {
-    const forced = this.settings.variant;
+    const forced = (this.ctx?.sessionArgs?.bluepillVariant as BluepillSettings['variant'] | undefined) ?? this.settings.variant;
     if (forced && forced !== 'auto') return this.withExtras(variantById(forced));
     const binary = this.localBinary();
     if (binary) {

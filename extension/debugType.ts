@@ -1,0 +1,2 @@
+// The debug type this extension contributes.
+export const DEBUG_TYPE = 'bluepill';

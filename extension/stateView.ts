@@ -1,0 +1,101 @@
+// The "Bluepill State" tree in the Run and Debug sidebar: phase and mode, the
+// landmark under the PC, the decoded signal context, diagnoses and the trip log.
+// Addresses open in a disassembly document when clicked.
+import * as vscode from 'vscode';
+import { PHASES } from '../adapter/bluepill/model';
+import type { BluepillState } from '../adapter/bluepill/state';
+import type { BluepillStates } from './bluepillStates';
+import { OPEN_ADDRESS_COMMAND } from './addressDocument';
+
+type Node = vscode.TreeItem & { children?: Node[] };
+
+export class StateViewProvider implements vscode.TreeDataProvider<Node> {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly states: BluepillStates) {
+    states.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    return node;
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (node) return node.children ?? [];
+    const current = this.states.current();
+    return current ? topLevel(current.state) : [];
+  }
+}
+
+function item(label: string, description?: string, tooltip?: string, children?: Node[], expanded = false): Node {
+  const node: Node = new vscode.TreeItem(label, children?.length ? (expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
+  node.description = description;
+  node.tooltip = tooltip ? new vscode.MarkdownString(tooltip) : undefined;
+  node.children = children;
+  return node;
+}
+
+function address(label: string, value: string, tooltip: string): Node {
+  const node = item(label, value, `${tooltip}\n\nClick to open ${value} in a disassembly.`);
+  node.command = { command: OPEN_ADDRESS_COMMAND, title: 'Open in disassembly', arguments: [value] };
+  node.contextValue = 'address';
+  return node;
+}
+
+function topLevel(state: BluepillState): Node[] {
+  if (!state.stop) {
+    return [item(state.running ? 'Running' : state.ended ? 'Session ended' : 'Waiting for the first stop', undefined, 'The view fills in at every stop of the debuggee.')];
+  }
+  const s = state.stop;
+  const phaseInfo = PHASES.find((p) => p.phase === s.phase)!;
+  const diagram = PHASES.map((p) => {
+    const n = item(`${p.phase === s.phase ? '▶ ' : '   '}${p.title}`, p.phase === s.phase ? 'you are here' : undefined, p.words);
+    n.iconPath = new vscode.ThemeIcon(p.phase === s.phase ? 'debug-stackframe' : 'circle-outline');
+    return n;
+  });
+  const phase = item(`Phase: ${s.phaseTitle}`, state.running ? 'running (last stop)' : s.mode.split(' (')[0], `**${s.phaseTitle}**: ${phaseInfo.words}\n\nWhy: ${s.because}.\n\nMode: ${s.mode}.`, diagram, false);
+  phase.iconPath = new vscode.ThemeIcon(s.phase === 'in-guest' ? 'vm' : 'server-process');
+  phase.id = 'phase';
+
+  const stopChildren: Node[] = [address('PC', s.pc, `Where thread ${s.threadId} stopped.`), item('Function', s.symbol)];
+  if (s.instruction) stopChildren.push(item('Instruction', s.instruction));
+  const landmark = item(`Landmark: ${s.landmark ? s.landmark.role : 'none'}`, s.symbol, s.landmark ? `${s.landmark.words}${s.landmark.runsInGuest ? '\n\n⚠ This code also runs inside the guest: avoid software breakpoints here.' : ''}` : 'No bluepill landmark under the PC.', stopChildren, true);
+  landmark.iconPath = new vscode.ThemeIcon(s.landmark?.runsInGuest ? 'warning' : 'location');
+
+  const nodes: Node[] = [phase, landmark];
+  if (state.ucontext) {
+    const u = state.ucontext;
+    const ctx = [
+      address('PC', u.pc, `The interrupted PC saved in the ucontext${u.pcSymbol ? ` (${u.pcSymbol})` : ''}. After the guest exit it is where the host resumes.`),
+      address('SP', u.sp, 'The interrupted stack pointer.'),
+      ...(u.lr ? [address('LR', u.lr, 'The link register (X30) of the interrupted code.')] : []),
+      item('Mode', u.mode, u.host ? 'The interrupted code ran in host user mode (EL0 / ring 3).' : 'The interrupted code ran privileged: the guest (EL1 / ring 0).'),
+      item('PSTATE', u.flags, u.flagsSummary ?? 'Flags of the interrupted code.'),
+      address('Fault address', u.faultAddress, 'The fault address the kernel reported with the signal.'),
+    ];
+    const uc = item('Signal context', `${u.mode} · PC ${u.pc}${u.pcSymbol ? ` ${u.pcSymbol}` : ''}`, `The ucontext at ${u.address}: what the kernel saved when the trap was delivered, and what the thread resumes with after rt_sigreturn.`, ctx, true);
+    uc.iconPath = new vscode.ThemeIcon('symbol-structure');
+    nodes.push(uc);
+  }
+  if (state.diagnoses.length) {
+    const diag = item('Diagnoses', String(state.diagnoses.length), undefined, state.diagnoses.map((d) => {
+      const n = item(d.message.split(':')[0], d.severity, d.message);
+      n.iconPath = new vscode.ThemeIcon(d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info');
+      return n;
+    }), true);
+    nodes.push(diag);
+  }
+  const trips = state.trips.map((t) => {
+    const stops = t.stops.map((st) => address(PHASES.find((p) => p.phase === st.phase)!.title, `${st.pc} ${st.symbol}`, `${new Date(st.time).toLocaleTimeString()}${st.ucontextPc ? ` · ucontext PC ${st.ucontextPc}` : ''}`));
+    return item(`Trip #${t.number}`, `${t.guestMs} ms in guest${t.exitPc ? ` · exit ${t.exitPc}` : ''}${t.complete ? '' : ' · in progress'}`, `Started ${new Date(t.started).toLocaleTimeString()}.`, stops);
+  });
+  const log = item('Trips', `${state.tripCount} seen · ${state.guestExits} guest exits`, 'The last 100 round trips, newest first.', trips, false);
+  log.iconPath = new vscode.ThemeIcon('history');
+  nodes.push(log);
+  return nodes;
+}
+
+export function phaseOf(state: BluepillState | undefined): string | undefined {
+  return state?.stop?.phaseTitle;
+}

@@ -1,0 +1,61 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { TripLog } from '../../adapter/bluepill/tripLog';
+import { renderState } from '../../adapter/bluepill/render';
+import { emptyState, type BluepillState } from '../../adapter/bluepill/state';
+import type { Phase } from '../../adapter/bluepill/model';
+
+function replay(log: TripLog, phases: Array<[Phase, number, string?]>): void {
+  for (const [phase, time, ucontextPc] of phases) {
+    log.record({ time, phase, pc: '0x1', symbol: 'f', ucontextPc });
+    log.resumed(time + 1);
+  }
+}
+
+describe('TripLog', () => {
+  it('groups stops into trips, one entry per phase, newest trip first', () => {
+    const log = new TripLog();
+    replay(log, [['host', 0], ['entering', 10], ['entering', 11], ['trapped', 20], ['in-guest', 30], ['guest-exit', 80, '0x95c6d8'], ['sigreturn', 90, '0x95c6d8'], ['resumed', 100], ['host', 110], ['entering', 120]]);
+    const trips = log.list();
+    assert.equal(trips.length, 2);
+    assert.equal(trips[0].number, 2);
+    assert.deepEqual(trips[1].stops.map((s) => s.phase), ['entering', 'trapped', 'in-guest', 'guest-exit', 'sigreturn', 'resumed']);
+    assert.equal(trips[1].complete, true);
+    assert.equal(trips[1].exitPc, '0x95c6d8');
+    assert.equal(log.guestExitCount, 1);
+  });
+
+  it('adds the running time between handler phases to the trip\'s guest time', () => {
+    const log = new TripLog();
+    replay(log, [['trapped', 0], ['in-guest', 50], ['guest-exit', 250]]);
+    // trapped -> in-guest ran 49 ms, in-guest -> guest-exit ran 199 ms (resumed 1 ms after each stop).
+    assert.equal(log.list()[0].guestMs, 49 + 199);
+  });
+
+  it('keeps at most 100 trips', () => {
+    const log = new TripLog();
+    for (let i = 0; i < 130; i++) replay(log, [['entering', i * 10], ['resumed', i * 10 + 5]]);
+    assert.equal(log.list().length, 100);
+    assert.equal(log.tripCount, 130);
+  });
+});
+
+describe('renderState', () => {
+  it('marks the current phase and explains the context', () => {
+    const state: BluepillState = {
+      ...emptyState(),
+      variant: { id: 'arm64', title: 'ARM64: MRS TPIDR_EL1 → SIGILL', arch: 'arm64' },
+      stop: { index: 3, time: 0, threadId: 7, pc: '0x95c700', symbol: 'kvm.sighandler', phase: 'trapped', phaseTitle: 'trapped', mode: 'host (EL0 / ring 3)', because: 'the thread is in kvm.sighandler' },
+      ucontext: { address: '0x4000460e20', pc: '0x95c6d8', pcSymbol: 'kvm.bluepill+0x18', sp: '0x4000460000', lr: '0x95a004', flags: '0x60000000', mode: 'EL0t', flagsSummary: 'EL0t · NZCV ZC', host: true, faultAddress: '0x0' },
+    };
+    const text = renderState(state, 0);
+    assert.match(text, /▶ trapped\s+◀ you are here/);
+    assert.match(text, /SIGNAL CONTEXT \(ucontext at 0x4000460e20\)/);
+    assert.match(text, /PC {5}0x95c6d8  kvm\.bluepill\+0x18/);
+    assert.match(text, /mode {3}EL0t  \(the interrupted code was the host, user mode\)/);
+  });
+
+  it('says what to do before the first stop', () => {
+    assert.match(renderState(emptyState()), /No stop yet/);
+  });
+});
