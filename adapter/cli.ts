@@ -6,6 +6,7 @@ import { describeProcess, orderForPicker } from './processes/sandboxes';
 import { parseFlags } from './cli/flags';
 import { sysregCommand } from './cli/sysregCommand';
 import { annotateCommand } from './cli/annotateCommand';
+import { explainCommand } from './cli/explainCommand';
 
 const USAGE = `Usage: bluepill-lens <command> [options]
 
@@ -19,6 +20,10 @@ Commands:
   annotate [FILE|-]
                  Copy a \`go tool objdump\` listing (default: standard input) with
                  every MRS/MSR register named, in constant memory.
+  explain (--binary FILE | --objdump FILE) ADDRESS [--json]
+                 Explain an address offline: its function, instruction, system
+                 register, bluepill role and phase, and what it does on the host
+                 and in the guest, from an ELF binary or a go tool objdump listing.
   adapter [--dlv-path PATH] [--connect HOST:PORT] [--verbose]
                  Run the debug adapter (the dlv proxy) on stdin/stdout, for DAP
                  clients such as nvim-dap or Emacs dap-mode.
@@ -34,6 +39,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return sysregCommand(rest, process.stdout, process.stderr);
     case 'annotate':
       return annotateCommand(rest, process.stdout, process.stderr);
+    case 'explain':
+      return explainCommand(rest, process.stdout, process.stderr);
     case 'adapter':
       return adapterCommand(rest);
     case 'processes':

@@ -19,7 +19,8 @@ export function decodeArm64(address: bigint, code: Buffer): DecodedInstruction[]
   return out;
 }
 
-function arm64Text(w: number, pc: bigint): string {
+/** One ARM64 word in Go syntax; branch targets are named by `symbolOf` when given. */
+export function arm64Text(w: number, pc: bigint, symbolOf?: (address: bigint) => string | undefined): string {
   if (w === 0xd65f03c0) return 'RET';
   if (w === 0xd503201f) return 'NOOP';
   if ((w & 0xffe0001f) >>> 0 === 0xd4000001) return `SVC $${(w >>> 5) & 0xffff}`;
@@ -32,7 +33,9 @@ function arm64Text(w: number, pc: bigint): string {
   }
   if ((w & 0x7c000000) >>> 0 === 0x14000000) {
     const offset = BigInt.asIntN(28, BigInt((w & 0x3ffffff) << 2 >>> 0) & 0xfffffffn);
-    return `${w & 0x80000000 ? 'CALL' : 'JMP'} 0x${(pc + offset).toString(16)}`;
+    const target = pc + offset;
+    const name = symbolOf?.(target);
+    return `${w & 0x80000000 ? 'CALL' : 'JMP'} ${name ? `${name}(SB)` : `0x${target.toString(16)}`}`;
   }
   const move = decodeMoveWord(w);
   if (move?.kind === 'mrs') return `MRS $${move.field}, R${move.rt}`;
@@ -41,8 +44,8 @@ function arm64Text(w: number, pc: bigint): string {
   return `WORD $0x${w.toString(16).padStart(8, '0')}`;
 }
 
-/** amd64: only the rt_sigreturn trampoline and a few one-byte instructions; other bytes stay raw. */
-export function decodeAmd64(address: bigint, code: Buffer): DecodedInstruction[] {
+/** amd64: only the rt_sigreturn trampoline, CALL/JMP rel32 and a few one-byte instructions; other bytes stay raw. */
+export function decodeAmd64(address: bigint, code: Buffer, symbolOf?: (address: bigint) => string | undefined): DecodedInstruction[] {
   const out: DecodedInstruction[] = [];
   let o = 0;
   const push = (length: number, text: string) => {
@@ -52,6 +55,11 @@ export function decodeAmd64(address: bigint, code: Buffer): DecodedInstruction[]
   while (o < code.length) {
     if (code[o] === 0x48 && code[o + 1] === 0xc7 && code[o + 2] === 0xc0 && o + 7 <= code.length) push(7, `MOVQ $${code.readInt32LE(o + 3)}, AX`);
     else if (code[o] === 0x0f && code[o + 1] === 0x05) push(2, 'SYSCALL');
+    else if ((code[o] === 0xe8 || code[o] === 0xe9) && o + 5 <= code.length) {
+      const target = address + BigInt(o + 5) + BigInt(code.readInt32LE(o + 1));
+      const name = symbolOf?.(target);
+      push(5, `${code[o] === 0xe8 ? 'CALL' : 'JMP'} ${name ? `${name}(SB)` : `0x${target.toString(16)}`}`);
+    }
     else if (code[o] === 0xc3) push(1, 'RET');
     else if (code[o] === 0x90) push(1, 'NOPL');
     else if (code[o] === 0xcc) push(1, 'INT $3');

@@ -1,0 +1,141 @@
+// "Explain This PC": what an address is, for someone following the bluepill. One
+// pure function over facts that a debug session, an ELF binary or an objdump
+// listing can each supply.
+import { annotateInstruction } from '../arm64/goSyntax';
+import { parseSysreg } from '../arm64/parseSysreg';
+import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
+import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
+import { LandmarkIndex } from '../bluepill/symbols';
+
+export interface ExplainInput {
+  address: bigint;
+  arch: 'arm64' | 'amd64';
+  variant?: Variant;
+  /** The function containing the address, and the offset into it. */
+  symbol?: string;
+  offset?: bigint;
+  source?: { file: string; line: number };
+  /** The instruction at the address, in Go syntax (dlv / go tool objdump), and its bytes (memory order, hex). */
+  instruction?: { text?: string; bytes?: string };
+  /** Where the facts came from, for the reader. */
+  origin: string;
+}
+
+export interface Explanation {
+  address: string;
+  where: string;
+  source?: string;
+  instruction?: string;
+  sysreg?: { name: string; field: number; generic: string; access: string; description: string };
+  landmark?: { role: string; words: string; phase: Phase; phaseTitle: string };
+  inHost: string;
+  inGuest: string;
+  pitfalls: string[];
+  special?: string;
+  origin: string;
+}
+
+const TRAMPOLINE_STARTS = { arm64: ARM64_SIGRETURN_WORDS.map(le32), amd64: [AMD64_SIGRETURN_BYTES.slice(0, 14), AMD64_SIGRETURN_BYTES.slice(14)] };
+
+export function explain(input: ExplainInput): Explanation {
+  const variant = input.variant ?? variantById(input.arch === 'arm64' ? 'arm64' : 'amd64-cli');
+  const index = new LandmarkIndex(variant);
+  const text = input.instruction?.text;
+  const bytes = input.instruction?.bytes?.toLowerCase();
+  const named = input.symbol ? index.bySymbolName(input.symbol) : undefined;
+  const codes = index.byCode(text, bytes);
+  const trap = codes.find((l) => l.role === 'trap-instruction');
+  const trampoline = !input.symbol && bytes !== undefined && TRAMPOLINE_STARTS[input.arch].some((w) => bytes.startsWith(w));
+  const landmark: Landmark | undefined = trampoline ? variant.landmarks.find((l) => l.role === 'trampoline') : (trap ?? named ?? codes.find((l) => l.role === 'host-syscall'));
+
+  const sysreg = sysregOf(text);
+  const nowhere = !input.symbol && !input.instruction;
+  const behaviour = nowhere
+    ? { host: 'Unknown: the address is in none of this binary\'s functions or code sections (a mapping of its own, e.g. the vDSO, or a stack or heap address).', guest: 'Unknown, for the same reason.' }
+    : modes(text, bytes, sysreg?.field, trampoline);
+  const pitfalls: string[] = [];
+  if (landmark?.runsInGuest || named?.runsInGuest) pitfalls.push('A software breakpoint here is unsafe: this code also runs inside the guest, where the breakpoint either kills the sandbox (a KVM debug exit) or makes bluepillGuestExit record the wrong exit PC.');
+  if (trap) pitfalls.push('Stepping one instruction here (si) lands in the signal handler, not on the next instruction: the trap is delivered first.');
+  if (named?.role === 'sighandler') pitfalls.push('This runs on the signal stack: unwinding past the handler gives junk frames, and the interrupted context is in the ucontext, not in the caller frames.');
+  if (trampoline) pitfalls.push('No symbol: dlv cannot disassemble here (error 2013); bluepill-lens decodes it from memory.');
+  if (named?.role === 'guest-exit') pitfalls.push('The ucontext written here decides where the host resumes: a breakpoint elsewhere in guest code changes it.');
+
+  const where = input.symbol ? `${input.symbol}${input.offset ? `+0x${input.offset.toString(16)}` : ''}` : trampoline ? trampolineName(input.arch) : 'no symbol';
+  return {
+    address: `0x${input.address.toString(16)}`,
+    where,
+    source: input.source ? `${input.source.file}:${input.source.line}` : undefined,
+    instruction: text ? (annotateInstruction(text) ?? text) : bytes ? `bytes ${bytes}` : undefined,
+    sysreg,
+    landmark: landmark ? { role: landmark.role, words: landmark.words, phase: landmark.phase, phaseTitle: PHASES.find((p) => p.phase === landmark.phase)!.title } : undefined,
+    inHost: behaviour.host,
+    inGuest: behaviour.guest,
+    pitfalls,
+    special: trampoline ? `The rt_sigreturn trampoline (${input.arch === 'arm64' ? 'the vDSO\'s __kernel_rt_sigreturn: MOVD $139, R8; SVC $0' : 'MOVQ $15, AX; SYSCALL'}): a signal handler returns here, and the kernel restores the ucontext.` : undefined,
+    origin: input.origin,
+  };
+}
+
+function sysregOf(text: string | undefined): Explanation['sysreg'] {
+  if (!text || !/^(MRS|MSR)\s/.test(text)) return undefined;
+  try {
+    const p = parseSysreg(text.split('//')[0]);
+    if (p.kind !== 'sysreg') return undefined;
+    const info = sysregInfo(p.field);
+    return { name: nameFor(p.field, p.direction ?? 'mrs'), field: p.field, generic: info.generic, access: accessSummary(info), description: info.description };
+  } catch {
+    return undefined;
+  }
+}
+
+function modes(text: string | undefined, bytes: string | undefined, field: number | undefined, trampoline: boolean): { host: string; guest: string } {
+  if (trampoline) return { host: 'Returns from the signal handler: rt_sigreturn restores the saved context, so the thread continues at the ucontext PC.', guest: 'Not reached in the guest: it is host signal machinery.' };
+  if (field !== undefined) {
+    const info = sysregInfo(field);
+    const name = nameFor(field, /^MSR/.test(text!) ? 'msr' : 'mrs');
+    const host = info.minEl === 0 ? `Accesses ${name} (EL0 may, unless EL1 traps it).` : `Undefined at EL0: the kernel delivers SIGILL.${field === 18052 ? ' This is the bluepill: kvm.sighandler takes it and enters the guest.' : ''}`;
+    const guest = info.minEl <= 1 ? `Accesses ${name} at EL1.${field === 18052 ? ' TPIDR_EL1 holds the per-CPU pointer in the guest.' : ''}` : `Traps to EL${info.minEl} (KVM): a VM exit.`;
+    return { host, guest };
+  }
+  if ((text && /^SVC\b/.test(text)) || bytes?.startsWith('010000d4')) {
+    return { host: 'A Linux system call (number in X8). After a guest exit the host may resume here to run the system call the guest stopped at.', guest: 'An exception to EL1: ring0\'s El1_sync → HaltEl1SvcAndResume leaves the guest, and the host re-executes the SVC (redpill, X8 = -1, only leaves the guest).' };
+  }
+  if ((text && /^CLI\b/.test(text)) || bytes === 'fa') {
+    return { host: 'Privileged at ring 3: #GP, delivered as SIGSEGV. In gVisor before 2024 this is the bluepill.', guest: 'At ring 0 it masks interrupts.' };
+  }
+  if ((text && /^SYSCALL\b/.test(text)) || bytes?.startsWith('0f05')) {
+    return { host: 'A Linux system call (number in RAX); after a guest exit the host may resume here to run it for the guest.', guest: 'In the guest it enters ring0\'s system call entry, which exits to the host.' };
+  }
+  if ((text && /^ERET\b/.test(text)) || bytes === le32(0xd69f03e0)) return { host: 'Undefined at EL0 (SIGILL).', guest: 'Returns from EL1 to the level in SPSR_EL1: ring0 uses it to enter the application.' };
+  return { host: 'Ordinary host code: runs the same at EL0 (ring 3).', guest: 'The Sentry runs the same code in the guest at EL1 (ring 0); its behaviour does not differ.' };
+}
+
+function trampolineName(arch: 'arm64' | 'amd64'): string {
+  return arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline';
+}
+
+export function explanationMarkdown(e: Explanation): string {
+  const lines = [`## ${e.address} · ${e.where}`, ''];
+  if (e.source) lines.push(`Source: \`${e.source}\``, '');
+  if (e.instruction) lines.push(`Instruction: \`${e.instruction}\``, '');
+  if (e.sysreg) lines.push(`System register: **${e.sysreg.name}** (field ${e.sysreg.field}, \`${e.sysreg.generic}\`): ${e.sysreg.access}. ${e.sysreg.description}`, '');
+  if (e.landmark) lines.push(`Bluepill landmark: **${e.landmark.role}**, phase **${e.landmark.phaseTitle}**. ${e.landmark.words}`, '');
+  if (e.special) lines.push(e.special, '');
+  lines.push('| runs as | what happens |', '|---|---|', `| host (EL0 / ring 3) | ${e.inHost} |`, `| guest (EL1 / ring 0) | ${e.inGuest} |`, '');
+  if (e.pitfalls.length) lines.push('Pitfalls:', ...e.pitfalls.map((p) => `- ${p}`), '');
+  lines.push(`_From ${e.origin}._`);
+  return lines.join('\n');
+}
+
+export function explanationText(e: Explanation): string {
+  const lines = [`${e.address}  ${e.where}`];
+  if (e.source) lines.push(`  source       ${e.source}`);
+  if (e.instruction) lines.push(`  instruction  ${e.instruction}`);
+  if (e.sysreg) lines.push(`  register     ${e.sysreg.name} (field ${e.sysreg.field}, ${e.sysreg.generic}): ${e.sysreg.access}`, `               ${e.sysreg.description}`);
+  if (e.landmark) lines.push(`  bluepill     ${e.landmark.role}, phase "${e.landmark.phaseTitle}": ${e.landmark.words}`);
+  if (e.special) lines.push(`  note         ${e.special}`);
+  lines.push(`  on the host  ${e.inHost}`, `  in the guest ${e.inGuest}`);
+  for (const p of e.pitfalls) lines.push(`  pitfall      ${p}`);
+  lines.push(`  (from ${e.origin})`);
+  return lines.join('\n');
+}

@@ -1,0 +1,61 @@
+// Facts about an address from the binary alone: its function (ELF .symtab), and the
+// instruction there (code bytes from the section that holds it), with no listing.
+import * as fs from 'node:fs';
+import { readElfFunctions, symbolize, type ElfSymbols } from '../elf/symbols';
+import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
+import { VARIANTS } from '../bluepill/model';
+import type { ExplainInput } from './explain';
+
+const SHT_PROGBITS = 1;
+const cache = new Map<string, { mtimeMs: number; symbols: ElfSymbols }>();
+
+/** The binary's symbols, read once per file version. */
+export function binarySymbols(file: string): ElfSymbols {
+  const mtimeMs = fs.statSync(file).mtimeMs;
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.symbols;
+  const symbols = readElfFunctions(file);
+  cache.set(file, { mtimeMs, symbols });
+  return symbols;
+}
+
+export function factsFromBinary(file: string, address: bigint): ExplainInput {
+  const { info, functions } = binarySymbols(file);
+  const arch = info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined;
+  if (!arch) throw new Error(`${file} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
+  const hit = symbolize(functions, address);
+  const section = info.sections.find((s) => s.type === SHT_PROGBITS && s.addr <= address && address < s.addr + BigInt(s.size));
+  const nameOf = (a: bigint) => {
+    const t = symbolize(functions, a);
+    return t ? `${clean(t.symbol.name)}${t.offset ? `+0x${t.offset.toString(16)}` : ''}` : undefined;
+  };
+  let instruction: ExplainInput['instruction'];
+  if (section) {
+    const code = Buffer.alloc(16);
+    const fd = fs.openSync(file, 'r');
+    try {
+      fs.readSync(fd, code, 0, 16, section.offset + Number(address - section.addr));
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (arch === 'arm64') instruction = { text: arm64Text(code.readUInt32LE(0), address, nameOf), bytes: code.subarray(0, 4).toString('hex') };
+    else {
+      const first = decodeAmd64(address, code, nameOf)[0];
+      instruction = { text: first.text.startsWith('BYTE') ? undefined : first.text, bytes: first.bytes.toString('hex') };
+    }
+  }
+  const sigframe = arch === 'amd64' && functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
+  return {
+    address,
+    arch,
+    variant: VARIANTS.find((v) => v.id === (arch === 'arm64' ? 'arm64' : sigframe ? 'amd64-sigframe' : 'amd64-cli')),
+    symbol: hit ? clean(hit.symbol.name) : undefined,
+    offset: hit?.offset,
+    instruction,
+    origin: `the ELF symbols and code of ${file}${section ? '' : ' (the address is in no section with code)'}`,
+  };
+}
+
+function clean(name: string): string {
+  return name.replace(/\.abi0$/, '');
+}

@@ -1,0 +1,73 @@
+// Reading `go tool objdump` listings (with or without -S) and dlv's disassembly text:
+// the shape of one line, and a streaming scan that finds an address in a listing
+// of any size in constant memory.
+import * as fs from 'node:fs';
+import * as readline from 'node:readline';
+import type { ExplainInput } from './explain';
+
+export interface ListingInstruction {
+  address: bigint;
+  bytes: string;
+  text: string;
+  location?: { file: string; line: number };
+}
+
+const TEXT_LINE = /^TEXT\s+(\S+?)\(SB\)\s*(.*)$/;
+const INSTRUCTION_LINE = /^(?:=>)?\s*(?:(\S+\.(?:go|s|S|c)):(\d+)\s+)?0x([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.*?)\s*$/;
+
+export function parseTextLine(line: string): { name: string; file: string } | undefined {
+  const m = TEXT_LINE.exec(line);
+  return m ? { name: m[1].replace(/\.abi0$/, ''), file: m[2] } : undefined;
+}
+
+export function parseInstructionLine(line: string): ListingInstruction | undefined {
+  const m = INSTRUCTION_LINE.exec(line);
+  if (!m) return undefined;
+  return { address: BigInt(`0x${m[3]}`), bytes: m[4].toLowerCase(), text: m[5], location: m[1] ? { file: m[1], line: Number(m[2]) } : undefined };
+}
+
+/** Streams the listing until it finds `address`; undefined when the listing does not hold it. */
+export async function factsFromListing(file: string, address: bigint): Promise<ExplainInput | undefined> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+  let block: { name: string; file: string; start?: bigint } | undefined;
+  // ARM64 listings show every instruction as one 8-hex-digit word; amd64 lengths vary.
+  let seen = 0;
+  let allWords = true;
+  let lastSourceLine: number | undefined;
+  try {
+    for await (const line of lines) {
+      const header = parseTextLine(line);
+      if (header) {
+        block = { ...header };
+        continue;
+      }
+      const ins = parseInstructionLine(line);
+      if (!ins) {
+        if (line.trim()) lastSourceLine = undefined;
+        continue;
+      }
+      if (block && block.start === undefined) block.start = ins.address;
+      seen++;
+      allWords &&= ins.bytes.length === 8;
+      if (ins.address !== address) continue;
+      const arch = allWords && seen > 1 ? 'arm64' : allWords ? (/^(MOVD|BL|B|CBZ|CBNZ|MRS|MSR|SVC|STP|LDP|ADRP)\b/.test(ins.text) ? 'arm64' : 'amd64') : 'amd64';
+      return {
+        address,
+        arch,
+        symbol: block?.name,
+        offset: block?.start !== undefined ? address - block.start : undefined,
+        source: ins.location ?? (block && lastSourceLine ? { file: block.file, line: lastSourceLine } : undefined),
+        instruction: { text: ins.text, bytes: ins.bytes.length === 8 && arch === 'arm64' ? reverseWord(ins.bytes) : ins.bytes },
+        origin: `the listing ${file}`,
+      };
+    }
+  } finally {
+    lines.close();
+  }
+  return undefined;
+}
+
+/** go tool objdump prints ARM64 words as numbers (d538d08a); dlv's bytes are memory order (8ad038d5). */
+function reverseWord(hex: string): string {
+  return hex.match(/../g)!.reverse().join('');
+}
