@@ -5,7 +5,9 @@ import { AddressDocumentProvider, DISASM_SCHEME, OPEN_ADDRESS_COMMAND, openAddre
 import { BluepillStates } from './bluepillStates';
 import { BluepillConfigurationProvider } from './configurationProvider';
 import { DEBUG_TYPE } from './debugType';
+import { EXPLAIN_SCHEME, explainInPickedBinary, explainPc, explanationPages } from './explainPc';
 import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
+import { ObjdumpDefinitionProvider, ObjdumpSymbolProvider } from './objdumpNavigation';
 import { pickSandboxProcess } from './processPicker';
 import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
 import { StateViewProvider } from './stateView';
@@ -20,6 +22,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new BluepillConfigurationProvider()),
     vscode.commands.registerCommand('bluepill.pickSandboxProcess', pickSandboxProcess),
     vscode.languages.registerHoverProvider({ language: GO_OBJDUMP }, new ObjdumpHoverProvider()),
+    vscode.languages.registerDocumentSymbolProvider({ language: GO_OBJDUMP }, new ObjdumpSymbolProvider()),
+    vscode.languages.registerDefinitionProvider({ language: GO_OBJDUMP }, new ObjdumpDefinitionProvider()),
+    vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, explanationPages),
+    vscode.commands.registerCommand('bluepill.explainPc', explainPc),
+    vscode.commands.registerCommand('bluepill.explainAddressInBinary', () => explainInPickedBinary()),
     vscode.window.registerTreeDataProvider('bluepill.state', new StateViewProvider(states)),
     vscode.workspace.registerTextDocumentContentProvider(STATE_SCHEME, new StatePaneProvider(states)),
     vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),

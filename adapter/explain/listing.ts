@@ -12,7 +12,7 @@ export interface ListingInstruction {
   location?: { file: string; line: number };
 }
 
-const TEXT_LINE = /^TEXT\s+(\S+?)\(SB\)\s*(.*)$/;
+const TEXT_LINE = /^TEXT\s+(.+?)\(SB\)\s*(.*)$/; // generic names hold spaces: "Pointer[go.shape.struct { ... }]"
 const INSTRUCTION_LINE = /^(?:=>)?\s*(?:(\S+\.(?:go|s|S|c)):(\d+)\s+)?0x([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.*?)\s*$/;
 
 export function parseTextLine(line: string): { name: string; file: string } | undefined {
@@ -50,7 +50,7 @@ export async function factsFromListing(file: string, address: bigint): Promise<E
       seen++;
       allWords &&= ins.bytes.length === 8;
       if (ins.address !== address) continue;
-      const arch = allWords && seen > 1 ? 'arm64' : allWords ? (/^(MOVD|BL|B|CBZ|CBNZ|MRS|MSR|SVC|STP|LDP|ADRP)\b/.test(ins.text) ? 'arm64' : 'amd64') : 'amd64';
+      const arch = allWords && (seen > 1 || looksArm64(ins)) ? 'arm64' : 'amd64';
       return {
         address,
         arch,
@@ -70,4 +70,9 @@ export async function factsFromListing(file: string, address: bigint): Promise<E
 /** go tool objdump prints ARM64 words as numbers (d538d08a); dlv's bytes are memory order (8ad038d5). */
 function reverseWord(hex: string): string {
   return hex.match(/../g)!.reverse().join('');
+}
+
+/** One instruction line alone: an 8-hex-digit word with an ARM64-only mnemonic or register. */
+export function looksArm64(ins: ListingInstruction): boolean {
+  return ins.bytes.length === 8 && /^(MOVD|MOVW|BL|B|CBZ|CBNZ|TBZ|MRS|MSR|SVC|STP|LDP|ADRP|CALL|RET|JMP)\b|\b(R\d+|RSP|ZR)\b/.test(ins.text) && !/\b[ER]?(AX|BX|CX|DX|SI|DI)\b/.test(ins.text);
 }

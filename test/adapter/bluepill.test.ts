@@ -119,6 +119,21 @@ describe('bluepill round trip on amd64 (minibluepill, live)', () => {
     assert.equal(state.tripCount, 2);
   });
 
+  it('explains a PC inside the session, by frame and by address', async () => {
+    const stack = await dc.stackTraceRequest({ threadId, levels: 3 });
+    const byFrame = (await dc.customRequest('bluepill/explain', { frameId: stack.body.stackFrames[0].id })) as DebugProtocol.Response;
+    const e = byFrame.body as { where: string; landmark?: { role: string }; instruction?: string; origin: string };
+    assert.equal(e.where, 'minibluepill/kvm.hostSyscall');
+    assert.equal(e.instruction, 'SYSCALL');
+    assert.equal(e.landmark?.role, 'host-syscall');
+    assert.equal(e.origin, 'the debug session (dlv)');
+    const byAddress = (await dc.customRequest('bluepill/explain', { address: `0x${bluepillAddress.toString(16)}` })) as DebugProtocol.Response;
+    assert.equal((byAddress.body as { landmark?: { role: string } }).landmark?.role, 'trap-instruction');
+    const bad = await dc.request('bluepill/explain', { address: 'zz' });
+    assert.equal(bad.success, false);
+    assert.match((bad as DebugProtocol.ErrorResponse).body!.error!.format, /Give an address in hex/);
+  });
+
   it('answers bluepill/getState with the latest state, and ends it with the session', async () => {
     const latest = (await dc.customRequest('bluepill/getState')) as DebugProtocol.Response;
     assert.equal((latest.body as BluepillState).stop?.phase, 'resumed');

@@ -31,6 +31,8 @@ export class BluepillSession {
   ctx: ProxyContext | undefined;
   /** Frames of the current stop, by thread; cleared on every resume. */
   readonly frames = new Map<number, DebugProtocol.StackFrame[]>();
+  /** Every frame the client has been shown since the last resume, by id. */
+  readonly frameById = new Map<number, DebugProtocol.StackFrame>();
   private detected: Promise<Variant | undefined> | undefined;
 
   constructor(readonly settings: BluepillSettings = {}) {}
@@ -42,11 +44,16 @@ export class BluepillSession {
 
   resumed(): void {
     this.frames.clear();
+    this.frameById.clear();
+  }
+
+  rememberFrames(frames: DebugProtocol.StackFrame[]): void {
+    for (const f of frames) this.frameById.set(f.id, f);
   }
 
   /** A frame with a symbol, from any thread of this stop: evaluate needs one to read memory. */
   symbolizedFrameId(preferThread?: number): number | undefined {
-    const ordered = preferThread !== undefined && this.frames.has(preferThread) ? [this.frames.get(preferThread)!, ...this.frames.values()] : [...this.frames.values()];
+    const ordered = preferThread !== undefined && this.frames.has(preferThread) ? [this.frames.get(preferThread)!, ...this.frames.values()] : [...this.frames.values(), [...this.frameById.values()]];
     for (const frames of ordered) for (const f of frames) if (!isUnsymbolized(f.name) && f.instructionPointerReference) return f.id;
     return undefined;
   }

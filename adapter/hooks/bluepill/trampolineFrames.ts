@@ -33,6 +33,7 @@ export function trampolineFrames(session: BluepillSession): ProxyHook {
       if (request.command !== 'stackTrace' || !response.success) return;
       session.bind(ctx);
       const frames = (response as DebugProtocol.StackTraceResponse).body.stackFrames;
+      session.rememberFrames(frames);
       const unnamed = frames.filter((f) => isUnsymbolized(f.name) && f.instructionPointerReference);
       if (unnamed.length === 0) return;
       const threadId = (request.arguments as DebugProtocol.StackTraceArguments).threadId;

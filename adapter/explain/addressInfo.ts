@@ -1,0 +1,28 @@
+// What an address in a listing is: its function + offset, and the function's role
+// in the bluepill round trip (any variant's landmarks: a listing does not say which).
+import { PHASES, VARIANTS, type Landmark } from '../bluepill/model';
+import { LandmarkIndex } from '../bluepill/symbols';
+import type { ListingIndex } from './listingIndex';
+
+const indexes = VARIANTS.map((v) => new LandmarkIndex(v));
+
+export function landmarkOfFunction(name: string): Landmark | undefined {
+  for (const index of indexes) {
+    const l = index.bySymbolName(name);
+    if (l) return l;
+  }
+  return undefined;
+}
+
+export function addressMarkdown(index: ListingIndex, address: number): string | undefined {
+  const block = index.blockAt(address);
+  if (!block) return undefined;
+  const offset = address - block.firstAddress!;
+  const lines = [`**${block.name}**${offset ? `+0x${offset.toString(16)}` : ''}`, '', `\`0x${address.toString(16)}\` in ${block.file ? `\`${block.file.split('/').pop()}\`` : 'this listing'}`];
+  const landmark = landmarkOfFunction(block.name);
+  if (landmark) {
+    lines.push('', `Bluepill: **${landmark.role}**, phase *${PHASES.find((p) => p.phase === landmark.phase)!.title}*. ${landmark.words}`);
+    if (landmark.runsInGuest) lines.push('', '⚠ Also runs inside the guest: a software breakpoint here is unsafe.');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,52 @@
+// Answers the custom request `bluepill/explain` ({ frameId } or { address }) inside
+// a debug session: the facts come from dlv (the frame, a one-instruction
+// disassembly) and the local binary's symbols, the words from explain().
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ProxyContext, ProxyHook } from '../../dap/hooks';
+import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
+import { explain, type ExplainInput } from '../../explain/explain';
+import { isUnsymbolized } from '../../bluepill/classify';
+import { readBytes } from '../../bluepill/memory';
+import type { BluepillSession } from './session';
+
+export const EXPLAIN_REQUEST = 'bluepill/explain';
+
+export function explainRequest(session: BluepillSession): ProxyHook {
+  return {
+    name: 'explainRequest',
+    async answer(request, ctx) {
+      if (request.command !== EXPLAIN_REQUEST) return undefined;
+      session.bind(ctx);
+      const args = (request.arguments ?? {}) as { frameId?: number; address?: string };
+      const frame = args.frameId !== undefined ? session.frameById.get(args.frameId) : undefined;
+      const address = frame?.instructionPointerReference ?? args.address;
+      if (!address || !/^(0x)?[0-9a-f]+$/i.test(address)) {
+        return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : 'Give an address in hex, e.g. 0x95c6d8.');
+      }
+      const pc = BigInt(address.startsWith('0x') ? address : `0x${address}`);
+      return successResponse(request, explain(await facts(ctx, session, pc, frame)));
+    },
+  };
+}
+
+async function facts(ctx: ProxyContext, session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
+  const frameId = frame && !isUnsymbolized(frame.name) ? frame.id : session.symbolizedFrameId();
+  const variant = await session.variant(frameId);
+  const arch = variant?.arch ?? 'arm64';
+  const local = session.symbolFor(pc);
+  const [symbol, offset] = local ? splitOffset(local) : frame && !isUnsymbolized(frame.name) ? [frame.name, undefined] : [undefined, undefined];
+  const r = (await ctx.requestDlv('disassemble', { memoryReference: `0x${pc.toString(16)}`, instructionCount: 1 })) as DebugProtocol.DisassembleResponse;
+  const ins = r.success ? r.body?.instructions?.[0] : undefined;
+  let instruction: ExplainInput['instruction'] = ins && ins.instruction !== 'invalid instruction' ? { text: ins.instruction, bytes: ins.instructionBytes } : undefined;
+  if (!instruction && frameId !== undefined) {
+    const code = await readBytes(ctx, pc, arch === 'arm64' ? 4 : 9, frameId);
+    if (code) instruction = { bytes: code.toString('hex') };
+  }
+  const source = frame?.source?.path && frame.line > 0 ? { file: frame.source.path, line: frame.line } : ins?.location?.path && ins.line ? { file: ins.location.path, line: ins.line } : undefined;
+  return { address: pc, arch, variant, symbol, offset, source, instruction, origin: 'the debug session (dlv)' };
+}
+
+function splitOffset(symbol: string): [string, bigint | undefined] {
+  const m = /^(.*)\+0x([0-9a-f]+)$/.exec(symbol);
+  return m ? [m[1], BigInt(`0x${m[2]}`)] : [symbol, undefined];
+}
