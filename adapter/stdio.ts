@@ -25,8 +25,12 @@ export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
   const exit = () => {
     if (exiting) return;
     exiting = true;
+    // Give dlv its chance to end what it launched, but never outlive that by much.
+    setTimeout(() => process.exit(0), 5000).unref();
     void proxy.shutdown().finally(() => process.exit(0));
   };
+  // The client vanished (its end of the pipe closed): stdout errors with EPIPE.
+  process.stdout.on('error', exit);
   process.stdin.on('end', exit);
   process.stdin.on('close', exit);
   process.on('SIGTERM', exit);

@@ -58,7 +58,12 @@ export class ClientEndpoint extends Endpoint {
 
   constructor() {
     super();
-    this.on('error', (e: DebugProtocol.Event) => this.handlers?.malformed(String(e.body ?? 'unreadable data')));
+    this.on('error', (e: DebugProtocol.Event) => {
+      const detail = String(e.body ?? 'unreadable data');
+      // A stream error means the client is gone (EPIPE): end the session, and write nothing more.
+      if (/^(outStream|inStream) error/.test(detail)) this.handlers?.closed();
+      else this.handlers?.malformed(detail);
+    });
     this.on('close', () => this.handlers?.closed());
   }
 

@@ -53,6 +53,8 @@ export class DlvProxy implements ProxyContext {
   private deferredInitialize = false;
   private ending = false;
   private ended = false;
+  /** The client closed its end: nothing can be delivered any more. */
+  private clientGone = false;
   private args: Record<string, unknown> | undefined;
   private readonly hooks: ProxyHook[];
 
@@ -66,7 +68,10 @@ export class DlvProxy implements ProxyContext {
       request: (r) => this.onClientRequest(r),
       response: (r) => this.onClientResponse(r),
       malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from the client: ${detail}\n`)),
-      closed: () => void this.shutdown(),
+      closed: () => {
+        this.clientGone = true;
+        void this.shutdown();
+      },
     };
   }
 
@@ -251,6 +256,7 @@ export class DlvProxy implements ProxyContext {
   }
 
   private deliver(message: Message): void {
+    if (this.clientGone) return;
     if (message.type === 'response') this.client.sendFreshResponse(message as DebugProtocol.Response);
     else if (message.type === 'event') this.client.sendFreshEvent(message as DebugProtocol.Event);
     else if (message.type === 'request') {

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
-import { dlvPids, expectNoNewDlv, startProcess, stopAll } from '../support/processes';
+import { dlvPids, expectNoNewDlv, isAlive, startProcess, stopAll } from '../support/processes';
 
 const NOBODY = 65534;
 const noDlvOnPath = { PATH: '/usr/bin:/bin', BLUEPILL_DLV_PATH: undefined };
@@ -118,6 +118,24 @@ describe('bad input', () => {
     assert.match(dc.outputText(), /dlv was killed by SIGKILL in the middle of the session/);
     const after = await dc.request('stackTrace', { threadId: 1 });
     assert.equal(after.success, false, 'requests after the loss fail instead of hanging');
+  });
+
+  it('the client vanishes mid-session: the adapter exits, and takes dlv and the debuggee with it', async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    await dc.configurationDoneRequest();
+    const adapter = dc.adapterProcess!;
+    const dlv = childDlvOf(adapter.pid!);
+    const debuggee = Number(execFileSync('pgrep', ['-P', String(dlv)], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const exited = new Promise((r) => adapter.once('exit', r));
+    // Both pipes close, as when an editor crashes: reads see EOF, writes fail with EPIPE.
+    adapter.stdout!.destroy();
+    adapter.stdin!.destroy();
+    await exited;
+    dc = undefined;
+    for (let i = 0; i < 50 && (isAlive(dlv) || isAlive(debuggee)); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(isAlive(dlv), false, 'dlv is gone');
+    assert.equal(isAlive(debuggee), false, 'the debuggee is gone');
   });
 
   it('malformed DAP from the client: reported, ignored, and the session goes on', async () => {

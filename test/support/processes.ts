@@ -1,4 +1,5 @@
 // Starts and reaps the processes a test needs, so none outlives it.
+import * as fs from 'node:fs';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 
 export interface Running {
@@ -71,10 +72,11 @@ export async function expectNoNewDlv(before: number[], timeoutMs = 8000): Promis
   throw new Error(`dlv processes left behind: ${extra.join(', ')}`);
 }
 
+/** Running (a zombie waiting to be reaped counts as gone). */
 export function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
