@@ -73,14 +73,21 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       await toggleBreakpoint(page);
       await pressF5(page); // runs the first configuration of demo/.vscode/launch.json
 
-      // The row's aria-label names function, line and file: "Stack Frame main.compute, line 16, main.go".
-      const frame = await waitVisible(
-        page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame"]').first(),
-        'a stack frame in CALL STACK', 60_000);
-      assert.equal(await frame.getAttribute('aria-label'), `Stack Frame main.compute, line ${line}, main.go`);
+      // A frame row's aria-label names function, line and file. The stopped
+      // frame is the selected one: VS Code selects the top frame of the thread
+      // that stopped.
+      const frames = page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame"]');
+      const expected = `Stack Frame main.compute, line ${line}, main.go`;
+      await waitVisible(frames.and(page.locator(`[aria-label="${expected}"].selected`)), `"${expected}"`, 60_000)
+        .catch(async (e: Error) => {
+          const seen = await frames.evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label')));
+          throw new Error(`${e.message} as the selected frame in CALL STACK; it shows: ${JSON.stringify(seen)}`);
+        });
       await waitForText(page, '.debug-call-stack', /Paused on breakpoint/i);
-      // VS Code highlights the stopped line in the editor.
+      // VS Code highlights the stopped line in the editor, and shows compute's locals.
       await waitVisible(page.locator('.editor-group-container.active .debug-top-stack-frame-line'), 'the stopped-line highlight');
+      await waitVisible(page.locator('.debug-variables .monaco-list-row[aria-label^="total, value "]'),
+        'the local "total" in VARIABLES');
       await screenshot(page, path.join(SCREENSHOTS, 'stopped-session.png'));
 
       // Stop, so dlv ends the debuggee before the server goes.
@@ -94,8 +101,10 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
   test('"Bluepill: Pick Sandbox Process" lists a running Go process by name and pid', { timeout: 120_000 }, async () => {
     prepare();
     const fixture: ChildProcess = spawn(DEMO_BINARY, [], { stdio: 'ignore' });
+    let spawnError: Error | undefined;
+    fixture.on('error', (e) => { spawnError = e; });
     try {
-      assert.ok(fixture.pid, 'the fixture process did not start');
+      assert.ok(fixture.pid, `the fixture ${DEMO_BINARY} did not start: ${spawnError?.message ?? 'no pid'}`);
       await withHost({ workspace: DEMO_DIR, label: 'process-picker' }, async ({ page }) => {
         await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
         await openFile(page, 'main.go'); // as a user would; also completes the screenshot
