@@ -44,8 +44,11 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
   npm run --silent build
 fi
 
-log "building demo/bin/demo without optimisations"
+log "building demo/bin/demo and the minibluepill round trip without optimisations"
 (cd demo && go build -gcflags='all=-N -l' -o bin/demo .)
+(cd test/fixtures/minibluepill && go build -gcflags='all=-N -l' -o "$ROOT/demo/bin/minibluepill" . \
+  && GOARCH=arm64 CGO_ENABLED=0 go build -gcflags='all=-N -l' -o "$ROOT/demo/bin/minibluepill-arm64" .)
+go tool objdump -S -s '^(main|minibluepill/kvm)\.' demo/bin/minibluepill-arm64 >demo/bin/minibluepill-arm64.objdump
 # An absolute path, so it cannot be committed: demo/.gitignore lists this file.
 mkdir -p demo/.vscode
 printf '{\n  "bluepill.dlvPath": "%s"\n}\n' "$ROOT/tools/bin/dlv" >demo/.vscode/settings.json
@@ -125,6 +128,9 @@ cat <<EOF
     $URL
 
   Then: open main.go, F9 on the line marked "breakpoint here", F5.
+  The round trip: F1 "Debug: Add Function Breakpoint" minibluepill/kvm.kvmRun, then run
+  "Round trip: minibluepill (amd64)" and watch the Bluepill State view.
+  ARM64 registers: open bin/minibluepill-arm64.objdump and hover a \$18052.
   Or F1 "Bluepill: Pick Sandbox Process" / the "Attach to a process" configuration.
   After a rebuild (npm run build), reload the window (F1 "Developer: Reload Window").
   Server log: ${VT#"$ROOT"/}/start/code-server.log.   Ctrl+C stops everything.

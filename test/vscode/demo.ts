@@ -10,6 +10,10 @@ export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const DEMO_DIR = path.join(REPO_ROOT, 'demo');
 export const DEMO_BINARY = path.join(DEMO_DIR, 'bin', 'demo');
 export const PINNED_DLV = path.join(REPO_ROOT, 'tools', 'bin', 'dlv');
+/** The bluepill round trip without KVM (test/fixtures/minibluepill), built for amd64 to run here. */
+export const DEMO_MINIBLUEPILL = path.join(DEMO_DIR, 'bin', 'minibluepill');
+/** Its arm64 build's `go tool objdump -S` listing, for the go-objdump language. */
+export const DEMO_LISTING = path.join(DEMO_DIR, 'bin', 'minibluepill-arm64.objdump');
 
 /** The line of demo/main.go marked "breakpoint here", found rather than hard-coded. */
 export function demoBreakpointLine(): number {
@@ -33,6 +37,12 @@ export function prepareDemo(): void {
   execFileSync(goBinary(), ['build', '-gcflags=all=-N -l', '-o', DEMO_BINARY, '.'], {
     cwd: DEMO_DIR, stdio: ['ignore', 2, 2], timeout: 180_000,
   });
+  const fixture = path.join(REPO_ROOT, 'test', 'fixtures', 'minibluepill');
+  const build = (goarch: string, out: string) =>
+    execFileSync(goBinary(), ['build', '-gcflags=all=-N -l', '-o', out, '.'], { cwd: fixture, stdio: ['ignore', 2, 2], timeout: 180_000, env: { ...process.env, GOARCH: goarch, CGO_ENABLED: '0' } });
+  build('amd64', DEMO_MINIBLUEPILL);
+  build('arm64', `${DEMO_MINIBLUEPILL}-arm64`);
+  fs.writeFileSync(DEMO_LISTING, execFileSync(goBinary(), ['tool', 'objdump', '-S', '-s', '^(main|minibluepill/kvm)\\.', `${DEMO_MINIBLUEPILL}-arm64`], { maxBuffer: 1 << 28 }));
   // Absolute, so it is per clone; demo/.gitignore keeps it out of git.
   fs.writeFileSync(path.join(DEMO_DIR, '.vscode', 'settings.json'),
     JSON.stringify({ 'bluepill.dlvPath': PINNED_DLV }, null, 2) + '\n');

@@ -10,7 +10,7 @@ import {
   Host, HostOptions, REPO_ROOT, openFile, goToLine, pressF5, quickPickRows, runCommand,
   screenshot, startHost, tail, toggleBreakpoint, waitForText, waitVisible,
 } from './host';
-import { DEMO_BINARY, DEMO_DIR, demoBreakpointLine, prepareDemo } from './demo';
+import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 const FAILURES = path.join(REPO_ROOT, '.vscode-test', 'failures');
@@ -122,5 +122,65 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
     } finally {
       fixture.kill('SIGKILL');
     }
+  });
+
+  test('hovering $18052 in an objdump listing shows TPIDR_EL1', { timeout: 120_000 }, async () => {
+    const relative = path.relative(DEMO_DIR, DEMO_LISTING);
+    await withHost({ workspace: DEMO_DIR, label: 'sysreg-hover' }, async ({ page }) => {
+      await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+      await openFile(page, relative);
+      const lines = fs.readFileSync(DEMO_LISTING, 'utf8').split('\n');
+      const line = lines.findIndex((l) => l.includes('MRS $18052, R10')) + 1;
+      await goToLine(page, line);
+      // The grammar gives the operand a token (and so a span) of its own.
+      const token = await waitVisible(page.locator('.editor-group-container.active .view-line span span', { hasText: /^\$18052$/ }), 'the $18052 operand on screen');
+      await token.hover();
+      const hover = await waitVisible(page.locator('.monaco-hover-content').filter({ hasText: 'TPIDR_EL1' }), 'a hover naming TPIDR_EL1');
+      assert.match(await hover.innerText(), /EL1 only: traps at EL0 \(SIGILL\)/);
+      await page.waitForTimeout(400); // the hover fades in: let the picture settle
+      await screenshot(page, path.join(SCREENSHOTS, 'sysreg-hover.png'));
+    });
+  });
+
+  test('at a stop inside the round trip, the Bluepill State view shows the phase and the signal context; Explain This PC explains the frame', { timeout: 150_000 }, async () => {
+    await withHost({ workspace: DEMO_DIR, label: 'bluepill-state' }, async ({ page }) => {
+      await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+      // A function breakpoint in the handler's "KVM_RUN", as a user adds one, from the Run and Debug view.
+      await page.keyboard.press('Control+Shift+D');
+      await waitVisible(page.locator('.pane-header').filter({ hasText: /^Breakpoints/i }), 'the Breakpoints section of Run and Debug');
+      await runCommand(page, 'Add Function Breakpoint');
+      const input = await waitVisible(page.locator('.debug-breakpoints input[placeholder="Function to break on"], .pane-body input[placeholder="Function to break on"]'), 'the function breakpoint input');
+      await input.fill('minibluepill/kvm.kvmRun');
+      await input.press('Enter');
+      await waitForText(page, '.pane-body .monaco-list-row', 'minibluepill/kvm.kvmRun');
+      await runCommand(page, 'Select and Start Debugging');
+      await page.keyboard.type('Round trip');
+      await waitVisible(quickPickRows(page).filter({ hasText: 'Round trip: minibluepill (amd64)' }), 'the round-trip launch configuration');
+      await page.keyboard.press('Enter');
+      await waitVisible(page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame kvm.kvmRun"]'), 'kvm.kvmRun in CALL STACK', 60_000);
+      const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
+      await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
+      // Collapse the other sections so the view has room, then open it.
+      for (const title of ['Variables', 'Watch', 'Call Stack', 'Breakpoints']) {
+        const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
+        if (await header.count()) await header.first().click();
+      }
+      if ((await view.locator('.pane-header[aria-expanded="false"]').count()) > 0) await view.locator('.pane-header').click();
+      // \s: the workbench renders some spaces as no-break spaces.
+      await waitForText(page, '.pane .monaco-list-row', /Phase:\s+in\s+guest\s+\(KVM_RUN\)/, 30_000);
+      await waitForText(page, '.pane .monaco-list-row', /Signal\s+context/, 30_000);
+      await waitForText(page, '.pane .monaco-list-row', /ring\s+3\s+\(CS\s+0x33\)/);
+      await runCommand(page, 'Bluepill: Open State Pane');
+      await waitVisible(page.locator('.tabs-container .tab').filter({ hasText: 'Bluepill State' }), 'the state pane tab');
+      await waitForText(page, '.editor-group-container .view-line', /◀\s+you\s+are\s+here/);
+      await screenshot(page, path.join(SCREENSHOTS, 'bluepill-state.png'));
+
+      await runCommand(page, 'Bluepill: Explain This PC');
+      await waitVisible(page.locator('.tabs-container .tab').filter({ hasText: /Explain 0x[0-9a-f]+/ }), 'the explanation preview tab', 30_000);
+      const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+      await waitVisible(preview.locator('h2').filter({ hasText: 'kvm.kvmRun' }), 'the explanation heading naming kvm.kvmRun', 30_000);
+      await screenshot(page, path.join(SCREENSHOTS, 'explain-pc.png'));
+      await page.keyboard.press('Shift+F5');
+    });
   });
 });

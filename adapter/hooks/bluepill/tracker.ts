@@ -195,8 +195,11 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (request.command !== 'stackTrace' || !response.success || !pending) return;
       const args = request.arguments as DebugProtocol.StackTraceArguments;
       if (args.threadId !== pending.threadId || (args.startFrame ?? 0) !== 0) return;
-      // Reuse the client's first page of frames: the handler's frames are near the top.
-      start(ctx, pending, (response as DebugProtocol.StackTraceResponse).body.stackFrames);
+      // Reuse the client's first page of frames when it is deep enough to hold the handler's
+      // frames; VS Code first asks for the top frame alone, and then we fetch our own.
+      const body = (response as DebugProtocol.StackTraceResponse).body;
+      const deepEnough = body.stackFrames.length >= Math.min(body.totalFrames ?? Infinity, 20);
+      start(ctx, pending, deepEnough ? body.stackFrames : undefined);
     },
     rewriteEvent(event, ctx) {
       session.bind(ctx);
