@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine } from './lib.mjs';
 import { benchAnnotate } from './annotate.mjs';
+import { benchExplain } from './explain.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -14,6 +15,7 @@ const cli = path.join(root, 'dist', 'cli.js');
 
 const results = { date: new Date().toISOString(), machine: machine() };
 results.annotate = benchAnnotate(tmp, cli);
+results.explain = await benchExplain(tmp, root);
 
 const a = results.annotate;
 const f = (n) => n.toFixed(1);
@@ -23,5 +25,10 @@ console.log('|---|---|---|---|---|');
 console.log(
   `| annotate ${a.inputMb} MB of objdump text | sed: ${f(a.sed.mbPerS)} MB/s (median ${f(a.sed.median)} ms, ${f(a.sed.min)}–${f(a.sed.max)}) | ${f(a.annotate.mbPerS)} MB/s (median ${f(a.annotate.median)} ms, ${f(a.annotate.min)}–${f(a.annotate.max)}), peak RSS ${f(a.annotate.peakRssMb)} MB | ${a.ratio.toFixed(2)}× sed | ≥ 1.0×, RSS < 100 MB |`,
 );
+const e = results.explain;
+console.log(`| index a ${e.listingMb} MB listing (${e.blocks} TEXT blocks) | grep for one TEXT line: median ${f(e.grepForSymbol.median)} ms | ${f(e.indexBuild.median)} ms (${f(e.indexBuild.min)}–${f(e.indexBuild.max)}), once per document version | ${(e.indexBuild.median / e.grepForSymbol.median).toFixed(2)}× one grep | responsive |`);
+console.log(`| hover an address in it | the same grep, every time | median ${e.hover.median.toFixed(3)} ms, p99 ${e.hover.p99.toFixed(3)} ms | ${(e.grepForSymbol.median / e.hover.median).toFixed(0)}× faster | no freeze |`);
+console.log(`| load symbols of a ${e.binaryMb} MB Go binary | — | ${f(e.symbolsLoad.median)} ms (${f(e.symbolsLoad.min)}–${f(e.symbolsLoad.max)}) | | |`);
+console.log(`| explain an address from the binary (CLI, whole process) | go tool objdump -s SYMBOL: ${f(e.goToolObjdumpSymbol.median)} ms | ${f(e.explainBinaryCli.median)} ms | ${(e.goToolObjdumpSymbol.median / e.explainBinaryCli.median).toFixed(2)}× faster | |`);
 fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
 console.log('\nwrote bench/results.json');

@@ -18,5 +18,6 @@ if (files.length === 0) {
   process.exit(1);
 }
 files.sort();
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// A hung test fails after 5 minutes instead of holding the whole run.
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

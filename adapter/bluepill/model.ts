@@ -83,6 +83,22 @@ const ringAndKvmGuestCode: Landmark[] = [
   { role: 'kvm-run', symbols: ['kvm.(*vCPU).KernelSyscall', 'kvm.(*vCPU).KernelException', 'kvm.bluepillArchEnter'], phase: 'in-guest', runsInGuest: true, words: 'vCPU code that runs in guest mode or prepares it.' },
 ];
 
+/** The handler's way into and out of the guest: the same Go functions in every variant. */
+function handlerLandmarks(guestExitWords: string): Landmark[] {
+  return [
+    { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
+    { role: 'kvm-run', symbols: ['kvm.kvmRun', 'kvm.bluepillStopGuest'], phase: 'in-guest', words: 'The KVM_RUN ioctl: time spent here is time in the guest.' },
+    { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: guestExitWords },
+    { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },
+  ];
+}
+
+/** amd64's system call instructions: the redpill and the host executing a guest's call. */
+const amd64Syscalls: Landmark[] = [
+  { role: 'redpill', symbols: ['kvm.redpill'], phase: 'entering', words: 'kvm.redpill: SYSCALL with RAX = -1, turned into a VM exit by the guest.' },
+  { role: 'host-syscall', instruction: { text: /^SYSCALL\b/, bytes: ['0f05'] }, phase: 'resumed', words: 'A SYSCALL: resumed here, the host executes the system call the guest stopped at (number in RAX).' },
+];
+
 export const VARIANTS: ReadonlyArray<Variant> = [
   {
     id: 'arm64',
@@ -96,10 +112,7 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'bluepill', symbols: ['kvm.bluepill'], phase: 'entering', runsInGuest: true, words: 'kvm.bluepill: enters the guest by executing MRS TPIDR_EL1, which is undefined at EL0.' },
       { role: 'trap-instruction', instruction: { text: /^MRS (\$18052|TPIDR_EL1),/, bytes: [le32(0xd538d08a), le32(0xd538d092)] }, phase: 'entering', runsInGuest: true, words: 'MRS TPIDR_EL1: at EL0 it raises SIGILL (the bluepill); at EL1 in the guest it reads the per-CPU pointer. A single step here lands in the signal handler, not on the next instruction.' },
       { role: 'sighandler', symbols: ['kvm.sighandler'], phase: 'trapped', runsInGuest: false, words: 'kvm.sighandler: takes SIGILL with a PC (R0 signo, R1 siginfo, R2 ucontext) and calls bluepillHandler; other signals go to the Go runtime.' },
-      { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
-      { role: 'kvm-run', symbols: ['kvm.kvmRun', 'kvm.bluepillStopGuest'], phase: 'in-guest', words: 'The KVM_RUN ioctl: time spent here is time in the guest.' },
-      { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: 'kvm.bluepillGuestExit: counts the exit and copies the vCPU registers (PC, SP, regs, PSTATE EL0t) into the ucontext.' },
-      { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },
+      ...handlerLandmarks('kvm.bluepillGuestExit: counts the exit and copies the vCPU registers (PC, SP, regs, PSTATE EL0t) into the ucontext.'),
       { role: 'redpill', symbols: ['kvm.redpill'], phase: 'entering', words: 'kvm.redpill: SVC with R8 = -1, which the guest turns into a VM exit: used when the trap landed on the wrong vCPU.' },
       { role: 'trampoline', symbols: ['__kernel_rt_sigreturn'], instruction: { bytes: ARM64_SIGRETURN_WORDS.map(le32) }, phase: 'sigreturn', words: '[vdso] __kernel_rt_sigreturn: MOV X8, #139; SVC #0. The kernel restores the ucontext, and so resumes at the exit PC bluepillGuestExit wrote.' },
       { role: 'host-syscall', instruction: { text: /^SVC\b/, bytes: [le32(0xd4000001)] }, phase: 'resumed', words: 'An SVC: resumed here, the host executes the system call the guest stopped at (number in X8).' },
@@ -119,13 +132,9 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'bluepill', symbols: ['kvm.bluepill'], phase: 'entering', runsInGuest: true, words: 'kvm.bluepill: enters the guest by executing CLI, which faults at ring 3 (#GP → SIGSEGV).' },
       { role: 'trap-instruction', instruction: { text: /^CLI\b/, bytes: ['fa'] }, phase: 'entering', runsInGuest: true, words: 'CLI: at ring 3 it raises SIGSEGV (the bluepill); in the guest at ring 0 it masks interrupts. A single step here lands in the signal handler.' },
       { role: 'sighandler', symbols: ['kvm.sighandler'], phase: 'trapped', words: 'kvm.sighandler: takes SIGSEGV with si_code SI_KERNEL at a CLI (RDI signo, RSI siginfo, RDX ucontext) and calls bluepillHandler.' },
-      { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
-      { role: 'kvm-run', symbols: ['kvm.kvmRun', 'kvm.bluepillStopGuest'], phase: 'in-guest', words: 'The KVM_RUN ioctl: time spent here is time in the guest.' },
-      { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: 'kvm.bluepillGuestExit: counts the exit and copies the vCPU registers into the ucontext.' },
-      { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },
-      { role: 'redpill', symbols: ['kvm.redpill'], phase: 'entering', words: 'kvm.redpill: SYSCALL with RAX = -1, turned into a VM exit by the guest.' },
+      ...handlerLandmarks('kvm.bluepillGuestExit: counts the exit and copies the vCPU registers into the ucontext.'),
       { role: 'trampoline', symbols: ['runtime.sigreturn__sigaction', 'runtime.sigreturn'], instruction: { bytes: ['48c7c00f000000', '0f05'] }, phase: 'sigreturn', words: 'The rt_sigreturn trampoline (MOV RAX, 15; SYSCALL): the kernel restores the ucontext, and so resumes at the exit PC.' },
-      { role: 'host-syscall', instruction: { text: /^SYSCALL\b/, bytes: ['0f05'] }, phase: 'resumed', words: 'A SYSCALL: resumed here, the host executes the system call the guest stopped at (number in RAX).' },
+      ...amd64Syscalls,
       ...ringAndKvmGuestCode,
     ],
   },
@@ -141,12 +150,9 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'bluepill', symbols: ['kvm.bluepill'], phase: 'entering', runsInGuest: true, words: 'kvm.bluepill: checks getcs()&3 and, from ring 3, builds a signal frame itself instead of trapping.' },
       { role: 'signal-frame', symbols: ['sigframe.CallWithSignalFrame', 'sigframe.callWithSignalFrame'], phase: 'entering', words: 'sigframe.CallWithSignalFrame: builds a ucontext on the vCPU\'s signal stack, as the kernel would for a signal.' },
       { role: 'user-handler', symbols: ['kvm.bluepillUserHandler'], phase: 'trapped', words: 'kvm.bluepillUserHandler: plays the signal handler\'s part on that frame, then calls sigframe.Sigreturn.' },
-      { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
-      { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: 'kvm.bluepillGuestExit: counts the exit and copies the vCPU registers into the frame\'s ucontext.' },
-      { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back.' },
+      ...handlerLandmarks('kvm.bluepillGuestExit: counts the exit and copies the vCPU registers into the frame\'s ucontext.'),
       { role: 'sigreturn-call', symbols: ['sigframe.Sigreturn'], instruction: { bytes: ['48c7c00f000000', '0f05'] }, phase: 'sigreturn', words: 'sigframe.Sigreturn: an explicit rt_sigreturn (syscall 15) on the frame: resumes at the exit PC.' },
-      { role: 'redpill', symbols: ['kvm.redpill'], phase: 'entering', words: 'kvm.redpill: SYSCALL with RAX = -1, turned into a VM exit by the guest.' },
-      { role: 'host-syscall', instruction: { text: /^SYSCALL\b/, bytes: ['0f05'] }, phase: 'resumed', words: 'A SYSCALL: resumed here, the host executes the system call the guest stopped at (number in RAX).' },
+      ...amd64Syscalls,
       ...ringAndKvmGuestCode,
     ],
   },

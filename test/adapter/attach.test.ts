@@ -2,12 +2,10 @@
 // attached on a "board" (a headless dlv on loopback), including a dropped link.
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
-import { openSession, proxyClient, type RecordingClient } from '../support/client';
+import { openSession, proxyClient, spawnListeningDlv, type RecordingClient } from '../support/client';
 import { dlvPids, expectNoNewDlv, isAlive, startProcess, stopAll, type Running } from '../support/processes';
-import { ensureDlv } from '../support/paths';
 
 async function hitBreakpoint(dc: RecordingClient): Promise<DebugProtocol.StoppedEvent> {
   const bps = await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
@@ -18,18 +16,8 @@ async function hitBreakpoint(dc: RecordingClient): Promise<DebugProtocol.Stopped
 }
 
 /** `dlv --headless --listen --accept-multiclient attach PID`, as on the board in the notes. */
-async function headlessDlv(pid: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(ensureDlv(), ['--headless', '--listen=127.0.0.1:0', '--accept-multiclient', 'attach', String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening at: \S+:(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`headless dlv exited ${code}: ${out}`)));
-  });
-  return { child, port };
+function headlessDlv(pid: number): ReturnType<typeof spawnListeningDlv> {
+  return spawnListeningDlv(['--headless', '--listen=127.0.0.1:0', '--accept-multiclient', 'attach', String(pid)]);
 }
 
 describe('attach through the proxy', () => {
@@ -76,13 +64,13 @@ describe('attach through the proxy', () => {
 
       // The board's dlv dies: the client hears why, then `terminated`; nothing hangs.
       const terminated = dc.waitForEvent('terminated');
-      board.child.kill('SIGKILL');
+      board.dlv.kill('SIGKILL');
       await terminated;
       assert.match(dc.outputText(), /connection to dlv at 127\.0\.0\.1:\d+ was closed/);
       const late = await dc.request('threads');
       assert.equal(late.success, false);
     } finally {
-      board.child.kill('SIGKILL');
+      board.dlv.kill('SIGKILL');
     }
   });
 });

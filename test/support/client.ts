@@ -1,7 +1,10 @@
 // DAP clients for the tests: DebugClient (from @vscode/debugadapter-testsupport)
 // through the proxy on stdio, or straight to a `dlv dap` server, recording every
 // message that arrives in order.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -66,22 +69,34 @@ export interface ProxyClientOptions {
 /** A client talking to `node dist/adapter.js` (the proxy on stdio), with the pinned dlv. */
 export async function proxyClient(o: ProxyClientOptions = {}): Promise<RecordingClient> {
   ensureBundles();
-  const env: Record<string, string | undefined> = { ...process.env, BLUEPILL_DLV_PATH: ensureDlv(), ...o.env };
+  // Another user may not be able to enter this checkout (CI clones into a private folder).
+  const { adapter, dlv } = o.uid !== undefined ? worldReadableCopies() : { adapter: adapterBundle, dlv: ensureDlv() };
+  const env: Record<string, string | undefined> = { ...process.env, BLUEPILL_DLV_PATH: dlv, ...o.env };
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  const dc = new RecordingClient(process.execPath, adapterBundle, { env, uid: o.uid, gid: o.gid });
+  const dc = new RecordingClient(process.execPath, adapter, { env, uid: o.uid, gid: o.gid });
   await dc.start();
   return dc;
 }
 
-export interface DirectDlv {
-  client: RecordingClient;
-  dlv: ChildProcess;
-  stop(): Promise<void>;
+let copies: { adapter: string; dlv: string } | undefined;
+
+/** The adapter bundle (self-contained) and dlv, copied where any user may run them. */
+function worldReadableCopies(): { adapter: string; dlv: string } {
+  if (copies) return copies;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-anyuser-'));
+  fs.chmodSync(dir, 0o755);
+  copies = { adapter: path.join(dir, 'adapter.js'), dlv: path.join(dir, 'dlv') };
+  fs.copyFileSync(adapterBundle, copies.adapter);
+  fs.copyFileSync(ensureDlv(), copies.dlv);
+  fs.chmodSync(copies.adapter, 0o644);
+  fs.chmodSync(copies.dlv, 0o755);
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return copies;
 }
 
-/** Spawns `dlv dap --listen=127.0.0.1:0` and waits for its port. */
-export async function dlvDapServer(): Promise<{ dlv: ChildProcess; port: number; stop(): Promise<void> }> {
-  const dlv = spawn(ensureDlv(), ['dap', '--listen=127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns the pinned dlv with `args` and waits for the port of its "listening at" line. */
+export async function spawnListeningDlv(args: string[]): Promise<{ dlv: ChildProcess; port: number; stop(): Promise<void> }> {
+  const dlv = spawn(ensureDlv(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     dlv.stdout!.on('data', (d: Buffer) => {
@@ -89,7 +104,7 @@ export async function dlvDapServer(): Promise<{ dlv: ChildProcess; port: number;
       const m = /listening at: \S+:(\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    dlv.once('exit', (code) => reject(new Error(`dlv exited ${code}: ${out}`)));
+    dlv.once('exit', (code) => reject(new Error(`dlv ${args.join(' ')} exited ${code}: ${out}`)));
   });
   const stop = async () => {
     if (dlv.exitCode !== null || dlv.signalCode !== null) return;
@@ -98,6 +113,11 @@ export async function dlvDapServer(): Promise<{ dlv: ChildProcess; port: number;
     await gone;
   };
   return { dlv, port, stop };
+}
+
+/** `dlv dap --listen=127.0.0.1:0`: a DAP server without a target yet. */
+export function dlvDapServer(): ReturnType<typeof spawnListeningDlv> {
+  return spawnListeningDlv(['dap', '--listen=127.0.0.1:0']);
 }
 
 /** A client connected straight to a `dlv dap` server we spawn: the baseline for transparency. */
