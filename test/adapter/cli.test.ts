@@ -3,6 +3,9 @@
 import { after, afterEach, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { openSession, RecordingClient } from '../support/client';
 import { cliBundle, ensureBundles, ensureDlv } from '../support/paths';
@@ -40,6 +43,22 @@ describe('bluepill-lens CLI', () => {
       () => execFileSync(process.execPath, [cliBundle, 'adapter', '--connect', 'nowhere'], { encoding: 'utf8', stdio: 'pipe' }),
       (e: { status: number; stderr: string }) => e.status === 2 && /--connect wants HOST:PORT/.test(e.stderr),
     );
+  });
+
+  it('`explain` on amd64: the CLI trap, from the binary and from its listing', () => {
+    const binary = buildFixture('minibluepill');
+    const listing = execFileSync('go', ['tool', 'objdump', '-s', 'minibluepill/kvm', binary], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const line = listing.split('\n').find((l) => /\tCLI\s*$/.test(l))!;
+    const address = /0x[0-9a-f]+/.exec(line)![0];
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'explain-amd64-')), 'mini.objdump');
+    fs.writeFileSync(file, listing);
+    for (const source of [['--binary', binary], ['--objdump', file]]) {
+      const e = JSON.parse(execFileSync(process.execPath, [cliBundle, 'explain', ...source, address, '--json'], { encoding: 'utf8' }));
+      assert.equal(e.where, 'minibluepill/kvm.bluepill', source[0]);
+      assert.equal(e.instruction, 'CLI', source[0]);
+      assert.equal(e.landmark.role, 'trap-instruction', source[0]);
+      assert.match(e.inHost, /SIGSEGV/, source[0]);
+    }
   });
 
   it('`processes` lists a running Go program, and says when no sandbox runs', async () => {
