@@ -14,7 +14,13 @@ export function preflight(kind: RequestKind, args: Record<string, unknown>): str
 }
 
 function missingFile(attribute: string, file: string): string | undefined {
-  if (fs.existsSync(file)) return undefined;
+  try {
+    fs.statSync(file);
+    return undefined;
+  } catch (e) {
+    // Only "no such file" is certain: a folder this user may not enter can still be open to dlv as root.
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
   return `"${attribute}" is "${file}", and there is no such file here. Give an absolute path (\${workspaceFolder} helps), and build the program first.`;
 }
 
