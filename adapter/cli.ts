@@ -15,6 +15,9 @@ Commands:
                  Name ARM64 system registers from any spelling: '$18052', 18052,
                  S3_0_C13_C0_4, TPIDR_EL1, 0xd538d092, 92d038d5 (dlv's bytes),
                  'MRS $18052, R18', 'MSR R10, S3_0_C13_C0_4', 'MSR $2, DAIFSet'.
+  sysreg NAME --value V [--json]
+                 Decode a register value field by field: PSTATE/SPSR (EL0t, EL1h,
+                 DAIF, NZCV), ESR_ELx (the exception class), CurrentEL, SCTLR_EL1.
   sysreg --all --tsv
                  Every 15-bit field: field, generic, mrs_name, msr_name, min_el.
   annotate [FILE|-]

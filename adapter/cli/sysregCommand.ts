@@ -3,10 +3,11 @@
 import { accessSummary, nameFor, sysregInfo, type SysregInfo } from '../arm64/sysregs';
 import { parseSysreg, SysregParseError, type ParsedSysreg } from '../arm64/parseSysreg';
 import { genericName } from '../arm64/encoding';
+import { valueDecoderFor } from '../arm64/valueFields';
 import { parseFlags } from './flags';
 
 export function sysregCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const parsed = parseFlags(args, [], ['json', 'all', 'tsv']);
+  const parsed = parseFlags(args, ['value'], ['json', 'all', 'tsv']);
   if (typeof parsed === 'string') return fail(err, parsed);
   const { flags, positional } = parsed;
   if (flags.all) {
@@ -15,6 +16,7 @@ export function sysregCommand(args: string[], out: NodeJS.WritableStream, err: N
     return 0;
   }
   if (positional.length === 0) return fail(err, 'give at least one value, e.g. `bluepill-lens sysreg \'$18052\' S3_0_C13_C0_4 TPIDR_EL1 0xd538d092`.');
+  if (flags.value !== undefined) return decodeValue(positional, String(flags.value), flags.json === true, out, err);
   const results: unknown[] = [];
   let failures = 0;
   for (const value of positional) {
@@ -65,6 +67,25 @@ function writeAllTsv(out: NodeJS.WritableStream): void {
     rows.push(`${field}\t${genericName(field)}\t${info.mrsName}\t${info.msrName}\t${info.minEl}`);
   }
   out.write(rows.join('\n') + '\n');
+}
+
+/** `sysreg NAME --value V`: the fields of a register value (PSTATE/SPSR, ESR, CurrentEL, SCTLR). */
+function decodeValue(positional: string[], valueText: string, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  if (positional.length !== 1) return fail(err, 'with --value, name one register, e.g. `bluepill-lens sysreg ESR_EL1 --value 0x56000000`.');
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(valueText)) return fail(err, `--value wants a number (hex with 0x, or decimal); got "${valueText}".`);
+  let name = positional[0];
+  try {
+    const p = parseSysreg(name);
+    if (p.kind === 'sysreg') name = nameFor(p.field, p.direction ?? 'mrs');
+  } catch {
+    // PSTATE and CPSR are not system register encodings: keep the name as given.
+  }
+  const decoder = valueDecoderFor(name);
+  if (!decoder) return fail(err, `no field decoder for ${name}: values of PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL and SCTLR_EL1 are decoded.`);
+  const decoded = decoder(BigInt(valueText));
+  if (json) out.write(JSON.stringify(decoded, null, 2) + '\n');
+  else out.write([`${decoded.register} = ${valueText}: ${decoded.summary}`, ...decoded.fields.map((f) => `  ${f.name.padEnd(6)} ${f.value}${f.meaning ? `  ${f.meaning}` : ''}`)].join('\n') + '\n');
+  return 0;
 }
 
 function fail(err: NodeJS.WritableStream, message: string): number {

@@ -45,6 +45,14 @@ describe('bluepill-lens CLI', () => {
     );
   });
 
+  it('`sysreg NAME --value V` decodes a value field by field', () => {
+    const esr = JSON.parse(execFileSync(process.execPath, [cliBundle, 'sysreg', 'ESR_EL1', '--value', '0x56000000', '--json'], { encoding: 'utf8' }));
+    assert.match(esr.summary, /^EC 0x15: SVC from AArch64/);
+    const spsr = execFileSync(process.execPath, [cliBundle, 'sysreg', 'S3_0_C4_C0_0', '--value', '0x3c5'], { encoding: 'utf8' });
+    assert.match(spsr, /^SPSR_EL1 = 0x3c5: EL1h/);
+    assert.throws(() => execFileSync(process.execPath, [cliBundle, 'sysreg', 'TPIDR_EL1', '--value', '1'], { stdio: 'pipe' }), /no field decoder for TPIDR_EL1/);
+  });
+
   it('`explain` on amd64: the CLI trap, from the binary and from its listing', () => {
     const binary = buildFixture('minibluepill');
     const listing = execFileSync('go', ['tool', 'objdump', '-s', 'minibluepill/kvm', binary], { encoding: 'utf8', maxBuffer: 1 << 28 });
