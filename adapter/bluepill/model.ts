@@ -76,18 +76,28 @@ export interface Variant {
   syscallRegister: string;
 }
 
+/** ring0 and vCPU code that runs in the guest, on both architectures. */
 const ringAndKvmGuestCode: Landmark[] = [
   { role: 'switch-to-user', symbols: ['ring0.(*CPU).SwitchToUser'], phase: 'host', runsInGuest: true, words: 'ring0.(*CPU).SwitchToUser: the Sentry switching to the application. Runs in the guest: a software breakpoint here makes bluepillGuestExit record the wrong exit PC.' },
-  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltAndResume', 'ring0.HaltEl1SvcAndResume', 'ring0.HaltEl1ExceptionAndResume', 'ring0.HaltAndWriteFSBase', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (a VM exit).' },
-  { role: 'vectors', symbols: ['ring0.vectors', 'ring0.El1_sync', 'ring0.El1_irq', 'ring0.El1_fiq', 'ring0.El1_error', 'ring0.El0_sync', 'ring0.El0_irq', 'ring0.El0_fiq', 'ring0.El0_error', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start', 'ring0.sysenter', 'ring0.exception'], phase: 'in-guest', runsInGuest: true, words: 'ring0 exception entry: only ever runs inside the guest.' },
   { role: 'kvm-run', symbols: ['kvm.(*vCPU).KernelSyscall', 'kvm.(*vCPU).KernelException', 'kvm.bluepillArchEnter'], phase: 'in-guest', runsInGuest: true, words: 'vCPU code that runs in guest mode or prepares it.' },
+];
+
+/** ring0's entry and exit paths on ARM64 (pkg/ring0/entry_arm64.s). */
+const arm64Ring0: Landmark[] = [
+  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltAndResume', 'ring0.HaltEl1SvcAndResume', 'ring0.HaltEl1ExceptionAndResume', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (ring0.Halt writes to the read-only vector page: a VM exit).' },
+  { role: 'vectors', symbols: ['ring0.vectors', 'ring0.El1_sync', 'ring0.El1_irq', 'ring0.El1_fiq', 'ring0.El1_error', 'ring0.El0_sync', 'ring0.El0_irq', 'ring0.El0_fiq', 'ring0.El0_error', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start'], phase: 'in-guest', runsInGuest: true, words: 'ring0 exception entry: only ever runs inside the guest.' },
+];
+
+/** ring0's entry and exit paths on amd64 (pkg/ring0/entry_amd64.s). */
+const amd64Ring0: Landmark[] = [
+  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltAndWriteFSBase', 'ring0.HaltAndResume', 'ring0.HaltEl1SvcAndResume', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (HLT: a VM exit).' },
+  { role: 'vectors', symbols: ['ring0.sysenter', 'ring0.exception', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start'], phase: 'in-guest', runsInGuest: true, words: 'ring0 system call and exception entry: only ever runs inside the guest.' },
 ];
 
 /** The handler's way into and out of the guest: the same Go functions in every variant. */
 function handlerLandmarks(guestExitWords: string): Landmark[] {
   return [
     { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
-    { role: 'kvm-run', symbols: ['kvm.kvmRun', 'kvm.bluepillStopGuest'], phase: 'in-guest', words: 'The KVM_RUN ioctl: time spent here is time in the guest.' },
     { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: guestExitWords },
     { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },
   ];
@@ -118,6 +128,7 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'host-syscall', instruction: { text: /^SVC\b/, bytes: [le32(0xd4000001)] }, phase: 'resumed', words: 'An SVC: resumed here, the host executes the system call the guest stopped at (number in X8).' },
       { role: 'kernel-exit', symbols: ['ring0.kernelExitToEl0', 'ring0.kernelExitToEl1'], phase: 'resumed', runsInGuest: true, words: 'ring0.kernelExitToEl0/El1: its first instruction, MRS TPIDR_EL1, R18, traps again on the host and re-enters the guest.' },
       ...ringAndKvmGuestCode,
+      ...arm64Ring0,
     ],
   },
   {
@@ -136,6 +147,7 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'trampoline', symbols: ['runtime.sigreturn__sigaction', 'runtime.sigreturn'], instruction: { bytes: ['48c7c00f000000', '0f05'] }, phase: 'sigreturn', words: 'The rt_sigreturn trampoline (MOV RAX, 15; SYSCALL): the kernel restores the ucontext, and so resumes at the exit PC.' },
       ...amd64Syscalls,
       ...ringAndKvmGuestCode,
+      ...amd64Ring0,
     ],
   },
   {
@@ -154,6 +166,7 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'sigreturn-call', symbols: ['sigframe.Sigreturn'], instruction: { bytes: ['48c7c00f000000', '0f05'] }, phase: 'sigreturn', words: 'sigframe.Sigreturn: an explicit rt_sigreturn (syscall 15) on the frame: resumes at the exit PC.' },
       ...amd64Syscalls,
       ...ringAndKvmGuestCode,
+      ...amd64Ring0,
     ],
   },
 ];
