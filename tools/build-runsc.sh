@@ -23,7 +23,7 @@ for arch in amd64 arm64; do
     (
       cd "$work"
       go mod init runsc-build >/dev/null 2>&1
-      go get "gvisor.dev/gvisor@$GVISOR_VERSION" >/dev/null 2>&1 || go get "gvisor.dev/gvisor@$GVISOR_VERSION"
+      go get "gvisor.dev/gvisor/runsc@$GVISOR_VERSION" >/dev/null 2>&1 || go get "gvisor.dev/gvisor/runsc@$GVISOR_VERSION"
       CGO_ENABLED=0 GOARCH="$arch" go build -o "$bin.tmp" gvisor.dev/gvisor/runsc
     )
     rm -rf "$work"

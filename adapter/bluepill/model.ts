@@ -84,13 +84,13 @@ const ringAndKvmGuestCode: Landmark[] = [
 
 /** ring0's entry and exit paths on ARM64 (pkg/ring0/entry_arm64.s). */
 const arm64Ring0: Landmark[] = [
-  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltAndResume', 'ring0.HaltEl1SvcAndResume', 'ring0.HaltEl1ExceptionAndResume', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (ring0.Halt writes to the read-only vector page: a VM exit).' },
+  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltEl1SvcAndResume', 'ring0.HaltEl1ExceptionAndResume', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (ring0.Halt writes to the read-only vector page: a VM exit).' },
   { role: 'vectors', symbols: ['ring0.vectors', 'ring0.El1_sync', 'ring0.El1_irq', 'ring0.El1_fiq', 'ring0.El1_error', 'ring0.El0_sync', 'ring0.El0_irq', 'ring0.El0_fiq', 'ring0.El0_error', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start'], phase: 'in-guest', runsInGuest: true, words: 'ring0 exception entry: only ever runs inside the guest.' },
 ];
 
 /** ring0's entry and exit paths on amd64 (pkg/ring0/entry_amd64.s). */
 const amd64Ring0: Landmark[] = [
-  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltAndWriteFSBase', 'ring0.HaltAndResume', 'ring0.HaltEl1SvcAndResume', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (HLT: a VM exit).' },
+  { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltAndWriteFSBase'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (HLT: a VM exit).' },
   { role: 'vectors', symbols: ['ring0.sysenter', 'ring0.exception', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start'], phase: 'in-guest', runsInGuest: true, words: 'ring0 system call and exception entry: only ever runs inside the guest.' },
 ];
 

@@ -7,7 +7,9 @@ export interface PickableProcess extends ProcessInfo {
   sandbox?: { containerId?: string };
 }
 
-export function classifyProcess(p: ProcessInfo): PickableProcess {
+export function classifyProcess(info: ProcessInfo): PickableProcess {
+  // runsc re-executes /proc/self/exe, so the kernel's name is "exe"; argv[0] says "runsc-sandbox".
+  const p = info.name === 'exe' && info.argv[0] ? { ...info, name: info.argv[0].split('/').pop()! } : info;
   const boot = isRunscBoot(p);
   return boot ? { ...p, sandbox: { containerId: containerIdOf(p.argv) } } : { ...p };
 }

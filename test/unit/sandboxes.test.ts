@@ -14,6 +14,12 @@ describe('sandbox processes', () => {
     assert.equal(describeProcess(sandbox), 'runsc-sandbox (pid 4989) container b2f1c0ffee');
   });
 
+  it('names a re-executed runsc by its argv[0], not the kernel\'s "exe"', () => {
+    const sandbox = classifyProcess(p(5387, 'exe', ['runsc-sandbox', '--root=/tmp/runsc-do1', '--platform=kvm', 'boot', '--bundle=/tmp/b', 'runsc-123456']));
+    assert.equal(sandbox.name, 'runsc-sandbox');
+    assert.deepEqual(sandbox.sandbox, { containerId: 'runsc-123456' });
+  });
+
   it('recognises `runsc ... boot` under its own name too', () => {
     assert.ok(classifyProcess(p(7, 'exe', ['/usr/local/bin/runsc', '--platform=kvm', 'boot', 'cid'])).sandbox);
     assert.equal(classifyProcess(p(8, 'runsc', ['/usr/local/bin/runsc', 'gofer', '--bundle=/x'])).sandbox, undefined);
