@@ -28,7 +28,7 @@ console.log(
 const e = results.explain;
 console.log(`| index a ${e.listingMb} MB listing (${e.blocks} TEXT blocks) | grep for one TEXT line: median ${f(e.grepForSymbol.median)} ms | ${f(e.indexBuild.median)} ms (${f(e.indexBuild.min)}–${f(e.indexBuild.max)}), once per document version | ${(e.indexBuild.median / e.grepForSymbol.median).toFixed(2)}× one grep | responsive |`);
 console.log(`| hover an address in it | the same grep, every time | median ${e.hover.median.toFixed(3)} ms, p99 ${e.hover.p99.toFixed(3)} ms | ${(e.grepForSymbol.median / e.hover.median).toFixed(0)}× faster | no freeze |`);
-console.log(`| load symbols of a ${e.binaryMb} MB Go binary | — | ${f(e.symbolsLoad.median)} ms (${f(e.symbolsLoad.min)}–${f(e.symbolsLoad.max)}) | | |`);
-console.log(`| explain an address from the binary (CLI, whole process) | go tool objdump -s SYMBOL: ${f(e.goToolObjdumpSymbol.median)} ms | ${f(e.explainBinaryCli.median)} ms | ${(e.goToolObjdumpSymbol.median / e.explainBinaryCli.median).toFixed(2)}× faster | |`);
+console.log(`| load the symbols of runsc (${e.binaryMb} MB, arm64) | — | ${f(e.symbolsLoad.median)} ms (${f(e.symbolsLoad.min)}–${f(e.symbolsLoad.max)}) | | |`);
+console.log(`| explain an address in runsc (CLI, whole process) | go tool objdump -s kvm.bluepillGuestExit: ${f(e.goToolObjdumpSymbol.median)} ms | ${f(e.explainBinaryCli.median)} ms | ${(e.goToolObjdumpSymbol.median / e.explainBinaryCli.median).toFixed(2)}× faster | |`);
 fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
 console.log('\nwrote bench/results.json');
