@@ -49,7 +49,6 @@ export function nameFor(field: number, direction: 'mrs' | 'msr'): string {
 export function sysregInfo(field: number): SysregInfo {
   const mrsName = mrsNames[field];
   const msrName = msrNames[field];
-  const name = mrsName || msrName;
   return {
     field,
     generic: genericName(field),
