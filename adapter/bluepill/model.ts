@@ -15,6 +15,11 @@ export const ARM64_SIGRETURN_WORDS = [0xd2801168, 0xd4000001] as const;
 /** The amd64 restorer: MOV RAX, 15 (rt_sigreturn); SYSCALL. */
 export const AMD64_SIGRETURN_BYTES = '48c7c00f0000000f05';
 
+/** What a frame without a symbol that runs the trampoline is called. */
+export function trampolineLabel(arch: 'arm64' | 'amd64'): string {
+  return arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)';
+}
+
 export type Phase = 'host' | 'entering' | 'trapped' | 'in-guest' | 'guest-exit' | 'sigreturn' | 'resumed';
 
 /** The phases in the order a round trip passes through them. */

@@ -4,7 +4,7 @@
 import { annotateInstruction } from '../arm64/goSyntax';
 import { parseSysreg } from '../arm64/parseSysreg';
 import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
-import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
+import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, trampolineLabel, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
 import { LandmarkIndex } from '../bluepill/symbols';
 
 export interface ExplainInput {
@@ -60,7 +60,7 @@ export function explain(input: ExplainInput): Explanation {
   if (trampoline) pitfalls.push('No symbol: dlv cannot disassemble here (error 2013); bluepill-lens decodes it from memory.');
   if (named?.role === 'guest-exit') pitfalls.push('The ucontext written here decides where the host resumes: a breakpoint elsewhere in guest code changes it.');
 
-  const where = input.symbol ? `${input.symbol}${input.offset ? `+0x${input.offset.toString(16)}` : ''}` : trampoline ? trampolineName(input.arch) : 'no symbol';
+  const where = input.symbol ? `${input.symbol}${input.offset ? `+0x${input.offset.toString(16)}` : ''}` : trampoline ? trampolineLabel(input.arch) : 'no symbol';
   return {
     address: `0x${input.address.toString(16)}`,
     where,
@@ -110,9 +110,6 @@ function modes(text: string | undefined, bytes: string | undefined, field: numbe
   return { host: 'Ordinary host code: runs the same at EL0 (ring 3).', guest: 'The Sentry runs the same code in the guest at EL1 (ring 0); its behaviour does not differ.' };
 }
 
-function trampolineName(arch: 'arm64' | 'amd64'): string {
-  return arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline';
-}
 
 export function explanationMarkdown(e: Explanation): string {
   const lines = [`## ${e.address} · ${e.where}`, ''];

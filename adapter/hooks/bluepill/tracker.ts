@@ -10,7 +10,7 @@ import type { ProxyContext, ProxyHook } from '../../dap/hooks';
 import { classifyStop, isUnsymbolized, type Classification } from '../../bluepill/classify';
 import { foreignTrap, hostSyscall, morestackRunaway, type Diagnosis } from '../../bluepill/diagnoses';
 import { evaluateNumber, readBytes, readWords } from '../../bluepill/memory';
-import { PHASES, type Phase, type Variant } from '../../bluepill/model';
+import { PHASES, trampolineLabel, type Phase, type Variant } from '../../bluepill/model';
 import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState, type UcontextView } from '../../bluepill/state';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
@@ -66,7 +66,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     if (pending !== stop) return;
 
     previousPhase.set(stop.threadId, c.phase);
-    const symbol = isUnsymbolized(top.name) ? (c.landmark?.role === 'trampoline' ? trampolineName(variant) : '???') : top.name;
+    const symbol = isUnsymbolized(top.name) ? (c.landmark?.role === 'trampoline' ? trampolineLabel(variant.arch) : '???') : top.name;
     const ucontextView = ucontext ? viewOf(variant, ucontext) : undefined;
     log.record({ time: stop.time, phase: c.phase, pc: hex(pc), symbol, ucontextPc: ucontextView?.pc });
     state = {
@@ -225,6 +225,3 @@ function hex(n: bigint): string {
   return `0x${n.toString(16)}`;
 }
 
-function trampolineName(variant: Variant): string {
-  return variant.arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)';
-}

@@ -4,15 +4,11 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../dap/hooks';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { readBytes } from '../../bluepill/memory';
-import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, type Variant } from '../../bluepill/model';
+import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, trampolineLabel, type Variant } from '../../bluepill/model';
 import type { BluepillSession } from './session';
 
 const ARM64_TRAMPOLINE = Buffer.from(ARM64_SIGRETURN_WORDS.map(le32).join(''), 'hex');
 const AMD64_TRAMPOLINE = Buffer.from(AMD64_SIGRETURN_BYTES, 'hex');
-
-export function trampolineLabel(variant: Variant): string {
-  return variant.arch === 'arm64' ? '[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)' : '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)';
-}
 
 /** Whether the code around `pc` is the trampoline (pc at its first or at its last instruction). */
 export async function isTrampolineAt(session: BluepillSession, variant: Variant, pc: bigint, frameId: number): Promise<boolean> {
@@ -42,7 +38,7 @@ export function trampolineFrames(session: BluepillSession): ProxyHook {
       if (!variant || frameId === undefined) return;
       for (const frame of unnamed) {
         if (await isTrampolineAt(session, variant, BigInt(frame.instructionPointerReference!), frameId)) {
-          frame.name = trampolineLabel(variant);
+          frame.name = trampolineLabel(variant.arch);
           frame.presentationHint = 'normal';
         }
       }
