@@ -65,9 +65,11 @@ export async function goToLine(page: Page, line: number): Promise<void> {
 
 /** F9 on the cursor line; waits until a breakpoint glyph is in the editor margin. */
 export async function toggleBreakpoint(page: Page): Promise<void> {
+  const glyph = page.locator('.editor-group-container.active .codicon-debug-breakpoint');
+  // The key goes to whatever has focus: give it to the editor (its cursor stays where it is).
+  await page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
   await page.keyboard.press('F9');
-  await waitVisible(page.locator('.editor-group-container.active .codicon-debug-breakpoint'),
-    'a breakpoint glyph after F9');
+  await waitVisible(glyph, 'a breakpoint glyph after F9');
 }
 
 /** F5: start the selected launch configuration (the first one of launch.json by default). */

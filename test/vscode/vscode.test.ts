@@ -145,11 +145,13 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
   test('at a stop inside the round trip, the Bluepill State view shows the phase and the signal context; Explain This PC explains the frame', { timeout: 150_000 }, async () => {
     await withHost({ workspace: DEMO_DIR, label: 'bluepill-state' }, async ({ page }) => {
       await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
-      // A function breakpoint in the handler's "KVM_RUN", as a user adds one, from the Run and Debug view.
-      await page.keyboard.press('Control+Shift+D');
-      await waitVisible(page.locator('.pane-header').filter({ hasText: /^Breakpoints/i }), 'the Breakpoints section of Run and Debug');
-      await runCommand(page, 'Add Function Breakpoint');
-      const input = await waitVisible(page.locator('.debug-breakpoints input[placeholder="Function to break on"], .pane-body input[placeholder="Function to break on"]'), 'the function breakpoint input');
+      // A function breakpoint in the handler's "KVM_RUN", added with the + of the Breakpoints section.
+      await page.locator('.activitybar .action-item a[aria-label^="Run and Debug"]').click();
+      const breakpoints = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^Breakpoints/i }) });
+      await waitVisible(breakpoints.locator('.pane-header'), 'the Breakpoints section');
+      await breakpoints.locator('.pane-header').hover();
+      await breakpoints.locator('.pane-header .action-label[aria-label="Add Function Breakpoint"]').click();
+      const input = await waitVisible(page.locator('input[placeholder="Function to break on"]'), 'the function breakpoint input');
       await input.fill('minibluepill/kvm.kvmRun');
       await input.press('Enter');
       await waitForText(page, '.pane-body .monaco-list-row', 'minibluepill/kvm.kvmRun');
@@ -158,6 +160,7 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       await waitVisible(quickPickRows(page).filter({ hasText: 'Round trip: minibluepill (amd64)' }), 'the round-trip launch configuration');
       await page.keyboard.press('Enter');
       await waitVisible(page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame kvm.kvmRun"]'), 'kvm.kvmRun in CALL STACK', 60_000);
+      await page.keyboard.press('Control+Shift+D'); // the Run and Debug sidebar, where the Bluepill State view is
       const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
       await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
       // Collapse the other sections so the view has room, then open it.
