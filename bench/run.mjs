@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { machine } from './lib.mjs';
 import { benchAnnotate } from './annotate.mjs';
 import { benchExplain } from './explain.mjs';
+import { benchAnnotationHook, benchProxy } from './proxy.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -16,6 +17,8 @@ const cli = path.join(root, 'dist', 'cli.js');
 const results = { date: new Date().toISOString(), machine: machine() };
 results.annotate = benchAnnotate(tmp, cli);
 results.explain = await benchExplain(tmp, root);
+results.proxy = await benchProxy(root);
+results.annotationHook = benchAnnotationHook(root);
 
 const a = results.annotate;
 const f = (n) => n.toFixed(1);
@@ -30,5 +33,13 @@ console.log(`| index a ${e.listingMb} MB listing (${e.blocks} TEXT blocks) | gre
 console.log(`| hover an address in it | the same grep, every time | median ${e.hover.median.toFixed(3)} ms, p99 ${e.hover.p99.toFixed(3)} ms | ${(e.grepForSymbol.median / e.hover.median).toFixed(0)}× faster | no freeze |`);
 console.log(`| load the symbols of runsc (${e.binaryMb} MB, arm64) | — | ${f(e.symbolsLoad.median)} ms (${f(e.symbolsLoad.min)}–${f(e.symbolsLoad.max)}) | | |`);
 console.log(`| explain an address in runsc (CLI, whole process) | go tool objdump -s kvm.bluepillGuestExit: ${f(e.goToolObjdumpSymbol.median)} ms | ${f(e.explainBinaryCli.median)} ms | ${(e.goToolObjdumpSymbol.median / e.explainBinaryCli.median).toFixed(2)}× faster | |`);
+const p = results.proxy;
+console.log(`| ${p.steps} instruction steps (stepIn, granularity instruction) | dlv alone: ${f(p.stepping.direct.median)} ms (${f(p.stepping.direct.min)}–${f(p.stepping.direct.max)}) | through the proxy: ${f(p.stepping.proxy.median)} ms (${f(p.stepping.proxy.min)}–${f(p.stepping.proxy.max)}) | ${p.stepping.ratio.toFixed(3)}× | ≤ 1.05× |`);
+for (const [name, d] of Object.entries(p.latency.added)) {
+  console.log(`| ${name} | dlv alone: median ${p.latency.direct[name].median.toFixed(2)} ms, p99 ${p.latency.direct[name].p99.toFixed(2)} ms | added: median ${d.median.toFixed(3)} ms, p99 ${d.p99.toFixed(3)} ms | | median added ≤ 0.2 ms |`);
+}
+const h = results.annotationHook;
+console.log(`| annotation part of a ${h.instructions}-instruction disassemble (${h.moves} MRS/MSR) | — | median ${h.median.toFixed(3)} ms, p99 ${h.p99.toFixed(3)} ms | | ≤ 1 ms |`);
+console.log(`| ${p.longSession.requests} requests through one proxy | — | RSS ${f(p.longSession.rssBeforeMb)} → ${f(p.longSession.rssAfterMb)} MB (+${f(p.longSession.growthMb)} MB) | | < 20 MB |`);
 fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
 console.log('\nwrote bench/results.json');

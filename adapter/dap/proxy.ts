@@ -113,7 +113,8 @@ export class DlvProxy implements ProxyContext {
       return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, 'This debug session has ended. Start a new one.'));
     }
     for (const hook of this.hooks) {
-      const answer = hook.answer ? await hook.answer(request, this) : undefined;
+      let answer = hook.answer?.(request, this);
+      if (answer instanceof Promise) answer = await answer; // most hooks answer at once: no extra tick
       if (answer) return this.reply(answer);
     }
     switch (request.command) {

@@ -42,8 +42,8 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
 
   return {
     name: 'breakpointSafety',
-    async rewriteResponse(response, request, ctx) {
-      if (!response.success) return;
+    rewriteResponse(response, request, ctx) {
+      if (!response.success || !request.command.startsWith('set') || !request.command.endsWith('Breakpoints')) return;
       const breakpoints = (response.body as { breakpoints?: DebugProtocol.Breakpoint[] } | undefined)?.breakpoints;
       if (!breakpoints) return;
       if (request.command === 'setFunctionBreakpoints') {
@@ -62,15 +62,17 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
         }
       } else if (request.command === 'setInstructionBreakpoints') {
         session.bind(ctx);
-        for (const bp of breakpoints) {
-          const address = bp.instructionReference;
-          if (!address) continue;
-          const symbol = session.symbolFor(BigInt(address)) ?? (await locationFile(ctx, address));
-          if (symbol && (runsInGuestByName(symbol.replace(/\+0x[0-9a-f]+$/, '')) || runsInGuestByPath(symbol))) {
-            mark(bp);
-            warn(ctx, `at ${address} (${symbol})`);
+        return (async () => {
+          for (const bp of breakpoints) {
+            const address = bp.instructionReference;
+            if (!address) continue;
+            const symbol = session.symbolFor(BigInt(address)) ?? (await locationFile(ctx, address));
+            if (symbol && (runsInGuestByName(symbol.replace(/\+0x[0-9a-f]+$/, '')) || runsInGuestByPath(symbol))) {
+              mark(bp);
+              warn(ctx, `at ${address} (${symbol})`);
+            }
           }
-        }
+        })();
       }
     },
   };

@@ -18,31 +18,36 @@ function cannotDisassemble(response: DebugProtocol.Response): boolean {
 export function disassembleFallback(session: BluepillSession): ProxyHook {
   return {
     name: 'disassembleFallback',
-    async rewriteResponse(response, request, ctx) {
+    rewriteResponse(response, request, ctx) {
       if (request.command !== 'disassemble' || response.success || !cannotDisassemble(response)) return;
       session.bind(ctx);
-      const args = request.arguments as DebugProtocol.DisassembleArguments;
-      const frameId = session.symbolizedFrameId();
-      const variant = await session.variant(frameId);
-      if (!variant || frameId === undefined) return;
-      const count = Math.min(args.instructionCount, MAX_INSTRUCTIONS);
-      const width = variant.arch === 'arm64' ? 4 : 1;
-      const start = BigInt(args.memoryReference) + BigInt(args.offset ?? 0) + BigInt((args.instructionOffset ?? 0) * width);
-      // amd64 instructions are 1 to 15 bytes: read what `count` of them may need, within the page.
-      const wanted = variant.arch === 'arm64' ? count * 4 : Math.min(count * 15, PAGE - Number(start % BigInt(PAGE)));
-      const code = await readBytes(ctx, start, wanted, frameId);
-      if (!code) return; // unmapped: dlv's error stands
-      const decoded = (variant.arch === 'arm64' ? decodeArm64(start, code) : decodeAmd64(start, code)).slice(0, count);
-      const instructions: DebugProtocol.DisassembledInstruction[] = decoded.map((d, i) => ({
-        address: `0x${d.address.toString(16)}`,
-        instructionBytes: d.bytes.toString('hex'),
-        instruction: d.text,
-        ...(i === 0 ? { symbol: 'no symbol: decoded by bluepill-lens from memory' } : {}),
-      }));
-      const answer = response as DebugProtocol.DisassembleResponse;
-      answer.success = true;
-      delete (answer as { message?: string }).message;
-      answer.body = { instructions };
+      return answerFromMemory(session, response, request);
     },
   };
+}
+
+async function answerFromMemory(session: BluepillSession, response: DebugProtocol.Response, request: DebugProtocol.Request): Promise<void> {
+  const ctx = session.ctx!;
+  const args = request.arguments as DebugProtocol.DisassembleArguments;
+  const frameId = session.symbolizedFrameId();
+  const variant = await session.variant(frameId);
+  if (!variant || frameId === undefined) return;
+  const count = Math.min(args.instructionCount, MAX_INSTRUCTIONS);
+  const width = variant.arch === 'arm64' ? 4 : 1;
+  const start = BigInt(args.memoryReference) + BigInt(args.offset ?? 0) + BigInt((args.instructionOffset ?? 0) * width);
+  // amd64 instructions are 1 to 15 bytes: read what `count` of them may need, within the page.
+  const wanted = variant.arch === 'arm64' ? count * 4 : Math.min(count * 15, PAGE - Number(start % BigInt(PAGE)));
+  const code = await readBytes(ctx, start, wanted, frameId);
+  if (!code) return; // unmapped: dlv's error stands
+  const decoded = (variant.arch === 'arm64' ? decodeArm64(start, code) : decodeAmd64(start, code)).slice(0, count);
+  const instructions: DebugProtocol.DisassembledInstruction[] = decoded.map((d, i) => ({
+    address: `0x${d.address.toString(16)}`,
+    instructionBytes: d.bytes.toString('hex'),
+    instruction: d.text,
+    ...(i === 0 ? { symbol: 'no symbol: decoded by bluepill-lens from memory' } : {}),
+  }));
+  const answer = response as DebugProtocol.DisassembleResponse;
+  answer.success = true;
+  delete (answer as { message?: string }).message;
+  answer.body = { instructions };
 }

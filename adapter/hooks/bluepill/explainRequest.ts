@@ -14,19 +14,23 @@ export const EXPLAIN_REQUEST = 'bluepill/explain';
 export function explainRequest(session: BluepillSession): ProxyHook {
   return {
     name: 'explainRequest',
-    async answer(request, ctx) {
+    answer(request, ctx) {
       if (request.command !== EXPLAIN_REQUEST) return undefined;
       session.bind(ctx);
-      const args = (request.arguments ?? {}) as { frameId?: number; address?: string };
-      const frame = args.frameId !== undefined ? session.frameById.get(args.frameId) : undefined;
-      const address = frame?.instructionPointerReference ?? args.address;
-      if (!address || !/^(0x)?[0-9a-f]+$/i.test(address)) {
-        return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : 'Give an address in hex, e.g. 0x95c6d8.');
-      }
-      const pc = BigInt(address.startsWith('0x') ? address : `0x${address}`);
-      return successResponse(request, explain(await facts(ctx, session, pc, frame)));
+      return explainAnswer(session, request, ctx);
     },
   };
+}
+
+async function explainAnswer(session: BluepillSession, request: DebugProtocol.Request, ctx: ProxyContext): Promise<DebugProtocol.Response> {
+  const args = (request.arguments ?? {}) as { frameId?: number; address?: string };
+  const frame = args.frameId !== undefined ? session.frameById.get(args.frameId) : undefined;
+  const address = frame?.instructionPointerReference ?? args.address;
+  if (!address || !/^(0x)?[0-9a-f]+$/i.test(address)) {
+    return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : 'Give an address in hex, e.g. 0x95c6d8.');
+  }
+  const pc = BigInt(address.startsWith('0x') ? address : `0x${address}`);
+  return successResponse(request, explain(await facts(ctx, session, pc, frame)));
 }
 
 async function facts(ctx: ProxyContext, session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {

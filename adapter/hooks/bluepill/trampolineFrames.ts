@@ -25,23 +25,27 @@ export async function isTrampolineAt(session: BluepillSession, variant: Variant,
 export function trampolineFrames(session: BluepillSession): ProxyHook {
   return {
     name: 'trampolineFrames',
-    async rewriteResponse(response, request, ctx) {
+    rewriteResponse(response, request, ctx) {
       if (request.command !== 'stackTrace' || !response.success) return;
       session.bind(ctx);
       const frames = (response as DebugProtocol.StackTraceResponse).body.stackFrames;
       session.rememberFrames(frames);
       const unnamed = frames.filter((f) => isUnsymbolized(f.name) && f.instructionPointerReference);
-      if (unnamed.length === 0) return;
+      if (unnamed.length === 0) return; // the usual case: no memory to read, no waiting
       const threadId = (request.arguments as DebugProtocol.StackTraceArguments).threadId;
-      const frameId = frames.find((f) => !isUnsymbolized(f.name))?.id ?? session.symbolizedFrameId(threadId);
-      const variant = await session.variant(frameId);
-      if (!variant || frameId === undefined) return;
-      for (const frame of unnamed) {
-        if (await isTrampolineAt(session, variant, BigInt(frame.instructionPointerReference!), frameId)) {
-          frame.name = trampolineLabel(variant.arch);
-          frame.presentationHint = 'normal';
-        }
-      }
+      return labelTrampolines(session, frames, unnamed, threadId);
     },
   };
+}
+
+async function labelTrampolines(session: BluepillSession, frames: DebugProtocol.StackFrame[], unnamed: DebugProtocol.StackFrame[], threadId: number): Promise<void> {
+  const frameId = frames.find((f) => !isUnsymbolized(f.name))?.id ?? session.symbolizedFrameId(threadId);
+  const variant = await session.variant(frameId);
+  if (!variant || frameId === undefined) return;
+  for (const frame of unnamed) {
+    if (await isTrampolineAt(session, variant, BigInt(frame.instructionPointerReference!), frameId)) {
+      frame.name = trampolineLabel(variant.arch);
+      frame.presentationHint = 'normal';
+    }
+  }
 }
