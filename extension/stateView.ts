@@ -88,7 +88,7 @@ function topLevel(state: BluepillState): Node[] {
   }
   const trips = state.trips.map((t) => {
     const stops = t.stops.map((st) => address(PHASES.find((p) => p.phase === st.phase)!.title, `${st.pc} ${st.symbol}`, `${new Date(st.time).toLocaleTimeString()}${st.ucontextPc ? ` · ucontext PC ${st.ucontextPc}` : ''}`));
-    return item(`Trip #${t.number}`, `${t.guestMs} ms in guest${t.exitPc ? ` · exit ${t.exitPc}` : ''}${t.complete ? '' : ' · in progress'}`, `Started ${new Date(t.started).toLocaleTimeString()}.`, stops);
+    return item(`Trip #${t.number}${t.threadId !== undefined ? ` · thread ${t.threadId}` : ''}`, `${t.guestMs} ms in guest${t.exitPc ? ` · exit ${t.exitPc}` : ''}${t.complete ? '' : ' · in progress'}`, `Started ${new Date(t.started).toLocaleTimeString()}.`, stops);
   });
   const log = item('Trips', `${state.tripCount} seen · ${state.guestExits} guest exits`, 'The last 100 round trips, newest first.', trips, false);
   log.iconPath = new vscode.ThemeIcon('history');

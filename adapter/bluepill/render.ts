@@ -42,7 +42,7 @@ export function renderState(state: BluepillState, now = Date.now()): string {
   out.push('', `TRIPS (${state.tripCount} seen, ${state.guestExits} guest exits; newest first)`);
   for (const trip of state.trips.slice(0, 20)) {
     const age = Math.max(0, Math.round((now - trip.started) / 1000));
-    out.push(`  #${trip.number}  ${age}s ago  ${trip.guestMs} ms running in the guest${trip.exitPc ? `  exit PC ${trip.exitPc}` : ''}${trip.complete ? '' : '  (in progress)'}`);
+    out.push(`  #${trip.number}${trip.threadId !== undefined ? `  thread ${trip.threadId}` : ''}  ${age}s ago  ${trip.guestMs} ms running in the guest${trip.exitPc ? `  exit PC ${trip.exitPc}` : ''}${trip.complete ? '' : '  (in progress)'}`);
     for (const stop of trip.stops) {
       const words = PHASES.find((p) => p.phase === stop.phase)!.title;
       out.push(`      ${words.padEnd(20)} ${stop.pc.padEnd(16)} ${stop.symbol}${stop.ucontextPc ? `  ucontext PC ${stop.ucontextPc}` : ''}`);

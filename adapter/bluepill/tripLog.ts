@@ -1,10 +1,12 @@
-// The history of round trips: every classified stop, grouped into trips (a trip
-// starts when a thread enters or traps), newest first, at most 100 trips. It also
+// The history of round trips: every classified stop, grouped into trips per thread
+// (a trip starts when a thread enters or traps; vCPU threads make theirs side by
+// side), newest first, at most 100 trips. It also
 // adds up how long each trip ran in the guest: the time the debuggee ran between a
 // resume from a handler phase and the next stop in a handler phase.
 import type { Phase } from './model';
 
 export interface TripStop {
+  threadId?: number;
   time: number;
   phase: Phase;
   pc: string;
@@ -14,6 +16,7 @@ export interface TripStop {
 
 export interface Trip {
   number: number;
+  threadId?: number;
   started: number;
   stops: TripStop[];
   /** Milliseconds the debuggee ran while in the guest during this trip. */
@@ -31,28 +34,31 @@ export class TripLog {
   private trips: Trip[] = [];
   private count = 0;
   private guestExits = 0;
-  private lastPhase: Phase | undefined;
+  /** Per thread: its current trip and the phase of its last stop. */
+  private threads = new Map<number | undefined, { trip?: Trip; lastPhase?: Phase; runningFrom?: Phase }>();
   private runningSince: number | undefined;
-  private runningFrom: Phase | undefined;
 
-  /** The debuggee was resumed (continue, step) at `time`. */
+  /** The debuggee was resumed (continue, step) at `time`: every thread runs again. */
   resumed(time: number): void {
     this.runningSince = time;
-    this.runningFrom = this.lastPhase;
+    for (const t of this.threads.values()) t.runningFrom = t.lastPhase;
   }
 
   record(stop: TripStop): Trip | undefined {
-    const current = this.trips[0];
+    let thread = this.threads.get(stop.threadId);
+    if (!thread) this.threads.set(stop.threadId, (thread = {}));
+    const current = thread.trip;
     const pastEntry = current?.stops.some((s) => !STARTS.includes(s.phase)) ?? false;
     const opensTrip = STARTS.includes(stop.phase) && (!current || current.complete || pastEntry);
     const joinsMidway = (!current || current.complete) && stop.phase !== 'host' && stop.phase !== 'resumed';
     if (opensTrip || joinsMidway) {
-      this.trips.unshift({ number: ++this.count, started: stop.time, stops: [], guestMs: 0, complete: false });
+      thread.trip = { number: ++this.count, threadId: stop.threadId, started: stop.time, stops: [], guestMs: 0, complete: false };
+      this.trips.unshift(thread.trip);
       if (this.trips.length > MAX_TRIPS) this.trips.pop();
     }
-    const trip = this.trips[0];
+    const trip = thread.trip;
     if (trip && !trip.complete && stop.phase !== 'host') {
-      if (this.runningSince !== undefined && GUEST.includes(this.runningFrom!) && GUEST.includes(stop.phase)) {
+      if (this.runningSince !== undefined && GUEST.includes(thread.runningFrom!) && GUEST.includes(stop.phase)) {
         trip.guestMs += stop.time - this.runningSince;
       }
       const last = trip.stops[trip.stops.length - 1];
@@ -65,8 +71,8 @@ export class TripLog {
       if (stop.ucontextPc && (stop.phase === 'guest-exit' || stop.phase === 'sigreturn')) trip.exitPc = stop.ucontextPc;
       if (stop.phase === 'resumed') trip.complete = true;
     }
-    this.lastPhase = stop.phase;
-    this.runningSince = undefined;
+    thread.lastPhase = stop.phase;
+    thread.runningFrom = undefined;
     return trip;
   }
 

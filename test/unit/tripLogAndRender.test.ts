@@ -32,6 +32,21 @@ describe('TripLog', () => {
     assert.equal(log.list()[0].guestMs, 49 + 199);
   });
 
+  it('keeps each thread\'s trip apart when vCPU threads interleave', () => {
+    const log = new TripLog();
+    const at = (threadId: number, phase: Phase, time: number) => log.record({ threadId, time, phase, pc: '0x1', symbol: 'f' });
+    at(1, 'entering', 0);
+    at(2, 'entering', 1);
+    at(1, 'trapped', 2);
+    at(2, 'trapped', 3);
+    at(1, 'guest-exit', 4);
+    at(1, 'sigreturn', 5);
+    at(1, 'resumed', 6);
+    const [second, first] = log.list();
+    assert.deepEqual([first.threadId, first.stops.map((s) => s.phase), first.complete], [1, ['entering', 'trapped', 'guest-exit', 'sigreturn', 'resumed'], true]);
+    assert.deepEqual([second.threadId, second.stops.map((s) => s.phase), second.complete], [2, ['entering', 'trapped'], false]);
+  });
+
   it('keeps at most 100 trips', () => {
     const log = new TripLog();
     for (let i = 0; i < 130; i++) replay(log, [['entering', i * 10], ['resumed', i * 10 + 5]]);

@@ -68,7 +68,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     previousPhase.set(stop.threadId, c.phase);
     const symbol = isUnsymbolized(top.name) ? (c.landmark?.role === 'trampoline' ? trampolineLabel(variant.arch) : '???') : top.name;
     const ucontextView = ucontext ? viewOf(variant, ucontext) : undefined;
-    log.record({ time: stop.time, phase: c.phase, pc: hex(pc), symbol, ucontextPc: ucontextView?.pc });
+    log.record({ threadId: stop.threadId, time: stop.time, phase: c.phase, pc: hex(pc), symbol, ucontextPc: ucontextView?.pc });
     state = {
       variant: { id: variant.id, title: variant.title, arch: variant.arch },
       running: false,
