@@ -8,6 +8,7 @@ import { DEBUG_TYPE } from './debugType';
 import { EXPLAIN_SCHEME, explainInPickedBinary, explainPc, explanationPages } from './explainPc';
 import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
 import { ObjdumpDefinitionProvider, ObjdumpSymbolProvider } from './objdumpNavigation';
+import { forgetIndex } from './listingIndexes';
 import { pickSandboxProcess } from './processPicker';
 import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
 import { StateViewProvider } from './stateView';
@@ -32,6 +33,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),
     vscode.commands.registerCommand('bluepill.openStatePane', openStatePane),
     vscode.commands.registerCommand(OPEN_ADDRESS_COMMAND, openAddress),
+    vscode.workspace.onDidCloseTextDocument(forgetIndex),
   );
 }
 

@@ -95,7 +95,3 @@ function topLevel(state: BluepillState): Node[] {
   nodes.push(log);
   return nodes;
 }
-
-export function phaseOf(state: BluepillState | undefined): string | undefined {
-  return state?.stop?.phaseTitle;
-}

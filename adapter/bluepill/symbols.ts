@@ -31,3 +31,12 @@ export class LandmarkIndex {
     return this.byInstruction.filter((l) => (text !== undefined && l.instruction!.text?.test(text)) || (b !== undefined && l.instruction!.bytes?.some((p) => b.startsWith(p))));
   }
 }
+
+const indexes = new WeakMap<Variant, LandmarkIndex>();
+
+/** The index of a variant, built once (variants are fixed data, or built once per session). */
+export function landmarkIndex(variant: Variant): LandmarkIndex {
+  let index = indexes.get(variant);
+  if (!index) indexes.set(variant, (index = new LandmarkIndex(variant)));
+  return index;
+}

@@ -33,10 +33,6 @@ export interface DecodedUcontext {
   syscallNumber: bigint;
 }
 
-/** The dlv expression that reads the words, e.g. *(*[35]uint64)(uintptr(0x4000460e20+176)). */
-export function ucontextExpression(layout: UcontextLayout, pointer: bigint): string {
-  return `*(*[${layout.words}]uint64)(uintptr(0x${(pointer + BigInt(layout.offset)).toString(16)}))`;
-}
 
 /** Parses dlv's rendering of a uint64 array: "[830160,536870912,...]" (decimal or 0x). */
 export function parseWordArray(result: string): bigint[] | undefined {

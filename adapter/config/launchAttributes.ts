@@ -112,6 +112,3 @@ export const attachAttributes: Record<string, AttributeSpec> = {
   },
   ...common,
 };
-
-/** Attributes every request may carry that belong to VS Code, not to us. */
-export const clientOwnedAttributes = new Set(['type', 'request', 'name', '__sessionId', '__configurationTarget', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'debugServer', 'presentation', 'noDebug', '__restart']);

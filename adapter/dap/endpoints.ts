@@ -34,15 +34,6 @@ abstract class Endpoint extends ProtocolServer {
     this.sendRequest(command, args, 0, undefined as never);
     return (this.lastSent as Message | undefined)?.seq ?? -1;
   }
-
-  /** ProtocolServer refuses a response whose seq is already set: always send a fresh one. */
-  sendFreshResponse(response: DebugProtocol.Response): void {
-    this.sendResponse({ ...response, seq: 0 });
-  }
-
-  sendFreshEvent(event: DebugProtocol.Event): void {
-    this.sendEvent({ ...event, seq: 0 });
-  }
 }
 
 export interface ClientHandlers {

@@ -201,7 +201,7 @@ export class DlvProxy implements ProxyContext {
     const dlvSeq = this.reverse.get(response.request_seq);
     if (dlvSeq === undefined || !this.conn) return;
     this.reverse.delete(response.request_seq);
-    this.conn.endpoint.sendFreshResponse({ ...response, request_seq: dlvSeq });
+    this.conn.endpoint.sendResponse({ ...response, seq: 0, request_seq: dlvSeq });
   }
 
   // ---- from dlv ----------------------------------------------------------------
@@ -258,8 +258,10 @@ export class DlvProxy implements ProxyContext {
 
   private deliver(message: Message): void {
     if (this.clientGone) return;
-    if (message.type === 'response') this.client.sendFreshResponse(message as DebugProtocol.Response);
-    else if (message.type === 'event') this.client.sendFreshEvent(message as DebugProtocol.Event);
+    // Every message here is the proxy's own object (responses are copied with seq 0 on arrival),
+    // so ProtocolServer may number it in place: no second copy on the per-message path.
+    if (message.type === 'response') this.client.sendResponse(message as DebugProtocol.Response);
+    else if (message.type === 'event') this.client.sendEvent(message as DebugProtocol.Event);
     else if (message.type === 'request') {
       const r = message as DebugProtocol.Request;
       this.reverse.set(this.client.sendRequestSeq(r.command, r.arguments), r.seq);

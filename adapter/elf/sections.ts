@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 export interface ElfSection {
   name: string;
   type: number;
+  /** sh_link: for a symbol table, the index of its string table. */
+  link: number;
   addr: bigint;
   offset: number;
   size: number;
@@ -60,6 +62,7 @@ export function parseSections(read: (offset: number, length: number) => Buffer, 
     return {
       nameOffset: u32(table, o),
       type: u32(table, o + 4),
+      link: u32(table, o + (is64 ? 40 : 24)),
       addr: word(table, o + (is64 ? 16 : 12)),
       offset: Number(word(table, o + (is64 ? 24 : 16))),
       size: Number(word(table, o + (is64 ? 32 : 20))),
@@ -68,7 +71,7 @@ export function parseSections(read: (offset: number, length: number) => Buffer, 
   const strtab = raw[shstrndx];
   const names = strtab ? read(strtab.offset, strtab.size) : Buffer.alloc(0);
   const nameAt = (o: number) => names.toString('latin1', o, Math.max(o, names.indexOf(0, o)));
-  const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, addr: s.addr, offset: s.offset, size: s.size }));
+  const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, link: s.link, addr: s.addr, offset: s.offset, size: s.size }));
   return { is64, littleEndian, machine, sections };
 }
 

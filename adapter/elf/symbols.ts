@@ -22,7 +22,7 @@ export function readElfFunctions(file: string): ElfSymbols {
   const info = readElfSections(file);
   const symtab = info.sections.find((s) => s.type === SHT_SYMTAB);
   if (!symtab) return { info, functions: [] };
-  const strtab = info.sections[linkOf(file, info, symtab.name)];
+  const strtab = info.sections[symtab.link];
   const fd = fs.openSync(file, 'r');
   try {
     const read = (offset: number, length: number) => {
@@ -50,21 +50,17 @@ export function readElfFunctions(file: string): ElfSymbols {
   }
 }
 
-/** sh_link of the symbol table: the index of its string table. */
-function linkOf(file: string, info: ElfInfo, name: string): number {
-  const index = info.sections.findIndex((s) => s.name === name);
-  const fd = fs.openSync(file, 'r');
-  try {
-    const header = Buffer.alloc(64);
-    fs.readSync(fd, header, 0, 64, 0);
-    const shoff = Number(info.littleEndian ? header.readBigUInt64LE(40) : header.readBigUInt64BE(40));
-    const shentsize = info.littleEndian ? header.readUInt16LE(58) : header.readUInt16BE(58);
-    const entry = Buffer.alloc(shentsize);
-    fs.readSync(fd, entry, 0, shentsize, shoff + index * shentsize);
-    return info.littleEndian ? entry.readUInt32LE(40) : entry.readUInt32BE(40);
-  } finally {
-    fs.closeSync(fd);
-  }
+
+const cache = new Map<string, { mtimeMs: number; symbols: ElfSymbols }>();
+
+/** readElfFunctions, read once per file version (a runsc binary is ~100 MB). */
+export function cachedElfFunctions(file: string): ElfSymbols {
+  const mtimeMs = fs.statSync(file).mtimeMs;
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.symbols;
+  const symbols = readElfFunctions(file);
+  cache.set(file, { mtimeMs, symbols });
+  return symbols;
 }
 
 /** The function containing `address`, and the offset into it. */

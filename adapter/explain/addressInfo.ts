@@ -1,10 +1,10 @@
 // What an address in a listing is: its function + offset, and the function's role
 // in the bluepill round trip (any variant's landmarks: a listing does not say which).
 import { PHASES, VARIANTS, type Landmark } from '../bluepill/model';
-import { LandmarkIndex } from '../bluepill/symbols';
+import { landmarkIndex } from '../bluepill/symbols';
 import type { ListingIndex } from './listingIndex';
 
-const indexes = VARIANTS.map((v) => new LandmarkIndex(v));
+const indexes = VARIANTS.map(landmarkIndex);
 
 export function landmarkOfFunction(name: string): Landmark | undefined {
   for (const index of indexes) {

@@ -5,7 +5,7 @@ import { annotateInstruction } from '../arm64/goSyntax';
 import { parseSysreg } from '../arm64/parseSysreg';
 import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
 import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, trampolineLabel, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
-import { LandmarkIndex } from '../bluepill/symbols';
+import { landmarkIndex } from '../bluepill/symbols';
 
 export interface ExplainInput {
   address: bigint;
@@ -39,7 +39,7 @@ const TRAMPOLINE_STARTS = { arm64: ARM64_SIGRETURN_WORDS.map(le32), amd64: [AMD6
 
 export function explain(input: ExplainInput): Explanation {
   const variant = input.variant ?? variantById(input.arch === 'arm64' ? 'arm64' : 'amd64-cli');
-  const index = new LandmarkIndex(variant);
+  const index = landmarkIndex(variant);
   const text = input.instruction?.text;
   const bytes = input.instruction?.bytes?.toLowerCase();
   const named = input.symbol ? index.bySymbolName(input.symbol) : undefined;

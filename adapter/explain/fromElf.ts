@@ -1,26 +1,14 @@
 // Facts about an address from the binary alone: its function (ELF .symtab), and the
 // instruction there (code bytes from the section that holds it), with no listing.
 import * as fs from 'node:fs';
-import { readElfFunctions, symbolize, type ElfSymbols } from '../elf/symbols';
+import { cachedElfFunctions, symbolize } from '../elf/symbols';
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
 import { VARIANTS } from '../bluepill/model';
 import type { ExplainInput } from './explain';
 
 const SHT_PROGBITS = 1;
-const cache = new Map<string, { mtimeMs: number; symbols: ElfSymbols }>();
-
-/** The binary's symbols, read once per file version. */
-export function binarySymbols(file: string): ElfSymbols {
-  const mtimeMs = fs.statSync(file).mtimeMs;
-  const hit = cache.get(file);
-  if (hit && hit.mtimeMs === mtimeMs) return hit.symbols;
-  const symbols = readElfFunctions(file);
-  cache.set(file, { mtimeMs, symbols });
-  return symbols;
-}
-
 export function factsFromBinary(file: string, address: bigint): ExplainInput {
-  const { info, functions } = binarySymbols(file);
+  const { info, functions } = cachedElfFunctions(file);
   const arch = info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined;
   if (!arch) throw new Error(`${file} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
   const hit = symbolize(functions, address);

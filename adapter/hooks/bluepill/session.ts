@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyContext } from '../../dap/hooks';
 import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
-import { LandmarkIndex } from '../../bluepill/symbols';
-import { readElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
+import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
+import { cachedElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
 
 type ElfFunctionTable = ElfSymbol[];
 import { isUnsymbolized } from '../../bluepill/classify';
@@ -70,7 +70,7 @@ export class BluepillSession {
     const binary = this.localBinary();
     if (binary) {
       try {
-        const { info, functions } = readElfFunctions(binary);
+        const { info, functions } = cachedElfFunctions(binary);
         if (info.machine === 183) return this.withExtras(variantById('arm64'));
         if (info.machine === 62) {
           const sigframe = functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
@@ -96,7 +96,7 @@ export class BluepillSession {
     if (this.symbols === undefined) {
       const binary = this.localBinary();
       try {
-        this.symbols = binary ? readElfFunctions(binary).functions : null;
+        this.symbols = binary ? cachedElfFunctions(binary).functions : null;
       } catch {
         this.symbols = null;
       }
@@ -131,12 +131,8 @@ export class BluepillSession {
     return { ...variant, landmarks: [...added, ...variant.landmarks] };
   }
 
-  private indexes = new WeakMap<Variant, LandmarkIndex>();
-
   index(variant: Variant): LandmarkIndex {
-    let index = this.indexes.get(variant);
-    if (!index) this.indexes.set(variant, (index = new LandmarkIndex(variant)));
-    return index;
+    return landmarkIndex(variant);
   }
 }
 
