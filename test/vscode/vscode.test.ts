@@ -149,12 +149,20 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       await page.locator('.activitybar .action-item a[aria-label^="Run and Debug"]').click();
       const breakpoints = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^Breakpoints/i }) });
       await waitVisible(breakpoints.locator('.pane-header'), 'the Breakpoints section');
+      // Give the Breakpoints section room for its input: fold the sections above it.
+      for (const title of ['Variables', 'Watch', 'Call Stack']) {
+        const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
+        if (await header.count()) await header.first().click();
+      }
+      if ((await breakpoints.locator('.pane-header[aria-expanded="false"]').count()) > 0) await breakpoints.locator('.pane-header').click();
       await breakpoints.locator('.pane-header').hover();
       await breakpoints.locator('.pane-header .action-label[aria-label="Add Function Breakpoint"]').click();
       const input = await waitVisible(page.locator('input[placeholder="Function to break on"]'), 'the function breakpoint input');
       await input.fill('minibluepill/kvm.kvmRun');
       await input.press('Enter');
       await waitForText(page, '.pane-body .monaco-list-row', 'minibluepill/kvm.kvmRun');
+      const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
+      if (await callStack.count()) await callStack.first().click(); // unfold it again, to see the stop
       await runCommand(page, 'Select and Start Debugging');
       await page.keyboard.type('Round trip');
       await waitVisible(quickPickRows(page).filter({ hasText: 'Round trip: minibluepill (amd64)' }), 'the round-trip launch configuration');
