@@ -15,7 +15,7 @@ async function timeMs(fn) {
 }
 
 export async function benchProxy(root) {
-  const { directClient, proxyClient, openSession } = require(path.join(root, 'out/test/support/client.js'));
+  const { directClient, dlvDapServer, proxyClient, openSession, RecordingClient } = require(path.join(root, 'out/test/support/client.js'));
   const { buildFixture, fixtureSource, lineOf } = require(path.join(root, 'out/test/support/fixtures.js'));
   const program = buildFixture('hello');
   const line = lineOf('hello', 'breakpoint target');
@@ -31,29 +31,25 @@ export async function benchProxy(root) {
     return threadId;
   }
 
-  async function measure(client) {
-    const threadId = await stopped(client);
-    const step = async () => {
+  /** 200 instruction steps, timed as one loop. */
+  async function steps(client, threadId) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < 200; i++) {
       const s = client.waitForEvent('stopped');
       await client.stepInRequest({ threadId, granularity: 'instruction' });
       await s;
-    };
-    const loop = async () => {
-      for (let i = 0; i < 200; i++) await step();
-    };
-    await loop(); // warm-up
-    const stepping = [];
-    for (let r = 0; r < 5; r++) stepping.push(await timeMs(loop));
+    }
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  }
 
+  async function latencies(client, threadId) {
     const frames = (await client.stackTraceRequest({ threadId, levels: 50 })).body.stackFrames;
-    const scopes = (await client.scopesRequest({ frameId: frames[0].id })).body.scopes;
-    const registers = scopes.find((s) => /registers/i.test(s.name));
     const requests = {
       threads: () => client.threadsRequest(),
       stackTrace50: () => client.stackTraceRequest({ threadId, levels: 50 }),
       scopesAndRegisters: async () => {
         const sc = await client.scopesRequest({ frameId: frames[0].id });
-        await client.variablesRequest({ variablesReference: sc.body.scopes.find((s) => /registers/i.test(s.name))?.variablesReference ?? registers.variablesReference });
+        await client.variablesRequest({ variablesReference: sc.body.scopes.find((s) => /registers/i.test(s.name)).variablesReference });
       },
       disassemble400: () => client.customRequest('disassemble', { memoryReference: frames[0].instructionPointerReference, instructionOffset: -200, instructionCount: 400 }),
     };
@@ -64,30 +60,55 @@ export async function benchProxy(root) {
       for (let i = 0; i < 200; i++) samples.push(await timeMs(fn));
       latency[name] = stats(samples);
     }
-    return { stepping: stats(stepping), latency, frames: frames.length };
+    return { latency, frames: frames.length };
   }
 
+  // Three sessions stopped at the same place, each with its own dlv: straight to dlv,
+  // through a byte relay (the cost of any extra process), and through the proxy.
+  // Rounds alternate between them so that load on the machine falls on all three alike.
   const direct = await directClient();
-  const straight = await measure(direct.client);
-  await direct.stop();
-
+  const relayServer = await dlvDapServer();
+  const relay = new RecordingClient(process.execPath, path.join(root, 'bench', 'relay.mjs'), { env: { ...process.env, RELAY_PORT: String(relayServer.port) } });
+  await relay.start();
   const dc = await proxyClient();
-  const proxied = await measure(dc);
+  const sessions = { direct: direct.client, relay, proxy: dc };
+  const threads = {};
+  for (const [name, client] of Object.entries(sessions)) {
+    threads[name] = await stopped(client);
+    await steps(client, threads[name]); // warm-up
+  }
+  const stepping = { direct: [], relay: [], proxy: [] };
+  for (let round = 0; round < 7; round++) {
+    for (const name of Object.keys(sessions)) stepping[name].push(await steps(sessions[name], threads[name]));
+  }
+  const straight = await latencies(direct.client, threads.direct);
+  const proxied = await latencies(dc, threads.proxy);
+  await direct.stop();
   // Memory of a long session: 10,000 more requests through the same proxy.
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${dc.adapterProcess.pid}/status`, 'utf8'))[1]) / 1024;
   const before = rss();
-  const threadId = (await dc.threadsRequest()).body.threads[0].id;
   for (let i = 0; i < 10_000; i++) {
     if (i % 2) await dc.threadsRequest();
-    else await dc.stackTraceRequest({ threadId, levels: 20 });
+    else await dc.stackTraceRequest({ threadId: threads.proxy, levels: 20 });
   }
   const after = rss();
   await dc.stop();
+  // dlv ends the debuggee and exits on disconnect, sometimes before it answers.
+  await Promise.race([relay.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+  relay.adapterProcess?.kill();
+  await relayServer.stop();
 
   const added = Object.fromEntries(Object.keys(straight.latency).map((k) => [k, { median: proxied.latency[k].median - straight.latency[k].median, p99: proxied.latency[k].p99 - straight.latency[k].p99 }]));
   return {
     steps: 200,
-    stepping: { direct: straight.stepping, proxy: proxied.stepping, ratio: proxied.stepping.median / straight.stepping.median },
+    stepping: {
+      direct: stats(stepping.direct),
+      relay: stats(stepping.relay),
+      proxy: stats(stepping.proxy),
+      ratio: stats(stepping.proxy).median / stats(stepping.direct).median,
+      relayRatio: stats(stepping.relay).median / stats(stepping.direct).median,
+      proxyOverRelay: stats(stepping.proxy).median / stats(stepping.relay).median,
+    },
     latency: { direct: straight.latency, proxy: proxied.latency, added },
     stackFrames: straight.frames,
     longSession: { requests: 10_000, rssBeforeMb: before, rssAfterMb: after, growthMb: after - before },

@@ -1,17 +1,22 @@
-// The two ends of the proxy. Both reuse @vscode/debugadapter's ProtocolServer for
-// framing (Content-Length parsing, one write per frame) and seq numbering, so the
-// proxy numbers its own seq in each direction and never hand-writes DAP framing.
+// The two ends of the proxy. Both reuse @vscode/debugadapter's ProtocolServer for seq
+// numbering and the inline (in-process) transport, and read the wire with our strict
+// FrameReader: a stream that has lost its frame boundaries ends the session.
 import { ProtocolServer } from '@vscode/debugadapter/lib/protocol';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { CoalescingWriter } from './coalescingWriter';
+import { FrameError, FrameReader } from './framing';
 
 type Message = DebugProtocol.ProtocolMessage;
 
 /** Shared: send a request and learn the seq ProtocolServer gave it, with no timer attached. */
 abstract class Endpoint extends ProtocolServer {
   private lastSent: Message | undefined;
+  private readonly reader = new FrameReader();
 
   constructor() {
     super();
+    // Replaces ProtocolServer's lenient reader (a private method, hence the cast).
+    (this as unknown as { _handleData(data: Buffer): void })._handleData = (data) => this.read(data);
     // ProtocolServer's emitter holds a single listener and fires it synchronously from
     // inside every send. Take that slot ourselves and fan out, so that VS Code's inline
     // host can still listen while we learn the seq of each request we send.
@@ -27,6 +32,31 @@ abstract class Endpoint extends ProtocolServer {
     };
   }
 
+  /** Frames written in one turn of the event loop leave in one write (one syscall). */
+  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    super.start(inStream, new CoalescingWriter(outStream) as unknown as NodeJS.WritableStream);
+  }
+
+  /** The peer broke the framing or sent a body that is not JSON: nothing after it can be trusted. */
+  protected abstract brokenStream(detail: string): void;
+
+  private read(data: Buffer): void {
+    try {
+      this.reader.push(data, (json) => {
+        let msg: Message;
+        try {
+          msg = JSON.parse(json) as Message;
+        } catch {
+          throw new FrameError(`a body is not JSON: ${truncate(json, 80)}`);
+        }
+        this.handleMessage(msg);
+      });
+    } catch (e) {
+      if (e instanceof FrameError) this.brokenStream(e.message);
+      else throw e;
+    }
+  }
+
   /** Sends a request and returns the seq it went out with. */
   sendRequestSeq(command: string, args: unknown): number {
     this.lastSent = undefined;
@@ -39,7 +69,10 @@ abstract class Endpoint extends ProtocolServer {
 export interface ClientHandlers {
   request(request: DebugProtocol.Request): void;
   response(response: DebugProtocol.Response): void;
+  /** Well-framed JSON that is not a message a client may send: ignored. */
   malformed(detail: string): void;
+  /** A broken frame: the session cannot go on. */
+  broken(detail: string): void;
   closed(): void;
 }
 
@@ -56,6 +89,10 @@ export class ClientEndpoint extends Endpoint {
       else this.handlers?.malformed(detail);
     });
     this.on('close', () => this.handlers?.closed());
+  }
+
+  protected brokenStream(detail: string): void {
+    this.handlers?.broken(detail);
   }
 
   override handleMessage(msg: Message): void {
@@ -80,6 +117,7 @@ export interface DlvHandlers {
   event(event: DebugProtocol.Event): void;
   reverseRequest(request: DebugProtocol.Request): void;
   malformed(detail: string): void;
+  broken(detail: string): void;
 }
 
 /** The end that faces dlv's DAP server over a socket. */
@@ -87,6 +125,10 @@ export class DlvEndpoint extends Endpoint {
   constructor(private readonly handlers: DlvHandlers) {
     super();
     this.on('error', (e: DebugProtocol.Event) => handlers.malformed(String(e.body ?? 'unreadable data')));
+  }
+
+  protected brokenStream(detail: string): void {
+    this.handlers.broken(detail);
   }
 
   override handleMessage(msg: Message): void {

@@ -68,6 +68,7 @@ export class DlvProxy implements ProxyContext {
       request: (r) => this.onClientRequest(r),
       response: (r) => this.onClientResponse(r),
       malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from the client: ${detail}\n`)),
+      broken: (detail) => this.onClientBroken(detail),
       closed: () => {
         this.clientGone = true;
         void this.shutdown();
@@ -187,6 +188,7 @@ export class DlvProxy implements ProxyContext {
       event: (e) => this.outbox.push(this.rewriteEvent(e)),
       reverseRequest: (r) => this.outbox.push(r),
       malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from dlv: ${detail}\n`)),
+      broken: (detail) => this.onConnectionLost(`dlv sent a broken DAP frame (${detail}); the session cannot continue. Report it with the DAP trace (setting bluepill.trace).`),
       output: (category, text) => this.outbox.push(outputEvent(category, text)),
       lost: (why) => this.onConnectionLost(why),
     });
@@ -274,6 +276,15 @@ export class DlvProxy implements ProxyContext {
 
   // ---- endings -----------------------------------------------------------------
 
+  /** The client's stream lost its framing: say why, end the session, and stop dlv. */
+  private onClientBroken(detail: string): void {
+    if (this.ended) return;
+    this.outbox.push(outputEvent('stderr', `bluepill-lens: the client sent a broken DAP frame (${detail}); ending the session.\n`));
+    this.failPending('the session ended on a broken frame from the client.');
+    this.outbox.push(event('terminated'));
+    void this.shutdown();
+  }
+
   private onConnectionLost(explanation: string): void {
     const conn = this.conn;
     this.conn = undefined;
@@ -309,6 +320,8 @@ export class DlvProxy implements ProxyContext {
       }
       await conn.close(2000);
     }
+    // Nothing is left unanswered: whatever dlv had not answered gets an error.
+    this.failPending('The debug session ended before dlv answered.');
     await this.outbox.idle();
   }
 

@@ -129,6 +129,9 @@ export async function directClient(): Promise<{ client: RecordingClient; stop():
   return {
     client,
     stop: async () => {
+      // End the debuggee first: a SIGKILLed dlv leaves it running (a -spin fixture would
+      // then burn a core under whatever is measured next).
+      await Promise.race([client.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
       // dlv exits after `disconnect`, so DebugClient.stop's second disconnect would wait forever.
       (client as unknown as { _socket?: net.Socket })._socket?.destroy();
       await server.stop();

@@ -1,0 +1,52 @@
+// The proxy in the test's own process, as VS Code runs it inline: the client side is a
+// pair of in-memory streams, so fuzzing can push raw bytes at it by the thousand.
+import { PassThrough } from 'node:stream';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { DlvProxy, type ProxyOptions } from '../../adapter/dap/proxy';
+import { frame, FrameReader } from '../../adapter/dap/framing';
+
+export class InProcessSession {
+  readonly proxy: DlvProxy;
+  readonly received: DebugProtocol.ProtocolMessage[] = [];
+  readonly log: string[] = [];
+  private readonly toProxy = new PassThrough();
+  private readonly fromProxy = new PassThrough();
+
+  constructor(options: ProxyOptions = {}) {
+    this.proxy = new DlvProxy({ ...options, log: (line) => this.log.push(line) });
+    this.proxy.client.start(this.toProxy, this.fromProxy);
+    const reader = new FrameReader();
+    this.fromProxy.on('data', (chunk: Buffer) => reader.push(chunk, (json) => this.received.push(JSON.parse(json))));
+  }
+
+  send(message: object): void {
+    this.sendRaw(frame(JSON.stringify(message)));
+  }
+
+  sendRaw(bytes: string | Buffer): void {
+    this.toProxy.write(bytes);
+  }
+
+  responsesTo(seq: number): DebugProtocol.Response[] {
+    return this.received.filter((m): m is DebugProtocol.Response => m.type === 'response' && (m as DebugProtocol.Response).request_seq === seq);
+  }
+
+  events(name: string): DebugProtocol.Event[] {
+    return this.received.filter((m): m is DebugProtocol.Event => m.type === 'event' && (m as DebugProtocol.Event).event === name);
+  }
+
+  /** Waits until `done()` holds, checking after each turn of the event loop; false on timeout. */
+  async until(done: () => boolean, timeoutMs = 2000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setImmediate(r));
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.toProxy.end();
+    await this.proxy.shutdown();
+  }
+}
