@@ -202,7 +202,7 @@ start() {
     echo "BOARD_SERIAL_LOG=$RUN/serial.log"
     echo "BOARD_QEMU_PID=$(running_pid)"
   } >"$RUN/board.env"
-  log "$(grep -m1 '^\[board\] ready' "$RUN/serial.log" | sed 's/^\[board\] //') after $((SECONDS - t1)) s of boot"
+  log "$(grep -m1 '^\[board\] ready' "$RUN/serial.log" | tr -d '\r' | sed 's/^\[board\] //') after $((SECONDS - t1)) s of boot"
   log "dlv: 127.0.0.1:$port (attach, mode remote); board status: nc 127.0.0.1 $control; stop: scripts/board.sh stop"
   cat "$RUN/board.env"
 }
