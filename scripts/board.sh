@@ -149,14 +149,17 @@ running_pid() {
   return 0
 }
 
+# Alive and not a zombie (a daemonized qemu is reaped by whoever adopted it).
+alive() { [[ -r "/proc/$1/stat" ]] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+
 stop() {
   local pid
   pid="$(running_pid)"
   if [[ -n "$pid" ]]; then
     kill "$pid"
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    while alive "$pid"; do sleep 0.1; done
     log "stopped (qemu pid $pid)"
   fi
   rm -f "$RUN/qemu.pid" "$RUN/board.env"
@@ -203,7 +206,7 @@ start() {
     echo "BOARD_QEMU_PID=$(running_pid)"
   } >"$RUN/board.env"
   log "$(grep -m1 '^\[board\] ready' "$RUN/serial.log" | tr -d '\r' | sed 's/^\[board\] //') after $((SECONDS - t1)) s of boot"
-  log "dlv: 127.0.0.1:$port (attach, mode remote); board status: nc 127.0.0.1 $control; stop: scripts/board.sh stop"
+  log "dlv on 127.0.0.1:$port (a bluepill attach with mode remote); status: scripts/board.sh status; stop: scripts/board.sh stop"
   cat "$RUN/board.env"
 }
 

@@ -22,6 +22,7 @@ describe('ARM64 board: minibluepill under dlv in the board, through the proxy', 
   let sighandlerAddress: bigint;
   const seen: BluepillState[] = [];
 
+  // A cold first run builds the board here (and runsc for two architectures, if no suite has yet).
   before(async () => {
     board = await startBoard('minibluepill');
     console.log(`board: dlv on 127.0.0.1:${board.port} after ${board.startSeconds.toFixed(1)} s`);
@@ -30,7 +31,7 @@ describe('ARM64 board: minibluepill under dlv in the board, through the proxy', 
     sighandlerAddress = functions.find((f) => f.name === 'minibluepill/kvm.sighandler.abi0')!.address;
     dc = await proxyClient();
     await openSession(dc, 'attach', { mode: 'remote', host: '127.0.0.1', port: board.port });
-  });
+  }, { timeout: 40 * 60_000 });
   after(async () => {
     await dc?.stop().catch(() => undefined);
     await board?.stop();

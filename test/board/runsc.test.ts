@@ -36,6 +36,7 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, live, through the
   let sandboxPid: number;
   const seen: BluepillState[] = [];
 
+  // A cold first run builds the board here (and runsc for two architectures, if no suite has yet).
   before(async () => {
     ({ board, skip } = await startRunscBoard());
     if (skip) {
@@ -47,7 +48,7 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, live, through the
     console.log(`board: runsc-sandbox pid ${sandboxPid}, dlv on 127.0.0.1:${board!.port} after ${board!.startSeconds.toFixed(1)} s`);
     dc = await proxyClient();
     await openSession(dc, 'attach', { mode: 'remote', host: '127.0.0.1', port: board!.port });
-  });
+  }, { timeout: 40 * 60_000 });
   after(async () => {
     await dc?.stop().catch(() => undefined);
     await board?.stop();
