@@ -27,6 +27,8 @@ interface PendingStop {
   time: number;
   timer?: NodeJS.Timeout;
   started: boolean;
+  /** The thread got here by a step (not a continue): still in the same trip if it was in the handler. */
+  stepped: boolean;
 }
 
 export function bluepillTracker(session: BluepillSession): ProxyHook {
@@ -61,7 +63,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const c = classifyStop(index, { frames: names, instruction, previousPhase: previousPhase.get(stop.threadId) });
     if (pending !== stop) return;
 
-    const ucontext = HANDLER_PHASES.includes(c.phase) ? await readUcontext(ctx, variant, stop.threadId, frames, c) : undefined;
+    const sameTrip = stop.stepped && HANDLER_PHASES.includes(previousPhase.get(stop.threadId) ?? 'host');
+    const ucontext = HANDLER_PHASES.includes(c.phase) ? await readUcontext(ctx, variant, stop.threadId, frames, c, sameTrip) : undefined;
     const diagnoses = await diagnose(ctx, variant, c, names, ucontext, frames, frameId);
     if (pending !== stop) return;
 
@@ -114,10 +117,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
    * The ucontext pointer: the `context` argument of bluepillHandler/bluepillGuestExit
    * when one is on the stack, else the handler's third argument register at its entry,
    * else the one this thread used earlier in the trip (the trampoline has no frame to ask).
+   * Stepping on within one trip keeps the pointer found first: in optimised code (runsc)
+   * the argument's register is soon reused, and dlv then reads `context` wrong.
    */
-  async function readUcontext(ctx: ProxyContext, variant: Variant, threadId: number, frames: DebugProtocol.StackFrame[], c: Classification): Promise<DecodedUcontext | undefined> {
-    let pointer: bigint | undefined;
-    for (const f of frames) {
+  async function readUcontext(ctx: ProxyContext, variant: Variant, threadId: number, frames: DebugProtocol.StackFrame[], c: Classification, sameTrip: boolean): Promise<DecodedUcontext | undefined> {
+    let pointer = sameTrip ? ucontextPointer.get(threadId) : undefined;
+    for (const f of pointer ? [] : frames) {
       if (/kvm\.(bluepillGuestExit|bluepillHandler|bluepillUserHandler)$/.test(f.name)) {
         pointer = await evaluateNumber(ctx, 'context', f.id); // dlv prints unsafe.Pointer(0x...)
         if (pointer) break;
@@ -206,7 +211,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         if (body.threadId === undefined) return;
-        const stop: PendingStop = { threadId: body.threadId, time: Date.now(), started: false };
+        const stop: PendingStop = { threadId: body.threadId, time: Date.now(), started: false, stepped: body.reason === 'step' };
         pending = stop;
         stop.timer = setTimeout(() => start(ctx, stop), SETTLE_MS);
       } else if (event.event === 'terminated' || event.event === 'exited') {

@@ -1,0 +1,3 @@
+module bluepilllens/board
+
+go 1.22
