@@ -9,6 +9,7 @@ type Message = DebugProtocol.ProtocolMessage;
 /** Shared: send a request and learn the seq ProtocolServer gave it, with no timer attached. */
 abstract class Endpoint extends ProtocolServer {
   private lastSent: Message | undefined;
+  private readonly receivers = new Set<(m: Message) => void>();
 
   constructor() {
     super();
@@ -25,6 +26,16 @@ abstract class Endpoint extends ProtocolServer {
       listeners.add(bound);
       return { dispose: () => listeners.delete(bound) };
     };
+  }
+
+  /** Every message that arrives, valid or not, before it is handled (e.g. for a trace file). */
+  onDidReceiveMessage(listener: (m: Message) => void): { dispose(): void } {
+    this.receivers.add(listener);
+    return { dispose: () => this.receivers.delete(listener) };
+  }
+
+  protected received(msg: Message): void {
+    for (const listener of this.receivers) listener(msg);
   }
 
   /** Sends a request and returns the seq it went out with. */
@@ -59,6 +70,7 @@ export class ClientEndpoint extends Endpoint {
   }
 
   override handleMessage(msg: Message): void {
+    this.received(msg);
     if (!isMessage(msg)) {
       this.handlers?.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
     } else if (msg.type === 'request') {
@@ -90,6 +102,7 @@ export class DlvEndpoint extends Endpoint {
   }
 
   override handleMessage(msg: Message): void {
+    this.received(msg);
     if (!isMessage(msg)) {
       this.handlers.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
     } else if (msg.type === 'response') {

@@ -11,6 +11,7 @@ import {
   screenshot, startHost, tail, toggleBreakpoint, waitForText, waitVisible,
 } from './host';
 import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
+import { installDlvDirect } from './dlvDirect';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 const FAILURES = path.join(REPO_ROOT, '.vscode-test', 'failures');
@@ -43,6 +44,7 @@ function prepare(): void {
       execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'setup-vscode.sh')], { stdio: ['ignore', 2, 2] });
       assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js')), 'dist/extension.js is missing: run npm run build');
       prepareDemo();
+      installDlvDirect();
       prepared = true;
     } catch (err) {
       prepared = err instanceof Error ? err : new Error(String(err));
@@ -52,10 +54,10 @@ function prepare(): void {
 }
 
 describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
-  test('the extension-host mocha suite passes', { timeout: 120_000 }, async (t) => {
+  test('the extension-host mocha suite passes', { timeout: 360_000 }, async (t) => {
     prepare();
     await withHost({ workspace: DEMO_DIR, extensionTestsPath: SUITE, label: 'exthost-suite' }, async (host) => {
-      const code = await host.waitForExit(90_000);
+      const code = await host.waitForExit(330_000);
       const mocha = host.logs.filter((l) => /✔|✗|passing|failing|pending|^\[\w+\]\s+\d+\) /.test(l));
       assert.equal(code, 0, `extension-host tests failed (exit ${code})\n${mocha.join('\n')}\n${tail(host.logs)}`);
       assert.ok(mocha.some((l) => /\d+ passing/.test(l)), 'the mocha suite reported no passing tests');
