@@ -38,10 +38,11 @@ suite('a Go session without bluepill-lens in between (read-only tracker)', () =>
       assert.match(current.state.ucontext.mode, /ring 3/);
 
       await until(() => vscode.debug.activeStackItem instanceof vscode.DebugStackFrame || undefined, 'a focused stack frame');
-      const explanation = await vscode.commands.executeCommand<{ where: string; landmark?: { phase: string } }>('bluepill.explainPc');
+      const explanation = await vscode.commands.executeCommand<{ where: string; origin: string; instruction?: string }>('bluepill.explainPc');
       assert.ok(explanation, 'Explain This PC gave nothing in the read-only session');
       assert.match(explanation.where, /kvm\.kvmRun/);
-      assert.equal(explanation.landmark?.phase, 'in-guest');
+      assert.equal(explanation.origin, 'the debug session (dlv)');
+      assert.ok(explanation.instruction, 'the instruction at the PC was not read from dlv');
     } finally {
       vscode.debug.removeBreakpoints([breakpoint]);
       await vscode.debug.stopDebugging();
