@@ -164,8 +164,8 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
         if (title === 'Install or point to dlv') {
           // Without the sidebar the page has room for the step's own page beside the list.
           await page.keyboard.press('Control+B');
-          await waitVisible(page.locator('.gettingStartedSlideDetails .getting-started-media'), "the step's page beside the steps");
-          await page.waitForTimeout(500); // the step's page fades in: let the picture settle
+          const media = page.frameLocator('.getting-started-media iframe.webview.ready').frameLocator('iframe#active-frame');
+          await waitVisible(media.locator('h1').filter({ hasText: 'Install or point to dlv' }), "the step's page (media/walkthrough/dlv.md) beside the steps", 30_000);
           await screenshot(page, path.join(SCREENSHOTS, 'walkthrough.png'));
         }
         await button.click();
