@@ -1,11 +1,20 @@
-// Keeps the latest `bluepill/state` of each bluepill debug session, from the
-// proxy's custom events, and tells the view and the pane when it changes.
+// Keeps the latest `bluepill/state` of each debug session: from the proxy's custom
+// events for bluepill sessions, and from the read-only tracker for Go sessions the
+// proxy is not part of. Tells the view, the pane and the status bar when it changes.
 import * as vscode from 'vscode';
 import { emptyState, GET_STATE_REQUEST, STATE_EVENT, WARNING_EVENT, type BluepillState } from '../adapter/bluepill/state';
 import { DEBUG_TYPE } from './debugType';
 
+export interface CurrentState {
+  session: vscode.DebugSession;
+  state: BluepillState;
+  /** Followed by the read-only tracker (e.g. vscode-go's dlv-dap): no annotations. */
+  readOnly: boolean;
+}
+
 export class BluepillStates implements vscode.Disposable {
   private readonly states = new Map<string, BluepillState>();
+  private readonly readOnly = new Set<string>();
   private readonly changed = new vscode.EventEmitter<vscode.DebugSession | undefined>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
@@ -15,13 +24,13 @@ export class BluepillStates implements vscode.Disposable {
       this.changed,
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.onCustomEvent(e)),
       vscode.debug.onDidTerminateDebugSession((session) => {
+        this.readOnly.delete(session.id);
         if (this.states.delete(session.id)) this.changed.fire(session);
       }),
       vscode.debug.onDidChangeActiveDebugSession(() => this.changed.fire(undefined)),
       vscode.debug.onDidStartDebugSession((session) => {
         if (session.type !== DEBUG_TYPE) return;
-        this.states.set(session.id, emptyState());
-        this.changed.fire(session);
+        this.begin(session, false);
         // Asked once in case a stop happened before the view listened.
         session.customRequest(GET_STATE_REQUEST).then(
           (state: BluepillState) => this.update(session, state),
@@ -31,10 +40,18 @@ export class BluepillStates implements vscode.Disposable {
     ];
   }
 
-  /** The state of the active bluepill session (or the only one). */
-  current(): { session: vscode.DebugSession; state: BluepillState } | undefined {
+  /** Starts following a session (the read-only tracker calls this for the sessions it watches). */
+  begin(session: vscode.DebugSession, readOnly: boolean): void {
+    if (this.states.has(session.id)) return;
+    this.states.set(session.id, emptyState());
+    if (readOnly) this.readOnly.add(session.id);
+    this.changed.fire(session);
+  }
+
+  /** The state of the active session, if it is followed. */
+  current(): CurrentState | undefined {
     const active = vscode.debug.activeDebugSession;
-    if (active && this.states.has(active.id)) return { session: active, state: this.states.get(active.id)! };
+    if (active && this.states.has(active.id)) return { session: active, state: this.states.get(active.id)!, readOnly: this.readOnly.has(active.id) };
     return undefined;
   }
 
@@ -46,7 +63,7 @@ export class BluepillStates implements vscode.Disposable {
     }
   }
 
-  private update(session: vscode.DebugSession, state: BluepillState): void {
+  update(session: vscode.DebugSession, state: BluepillState): void {
     if (!state || !this.states.has(session.id)) return;
     this.states.set(session.id, state);
     this.changed.fire(session);

@@ -10,6 +10,7 @@ import { EXPLAIN_REQUEST } from '../adapter/hooks/bluepill/explainRequest';
 import { DEBUG_TYPE } from './debugType';
 import { GO_OBJDUMP } from './objdumpHover';
 import { indexFor } from './listingIndexes';
+import { readOnlyObserver } from './readOnlySessions';
 
 export const EXPLAIN_SCHEME = 'bluepill-explain';
 const pages = new Map<string, string>();
@@ -32,12 +33,19 @@ export async function explainPc(arg?: unknown): Promise<Explanation | undefined>
   }
 }
 
+/** Asks the active session: the proxy of a bluepill session, or the read-only tracker of a Go one. */
+async function inSession(args: { frameId?: number; address?: string }): Promise<Explanation | undefined> {
+  const session = vscode.debug.activeDebugSession;
+  if (session?.type === DEBUG_TYPE) return (await session.customRequest(EXPLAIN_REQUEST, args)) as Explanation;
+  return readOnlyObserver(session)?.explain(args);
+}
+
 async function fromDebugSession(arg: unknown): Promise<Explanation | undefined> {
   const session = vscode.debug.activeDebugSession;
-  if (!session || session.type !== DEBUG_TYPE) return undefined;
+  if (!session || (session.type !== DEBUG_TYPE && !readOnlyObserver(session))) return undefined;
   const frameId = frameIdOf(arg) ?? frameIdOf(vscode.debug.activeStackItem);
   if (frameId === undefined) return undefined;
-  return (await session.customRequest(EXPLAIN_REQUEST, { frameId })) as Explanation;
+  return inSession({ frameId });
 }
 
 function frameIdOf(item: unknown): number | undefined {
@@ -55,8 +63,8 @@ async function fromObjdumpEditor(): Promise<Explanation | undefined> {
   const lineAddress = parseInstructionLine(doc.lineAt(position.line).text)?.address;
   const address = word ? BigInt(doc.getText(word)) : lineAddress;
   if (address === undefined) return undefined;
-  const session = vscode.debug.activeDebugSession;
-  if (session?.type === DEBUG_TYPE) return (await session.customRequest(EXPLAIN_REQUEST, { address: `0x${address.toString(16)}` })) as Explanation;
+  const live = await inSession({ address: `0x${address.toString(16)}` });
+  if (live) return live;
   const index = await indexFor(doc);
   const block = index.blockAt(Number(address));
   const line = index.lineOf(Number(address), { lineCount: doc.lineCount, lineAt: (n) => doc.lineAt(n).text });
@@ -81,9 +89,7 @@ async function fromInputBox(): Promise<Explanation | undefined> {
   });
   if (!text) return undefined;
   const address = `0x${text.trim().replace(/^0x/i, '')}`;
-  const session = vscode.debug.activeDebugSession;
-  if (session?.type === DEBUG_TYPE) return (await session.customRequest(EXPLAIN_REQUEST, { address })) as Explanation;
-  return explainInPickedBinary(address);
+  return (await inSession({ address })) ?? explainInPickedBinary(address);
 }
 
 /** Offline: an address in an ELF binary the user picks (e.g. runsc). */

@@ -14,3 +14,14 @@ export function bluepillSettings(folder?: vscode.WorkspaceFolder): BluepillSetti
     extraLandmarks: config.get<ExtraLandmark[]>('extraLandmarks', []),
   };
 }
+
+/** Debug types whose sessions talk to dlv without the proxy (vscode-go's "go"): followed read-only. */
+export function readOnlyDebugTypes(): string[] {
+  const types = vscode.workspace.getConfiguration('bluepill').get<unknown>('readOnlyDebugTypes', ['go']);
+  return Array.isArray(types) ? types.filter((t): t is string => typeof t === 'string' && t !== 'bluepill') : [];
+}
+
+/** bluepill.trace: write each session's DAP messages to a file, for bug reports. */
+export function traceEnabled(folder?: vscode.WorkspaceFolder): boolean {
+  return vscode.workspace.getConfiguration('bluepill', folder).get<boolean>('trace', false) === true;
+}

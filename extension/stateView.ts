@@ -24,7 +24,8 @@ export class StateViewProvider implements vscode.TreeDataProvider<Node> {
   getChildren(node?: Node): Node[] {
     if (node) return node.children ?? [];
     const current = this.states.current();
-    return current ? topLevel(current.state) : [];
+    if (!current) return []; // the view's welcome text says how to start
+    return current.readOnly ? [readOnlyNote(current.session.type), ...topLevel(current.state)] : topLevel(current.state);
   }
 }
 
@@ -33,6 +34,19 @@ function item(label: string, description?: string, tooltip?: string, children?: 
   node.description = description;
   node.tooltip = tooltip ? new vscode.MarkdownString(tooltip) : undefined;
   node.children = children;
+  return node;
+}
+
+/** Sessions of other debug types (vscode-go's "go") are followed, but nothing in them is annotated. */
+function readOnlyNote(type: string): Node {
+  const node = item(
+    'Read-only: annotations need the bluepill type',
+    `"${type}" session`,
+    `This **${type}** session talks to dlv directly, so bluepill-lens only watches it: the phase, the signal context, the trips and Explain This PC work. ` +
+      'Register names in the Disassembly view, trampoline labels in the Call Stack, breakpoint warnings and diagnoses raised as messages need a launch configuration of type **bluepill**.',
+  );
+  node.iconPath = new vscode.ThemeIcon('lock');
+  node.id = 'read-only';
   return node;
 }
 

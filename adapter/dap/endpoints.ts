@@ -12,6 +12,7 @@ type Message = DebugProtocol.ProtocolMessage;
 abstract class Endpoint extends ProtocolServer {
   private lastSent: Message | undefined;
   private readonly reader = new FrameReader();
+  private readonly receivers = new Set<(m: Message) => void>();
 
   constructor() {
     super();
@@ -57,6 +58,16 @@ abstract class Endpoint extends ProtocolServer {
     }
   }
 
+  /** Every message that arrives, valid or not, before it is handled (e.g. for a trace file). */
+  onDidReceiveMessage(listener: (m: Message) => void): { dispose(): void } {
+    this.receivers.add(listener);
+    return { dispose: () => this.receivers.delete(listener) };
+  }
+
+  protected received(msg: Message): void {
+    for (const listener of this.receivers) listener(msg);
+  }
+
   /** Sends a request and returns the seq it went out with. */
   sendRequestSeq(command: string, args: unknown): number {
     this.lastSent = undefined;
@@ -96,6 +107,7 @@ export class ClientEndpoint extends Endpoint {
   }
 
   override handleMessage(msg: Message): void {
+    this.received(msg);
     if (!isMessage(msg)) {
       this.handlers?.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
     } else if (msg.type === 'request') {
@@ -132,6 +144,7 @@ export class DlvEndpoint extends Endpoint {
   }
 
   override handleMessage(msg: Message): void {
+    this.received(msg);
     if (!isMessage(msg)) {
       this.handlers.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
     } else if (msg.type === 'response') {

@@ -6,11 +6,12 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
 import { DlvConnection } from '../dlv/connection';
 import { preflight } from '../dlv/preflight';
-import { argumentsNameTarget, sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
+import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint } from './endpoints';
 import type { ProxyContext, ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from './messages';
 import { OrderedOutbox } from './orderedOutbox';
+import { observeEndpoint, type MessageObserver } from './traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
 
@@ -19,8 +20,10 @@ export interface ProxyOptions {
   initialTarget?: DlvTarget;
   defaults?: TargetDefaults;
   hooks?: ProxyHook[];
-  /** Diagnostics for the proxy's own log (not sent to the client). */
-  log?: (line: string) => void;
+  /** Diagnostics for the proxy's own log (not sent to the client); dlv's lifecycle is 'info'. */
+  log?: (line: string, level?: 'info' | 'debug') => void;
+  /** Sees every message on both sides, e.g. a DAP trace file (traceFile.ts). */
+  observe?: MessageObserver;
 }
 
 /**
@@ -60,6 +63,7 @@ export class DlvProxy implements ProxyContext {
 
   constructor(private readonly options: ProxyOptions = {}) {
     this.hooks = options.hooks ?? [];
+    observeEndpoint(this.client, 'client', options.observe);
     this.outbox = new OrderedOutbox<Message>(
       (m) => this.deliver(m),
       (e) => this.log(`outbox: ${String(e)}`),
@@ -192,6 +196,8 @@ export class DlvProxy implements ProxyContext {
       output: (category, text) => this.outbox.push(outputEvent(category, text)),
       lost: (why) => this.onConnectionLost(why),
     });
+    observeEndpoint(this.conn.endpoint, 'dlv', this.options.observe);
+    this.log(`connected to ${describeTarget(target)}${this.conn.pid ? `, spawned as pid ${this.conn.pid}` : ''}`, 'info');
   }
 
   private forward(request: DebugProtocol.Request): void {
@@ -286,6 +292,7 @@ export class DlvProxy implements ProxyContext {
   }
 
   private onConnectionLost(explanation: string): void {
+    this.log(`dlv lost: ${explanation}`, 'info');
     const conn = this.conn;
     this.conn = undefined;
     void conn?.close(0);
@@ -319,6 +326,7 @@ export class DlvProxy implements ProxyContext {
         conn.endpoint.sendRequestSeq('disconnect', {});
       }
       await conn.close(2000);
+      this.log(`session ended: ${describeTarget(conn.target)} closed${conn.pid ? ` (pid ${conn.pid} exited)` : ''}`, 'info');
     }
     // Nothing is left unanswered: whatever dlv had not answered gets an error.
     this.failPending('The debug session ended before dlv answered.');
@@ -329,8 +337,8 @@ export class DlvProxy implements ProxyContext {
     return { seq: 0, type: 'response', request_seq: -1, command, success: false, message };
   }
 
-  private log(line: string): void {
-    this.options.log?.(line);
+  private log(line: string, level: 'info' | 'debug' = 'debug'): void {
+    this.options.log?.(line, level);
   }
 }
 

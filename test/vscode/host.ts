@@ -5,7 +5,7 @@
 //
 // startHost() gives back a Host whose close() always tears everything down; use
 // it in try/finally (or `after`) so a failing test leaves no server behind.
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -20,6 +20,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../../..');
 export const VSCODE_TEST_DIR = path.join(REPO_ROOT, '.vscode-test');
 export const CODE_SERVER_ENTRY = path.join(
   VSCODE_TEST_DIR, 'code-server/node_modules/code-server/out/node/entry.js');
+export const DEFAULT_EXTENSIONS_DIR = path.join(VSCODE_TEST_DIR, 'extensions');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Flags that keep Chromium quiet and offline in a container without a GPU. */
@@ -47,8 +48,10 @@ export interface HostOptions {
   workspace: string;
   /** Compiled mocha runner (e.g. out/test/vscode/suite/index.js) to run in the extension host. */
   extensionTestsPath?: string;
-  /** Defaults to the repo root, whose package.json `main` is ./dist/extension.js. */
-  extensionDevelopmentPath?: string;
+  /** Defaults to the repo root, whose package.json `main` is ./dist/extension.js; null: none (installed extensions only). */
+  extensionDevelopmentPath?: string | null;
+  /** Where installed extensions live; defaults to .vscode-test/extensions. */
+  extensionsDir?: string;
   /** Extra user settings (merged over TEST_USER_SETTINGS). */
   userSettings?: Record<string, unknown>;
   /** Names the per-run state folder under .vscode-test/runs/. */
@@ -104,13 +107,21 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string | (() => 
  * resolves the symlinks; several development paths are not possible either).
  */
 export function workbenchUrl(base: string, authority: string, workspace: string,
-  extensionDevelopmentPath: string, extensionTestsPath?: string): string {
+  extensionDevelopmentPath: string | null, extensionTestsPath?: string): string {
   const remote = (p: string) => `vscode-remote://${authority}${path.resolve(p)}`;
+  const folder = `${base}/?folder=${encodeURIComponent(path.resolve(workspace))}`;
+  if (extensionDevelopmentPath === null) return folder; // as a user opens it
   // One entry per key: the workbench reads the payload into a Map.
   const payload: [string, string][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
-  return `${base}/?folder=${encodeURIComponent(path.resolve(workspace))}` +
-    `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return `${folder}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** `code-server --install-extension VSIX`, as a user installs a .vsix; returns its output. */
+export function installExtension(vsix: string, extensionsDir = DEFAULT_EXTENSIONS_DIR): string {
+  return execFileSync(process.execPath, [CODE_SERVER_ENTRY, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'], {
+    encoding: 'utf8', env: serverEnv(), timeout: 120_000,
+  });
 }
 
 export async function startHost(opts: HostOptions): Promise<Host> {
@@ -137,7 +148,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      server = startServer(port, opts.workspace, runDir, log);
+      server = startServer(port, opts.workspace, runDir, opts.extensionsDir ?? DEFAULT_EXTENSIONS_DIR, log);
       try {
         await withTimeout(waitForHealthy(`http://127.0.0.1:${port}`, server), startTimeout,
           `code-server to answer on http://127.0.0.1:${port}/healthz`);
@@ -167,7 +178,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     page.on('pageerror', (e) => log(`[pageerror] ${e.message}`));
 
     const url = workbenchUrl(base, `127.0.0.1:${port}`, opts.workspace,
-      opts.extensionDevelopmentPath ?? REPO_ROOT, opts.extensionTestsPath);
+      opts.extensionDevelopmentPath === undefined ? REPO_ROOT : opts.extensionDevelopmentPath, opts.extensionTestsPath);
     await page.goto(url, { timeout: startTimeout });
     await page.locator('.monaco-workbench .part.statusbar')
       .waitFor({ state: 'visible', timeout: startTimeout })
@@ -191,12 +202,24 @@ function prepareRunDir(label: string, settings: Record<string, unknown>): string
   return runDir;
 }
 
-function startServer(port: number, workspace: string, runDir: string, log: (l: string) => void): ChildProcess {
+/** Keeps code-server's own files under .vscode-test and away from any marketplace. */
+function serverEnv(): NodeJS.ProcessEnv {
   const xdg = path.join(VSCODE_TEST_DIR, 'xdg');
+  return {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(xdg, 'config'),
+    XDG_DATA_HOME: path.join(xdg, 'data'),
+    XDG_CACHE_HOME: path.join(xdg, 'cache'),
+    // No marketplace: this machine cannot reach one, and tests must not try.
+    EXTENSIONS_GALLERY: '{}',
+  };
+}
+
+function startServer(port: number, workspace: string, runDir: string, extensionsDir: string, log: (l: string) => void): ChildProcess {
   const args = [
     CODE_SERVER_ENTRY, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
     '--user-data-dir', path.join(runDir, 'user-data'),
-    '--extensions-dir', path.join(VSCODE_TEST_DIR, 'extensions'),
+    '--extensions-dir', extensionsDir,
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
     '--disable-getting-started-override', '--ignore-last-opened', workspace,
   ];
@@ -205,14 +228,7 @@ function startServer(port: number, workspace: string, runDir: string, log: (l: s
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      XDG_CONFIG_HOME: path.join(xdg, 'config'),
-      XDG_DATA_HOME: path.join(xdg, 'data'),
-      XDG_CACHE_HOME: path.join(xdg, 'cache'),
-      // No marketplace: this machine cannot reach one, and tests must not try.
-      EXTENSIONS_GALLERY: '{}',
-    },
+    env: serverEnv(),
   });
   const onData = (prefix: string) => (b: Buffer) =>
     b.toString().split('\n').filter(Boolean).forEach((l) => log(`[${prefix}] ${l}`));

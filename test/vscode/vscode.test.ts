@@ -11,6 +11,7 @@ import {
   screenshot, startHost, tail, toggleBreakpoint, waitForText, waitVisible,
 } from './host';
 import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
+import { installDlvDirect } from './dlvDirect';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 const FAILURES = path.join(REPO_ROOT, '.vscode-test', 'failures');
@@ -43,6 +44,7 @@ function prepare(): void {
       execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'setup-vscode.sh')], { stdio: ['ignore', 2, 2] });
       assert.ok(fs.existsSync(path.join(REPO_ROOT, 'dist', 'extension.js')), 'dist/extension.js is missing: run npm run build');
       prepareDemo();
+      installDlvDirect();
       prepared = true;
     } catch (err) {
       prepared = err instanceof Error ? err : new Error(String(err));
@@ -52,10 +54,10 @@ function prepare(): void {
 }
 
 describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
-  test('the extension-host mocha suite passes', { timeout: 120_000 }, async (t) => {
+  test('the extension-host mocha suite passes', { timeout: 360_000 }, async (t) => {
     prepare();
     await withHost({ workspace: DEMO_DIR, extensionTestsPath: SUITE, label: 'exthost-suite' }, async (host) => {
-      const code = await host.waitForExit(90_000);
+      const code = await host.waitForExit(330_000);
       const mocha = host.logs.filter((l) => /✔|✗|passing|failing|pending|^\[\w+\]\s+\d+\) /.test(l));
       assert.equal(code, 0, `extension-host tests failed (exit ${code})\n${mocha.join('\n')}\n${tail(host.logs)}`);
       assert.ok(mocha.some((l) => /\d+ passing/.test(l)), 'the mocha suite reported no passing tests');
@@ -142,6 +144,53 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
     });
   });
 
+  test('the walkthrough "Debug gVisor\'s KVM platform" opens from the palette, and each step\'s button runs its command', { timeout: 180_000 }, async () => {
+    prepare();
+    await withHost({ workspace: DEMO_DIR, label: 'walkthrough' }, async ({ page }) => {
+      await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+      await runCommand(page, 'Welcome: Open Walkthrough...');
+      await page.keyboard.type('KVM platform');
+      await waitVisible(quickPickRows(page).filter({ hasText: "Debug gVisor's KVM platform" }), 'the walkthrough in the picker');
+      await page.keyboard.press('Enter');
+      await waitVisible(page.locator('.gettingStartedContainer').filter({ hasText: "Debug gVisor's KVM platform" }), 'the walkthrough page');
+      const walkthroughTab = page.locator('.tabs-container .tab').filter({ hasText: /Welcome|Walkthrough/ });
+
+      /** Expands the step titled `title`, clicks its button `label`, and waits for `effect`. */
+      const press = async (title: string, label: string, effect: () => Promise<unknown>) => {
+        if (!(await page.locator('.gettingStartedContainer').isVisible())) await walkthroughTab.first().click();
+        const step = await waitVisible(page.locator('button.getting-started-step').filter({ hasText: title }), `the step "${title}"`);
+        if ((await step.getAttribute('aria-expanded')) !== 'true') await step.locator('h3.step-title').click();
+        const button = await waitVisible(step.locator('.button-container .monaco-button').filter({ hasText: label }), `the button "${label}" of step "${title}"`);
+        if (title === 'Install or point to dlv') {
+          // Without the sidebar the page has room for the step's own page beside the list.
+          await page.keyboard.press('Control+B');
+          const media = page.frameLocator('.getting-started-media iframe.webview.ready').frameLocator('iframe#active-frame');
+          await waitVisible(media.locator('h1').filter({ hasText: 'Install or point to dlv' }), "the step's page (media/walkthrough/dlv.md) beside the steps", 30_000);
+          await screenshot(page, path.join(SCREENSHOTS, 'walkthrough.png'));
+        }
+        await button.click();
+        await effect();
+      };
+
+      await press('Install or point to dlv', 'Locate dlv', () =>
+        waitVisible(page.locator('.notification-toast').filter({ hasText: /bluepill-lens uses .*dlv \(Delve 1\.27\.2\)/ }), 'the notification naming the pinned dlv'));
+      await press('Build runsc with symbols', 'Open a terminal with the build command', () =>
+        waitVisible(page.locator('.part.panel').filter({ hasText: 'Build runsc with symbols' }), 'the "Build runsc with symbols" terminal'));
+      await press("Configure Docker's runsc runtime", 'Open the daemon.json to merge', () =>
+        waitForText(page, '.editor-group-container.active .view-line', '"--platform=kvm"'));
+      await press('Attach to the sandbox', 'Attach to runsc Sandbox', async () => {
+        await waitForText(page, '.quick-input-widget .quick-input-title', 'Attach to which process?');
+        await page.keyboard.press('Escape'); // no sandbox to attach to here: the picker is the command's first visible step
+      });
+      await press('Read the Bluepill State view', 'Show the Bluepill State view', () =>
+        waitVisible(page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) }).filter({ hasText: /fills in at each stop/ }), 'the Bluepill State view with its welcome text'));
+      await press('Explain a PC', 'Explain This PC', async () => {
+        await waitForText(page, '.quick-input-widget', 'An address, in hex');
+        await page.keyboard.press('Escape');
+      });
+    });
+  });
+
   test('at a stop inside the round trip, the Bluepill State view shows the phase and the signal context; Explain This PC explains the frame', { timeout: 150_000 }, async () => {
     await withHost({ workspace: DEMO_DIR, label: 'bluepill-state' }, async ({ page }) => {
       await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
@@ -191,6 +240,13 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
       await waitVisible(preview.locator('h2').filter({ hasText: 'kvm.kvmRun' }), 'the explanation heading naming kvm.kvmRun', 30_000);
       await screenshot(page, path.join(SCREENSHOTS, 'explain-pc.png'));
+
+      // The status bar shows the phase of the stop; clicking it brings the view back.
+      const status = await waitVisible(page.locator('.statusbar-item').filter({ hasText: /Bluepill:\s+in\s+guest\s+\(KVM_RUN\)/ }), 'the phase in the status bar');
+      await page.keyboard.press('Control+Shift+E'); // the Explorer hides the Run and Debug sidebar
+      await waitVisible(page.locator('.explorer-folders-view'), 'the Explorer');
+      await status.locator('a').first().click();
+      await waitForText(page, '.pane .monaco-list-row', /Phase:\s+in\s+guest\s+\(KVM_RUN\)/);
       await page.keyboard.press('Shift+F5');
     });
   });
