@@ -5,6 +5,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
 import { DlvConnection } from '../dlv/connection';
+import { killLeftovers, launchedBy, type Debuggee } from '../dlv/debuggees';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint } from './endpoints';
@@ -14,6 +15,10 @@ import { OrderedOutbox } from './orderedOutbox';
 import { observeEndpoint, type MessageObserver } from './traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
+
+/** How long an annotation may wait for dlv before it is dropped (dlv answers reads in milliseconds). */
+const OWN_REQUEST_TIMEOUT_MS = 5000;
+const NO_ANSWER = 'no answer from dlv';
 
 export interface ProxyOptions {
   /** Known up front (VS Code hands the resolved configuration over): connect before `initialize`. */
@@ -59,6 +64,8 @@ export class DlvProxy implements ProxyContext {
   /** The client closed its end: nothing can be delivered any more. */
   private clientGone = false;
   private args: Record<string, unknown> | undefined;
+  /** Programs our spawned dlv launched: ended if dlv dies without ending them. */
+  private debuggees: Debuggee[] = [];
   private readonly hooks: ProxyHook[];
 
   constructor(private readonly options: ProxyOptions = {}) {
@@ -96,7 +103,18 @@ export class DlvProxy implements ProxyContext {
     if (!conn) return Promise.resolve(this.syntheticFailure(command, 'not connected to dlv'));
     return new Promise((resolve) => {
       const seq = conn.endpoint.sendRequestSeq(command, args);
-      this.own.set(seq, resolve);
+      // A hook waits on this answer while later messages queue behind it: never wait forever.
+      const timer = setTimeout(() => {
+        if (!this.own.delete(seq)) return;
+        this.log(`dlv did not answer the proxy's own "${command}" within ${OWN_REQUEST_TIMEOUT_MS / 1000} s; its annotation is skipped`);
+        resolve(this.syntheticFailure(command, NO_ANSWER));
+      }, OWN_REQUEST_TIMEOUT_MS);
+      timer.unref();
+      this.own.set(seq, (response) => {
+        clearTimeout(timer);
+        if (!response.success) this.log(`the proxy's own "${command}" failed (${response.message ?? 'no message'}); its annotation is skipped`);
+        resolve(response);
+      });
     });
   }
 
@@ -152,7 +170,24 @@ export class DlvProxy implements ProxyContext {
       return this.reply(successResponse(request, PROVISIONAL_CAPABILITIES));
     }
     await this.connect(this.options.initialTarget);
-    this.forward(request);
+    const response = await this.handshake(request.arguments);
+    this.outbox.push(this.rewriteResponse({ ...response, seq: 0, request_seq: request.seq }, request));
+  }
+
+  /**
+   * Sends `initialize` to a new connection. Something that accepts connections but never
+   * answers (not dlv, or a hung one) fails here with a message instead of hanging the session.
+   */
+  private async handshake(args: unknown): Promise<DebugProtocol.Response> {
+    const response = await this.requestDlv('initialize', args);
+    if (response.message !== NO_ANSWER) return response;
+    const conn = this.conn;
+    this.conn = undefined;
+    await conn?.close(0);
+    throw new Error(
+      `${conn ? describeTarget(conn.target) : 'dlv'} accepted the connection but did not answer "initialize" within ${OWN_REQUEST_TIMEOUT_MS / 1000} s. ` +
+        'Check that a dlv DAP server listens there (`dlv --headless` or `dlv dap`) and that it is not stopped or busy with another client.',
+    );
   }
 
   private async launchOrAttach(request: DebugProtocol.Request, kind: RequestKind): Promise<void> {
@@ -181,7 +216,7 @@ export class DlvProxy implements ProxyContext {
     }
     await this.connect(target);
     if (this.initializeArgs !== undefined) {
-      const response = await this.requestDlv('initialize', this.initializeArgs);
+      const response = await this.handshake(this.initializeArgs);
       if (this.deferredInitialize && response.success) this.sendEvent('capabilities', { capabilities: response.body ?? {} });
     }
   }
@@ -229,6 +264,9 @@ export class DlvProxy implements ProxyContext {
     this.forwarded.delete(response.request_seq);
     const forClient = { ...response, seq: 0, request_seq: request.seq };
     this.outbox.push(this.rewriteResponse(forClient, request));
+    if (request.command === 'launch' && response.success && this.conn?.pid && typeof this.args?.program === 'string') {
+      this.debuggees = launchedBy(this.conn.pid, this.args.program);
+    }
     if (request.command === 'disconnect') void this.shutdown();
   }
 
@@ -302,7 +340,9 @@ export class DlvProxy implements ProxyContext {
       this.failPending('The debug session ended before dlv answered.');
       return;
     }
-    this.outbox.push(outputEvent('stderr', `bluepill-lens: ${explanation}\n`));
+    const ended = killLeftovers(this.debuggees);
+    const also = ended.length ? ` The program it launched (pid ${ended.join(', ')}) was ended with it.` : '';
+    this.outbox.push(outputEvent('stderr', `bluepill-lens: ${explanation}${also}\n`));
     this.failPending(explanation);
     this.outbox.push(event('terminated'));
   }
@@ -329,6 +369,8 @@ export class DlvProxy implements ProxyContext {
       this.log(`session ended: ${describeTarget(conn.target)} closed${conn.pid ? ` (pid ${conn.pid} exited)` : ''}`, 'info');
     }
     // Nothing is left unanswered: whatever dlv had not answered gets an error.
+    for (const [, resolve] of this.own) resolve(this.syntheticFailure('', 'the session ended'));
+    this.own.clear();
     this.failPending('The debug session ended before dlv answered.');
     await this.outbox.idle();
   }

@@ -1,4 +1,4 @@
-// Fuzzing the proxy's DAP handling: 100,000 cases in all, from mutations of a real
+// Fuzzing the proxy's DAP handling: 100,000 cases in all (20,000 + 70,000 + 10,000), from mutations of a real
 // transcript (recorded here from the pinned dlv) and from random bytes and JSON.
 // Nothing may crash or hang; every request the proxy can read gets exactly one
 // response; a broken frame ends the session with a message that says so.
@@ -17,6 +17,8 @@ import { InProcessSession } from '../support/inProcess';
 import { mutate, mutationArb } from '../support/mutate';
 
 const SENTINEL = 424242;
+/** FUZZ_SCALE=0.01 runs 1% of the cases, for a quick look while changing the proxy. */
+const runs = (n: number) => Math.max(10, Math.round(n * Number(process.env.FUZZ_SCALE ?? 1)));
 const NO_DLV = { dlvPath: '/nonexistent/dlv' };
 /** Commands that would start or reach a debugger: covered by the launch-configuration tests. */
 const STARTS_SESSION = new Set(['launch', 'attach']);
@@ -77,17 +79,17 @@ describe('fuzzing DAP handling', () => {
         assert.equal(error, undefined);
         assert.deepEqual(bodies.map((b) => JSON.parse(b)), values.map((v) => JSON.parse(JSON.stringify(v))));
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 600 }), { maxLength: 4 }), (arrays) => {
         readAll(arrays.map((a) => Buffer.from(a))); // throws only FrameError, which readAll catches
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(10_000) },
     );
   });
 
-  it('client side: mutated real requests, random JSON and random bytes (60,000 cases)', async () => {
+  it('client side: mutated real requests, random JSON and random bytes (70,000 cases)', async () => {
     const check = async (bytes: string | Buffer, intactFraming: boolean) => {
       const s = new InProcessSession({ defaults: NO_DLV, hooks: defaultHooks() });
       s.send({ seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'bluepill' } });
@@ -97,10 +99,10 @@ describe('fuzzing DAP handling', () => {
       const settled = await s.until(answered, intactFraming ? 2000 : 50);
       if (intactFraming) assert.ok(settled, `the proxy answered after ${JSON.stringify(String(bytes).slice(0, 200))}`);
       if (s.events('terminated').length > 0) {
-        assert.match(s.events('output').map((e) => e.body.output).join(''), /broken DAP frame|session/, 'a terminated session says why');
+        assert.match(s.events('output').map((e) => String(e.body?.output)).join(''), /broken DAP frame|session/, 'a terminated session says why');
       } else if (settled) {
-        assert.equal(s.responsesTo(SENTINEL).length, 1, 'the request after it is answered exactly once');
-        assert.equal(s.responsesTo(1).length, 1, 'initialize is answered exactly once');
+        assert.equal(s.responsesTo(SENTINEL).filter((r) => r.command === 'threads').length, 1, 'the request after it is answered exactly once');
+        assert.equal(s.responsesTo(1).filter((r) => r.command === 'initialize').length, 1, 'initialize is answered exactly once');
       }
       await s.close();
     };
@@ -110,32 +112,34 @@ describe('fuzzing DAP handling', () => {
         const { bytes, intactFraming } = mutate({ ...request, seq: 2 }, m);
         await check(bytes, intactFraming);
       }),
-      { numRuns: 40_000 },
+      { numRuns: runs(50_000) },
     );
     await fc.assert(
       fc.asyncProperty(fc.record({ seq: fc.nat(), type: fc.constantFrom('request', 'response', 'event', 'x'), command: fc.string(), arguments: fc.jsonValue({ maxDepth: 3 }) }, { requiredKeys: [] }), async (message) => {
         if (STARTS_SESSION.has(String(message.command))) return;
         await check(frame(JSON.stringify(message)), true);
       }),
-      { numRuns: 15_000 },
+      { numRuns: runs(15_000) },
     );
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (noise) => {
         await check(Buffer.from(noise), false);
       }),
-      { numRuns: 5_000 },
+      { numRuns: runs(5_000) },
     );
   });
 
-  it('dlv side: mutated real responses and events from a replaying dlv (20,000 cases)', async () => {
+  it('dlv side: mutated real responses and events from a replaying dlv (10,000 cases)', async () => {
     // Answers each request with a mutated copy of what the real dlv answered to that
     // command, and mixes in mutated copies of its events.
     const byCommand = new Map<string, DebugProtocol.Response[]>();
     for (const m of dlvMessages) if (m.type === 'response') byCommand.set((m as DebugProtocol.Response).command, [...(byCommand.get((m as DebugProtocol.Response).command) ?? []), m as DebugProtocol.Response]);
-    const events = dlvMessages.filter((m) => m.type === 'event');
-    const cases = fc.sample(fc.tuple(fc.nat(), mutationArb, fc.nat(), mutationArb), { numRuns: 20_000, seed: 4242 });
+    // dlv's own `terminated` and `exited` would end sessions for reasons not under test.
+    const events = dlvMessages.filter((m) => m.type === 'event' && !['terminated', 'exited'].includes((m as DebugProtocol.Event).event));
+    const cases = fc.sample(fc.tuple(fc.nat(), mutationArb, fc.nat(), mutationArb), { numRuns: runs(10_000), seed: 4242 });
     let next = 0;
     let sessions = 0;
+    let timeouts = 0;
 
     const server = net.createServer((socket) => {
       const reader = new FrameReader();
@@ -145,6 +149,10 @@ describe('fuzzing DAP handling', () => {
           const request = JSON.parse(json) as DebugProtocol.Request;
           const recorded = byCommand.get(request.command)?.[0] ?? { seq: 0, type: 'response', command: request.command, success: true };
           const reply = { ...recorded, request_seq: request.seq };
+          if (request.command === 'disconnect') {
+            socket.end(frame(JSON.stringify(reply))); // as dlv does: answer, then hang up
+            return;
+          }
           if (request.command === 'initialize' || request.command === 'attach' || next >= cases.length) {
             socket.write(frame(JSON.stringify(reply)));
             if (request.command === 'attach') socket.write(frame(JSON.stringify({ seq: 0, type: 'event', event: 'initialized' })));
@@ -169,7 +177,10 @@ describe('fuzzing DAP handling', () => {
           const mine = seq++;
           s.send({ seq: mine, type: 'request', command, arguments: args });
           const done = () => s.responsesTo(mine).length > 0 || s.events('terminated').length > 0;
-          if (!(await s.until(done, 100))) return false; // a wrong Content-Length: dlv's stream waits for bytes
+          if (!(await s.until(done, 25))) {
+            timeouts++;
+            return false; // a wrong Content-Length or request_seq: the answer never comes
+          }
           if (s.events('terminated').length > 0) return false;
           assert.equal(s.responsesTo(mine).length, 1, `"${command}" answered exactly once`);
           return true;
@@ -181,13 +192,14 @@ describe('fuzzing DAP handling', () => {
           if (!(await ask(r.command, r.arguments))) break;
         }
         if (s.events('terminated').length > 0) {
-          assert.match(s.events('output').map((e) => e.body.output).join(''), /dlv sent a broken DAP frame|closed|dlv/, 'the session says why it ended');
+          assert.match(s.events('output').map((e) => String(e.body?.output)).join(''), /dlv sent a broken DAP frame|closed|dlv/, 'the session says why it ended');
         }
         await s.close();
       }
     } finally {
       server.close();
     }
+    console.log(`dlv side: ${cases.length} cases in ${sessions} sessions, ${timeouts} waited out`);
     assert.ok(sessions > 1, `${sessions} sessions`);
   });
 });

@@ -23,6 +23,27 @@ export class InProcessSession {
     this.sendRaw(frame(JSON.stringify(message)));
   }
 
+  private nextSeq = 1;
+
+  /** Sends a request; resolves with its response, or undefined if the session ended first. */
+  async request(command: string, args?: unknown, timeoutMs = 20_000): Promise<DebugProtocol.Response | undefined> {
+    const seq = this.nextSeq++;
+    this.send({ seq, type: 'request', command, arguments: args });
+    await this.until(() => this.responsesTo(seq).length > 0 || this.events('terminated').length > 0, timeoutMs);
+    return this.responsesTo(seq)[0];
+  }
+
+  /** Resolves with the next `name` event after `count` earlier ones, or undefined on timeout. */
+  async event(name: string, count: number, timeoutMs = 20_000): Promise<DebugProtocol.Event | undefined> {
+    await this.until(() => this.events(name).length > count || this.events('terminated').length > 0, timeoutMs);
+    return this.events(name)[count];
+  }
+
+  /** Every request sent so far (parsed back from what went out). */
+  get requestSeqs(): number[] {
+    return Array.from({ length: this.nextSeq - 1 }, (_, i) => i + 1);
+  }
+
   sendRaw(bytes: string | Buffer): void {
     this.toProxy.write(bytes);
   }
@@ -38,9 +59,10 @@ export class InProcessSession {
   /** Waits until `done()` holds, checking after each turn of the event loop; false on timeout. */
   async until(done: () => boolean, timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (!done()) {
+    // Polls every turn at first (fuzzing needs that), then every few ms for slow waits.
+    for (let turn = 0; !done(); turn++) {
       if (Date.now() > deadline) return false;
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => (turn < 200 ? setImmediate(r) : setTimeout(r, 2)));
     }
     return true;
   }

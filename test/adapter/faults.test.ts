@@ -1,0 +1,240 @@
+// Faults injected on purpose into real sessions with the pinned dlv, the proxy running
+// in this process as VS Code runs it inline: dlv killed at random points, a remote that
+// hangs up mid-request, a remote that never answers, requests pending at the end, and
+// the proxy's own requests failing while the program runs.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { defaultHooks } from '../../adapter/hooks';
+import { frame, FrameReader } from '../../adapter/dap/framing';
+import type { ProxyHook } from '../../adapter/dap/hooks';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { ensureDlv } from '../support/paths';
+import { InProcessSession } from '../support/inProcess';
+import { dlvPids, expectNoNewDlv, isAlive } from '../support/processes';
+
+/** A small seeded generator (mulberry32), so a failing seed can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Processes whose executable is `program`. */
+function running(program: string): number[] {
+  const target = fs.realpathSync(program);
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/exe`) === target;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const problems: unknown[] = [];
+const onProblem = (e: unknown) => problems.push(e);
+
+describe('faults', () => {
+  let program: string;
+  let dlvPath: string;
+  /** Closed in after(), even when an assertion stopped a test half-way. */
+  const sessions: InProcessSession[] = [];
+  const open = (options: ConstructorParameters<typeof InProcessSession>[0]) => {
+    const s = new InProcessSession(options);
+    sessions.push(s);
+    return s;
+  };
+  const dlvBefore = dlvPids();
+  before(() => {
+    program = buildFixture('hello');
+    dlvPath = ensureDlv();
+    process.on('unhandledRejection', onProblem);
+    process.on('uncaughtException', onProblem);
+  });
+  after(async () => {
+    for (const s of sessions) await s.close();
+    process.off('unhandledRejection', onProblem);
+    process.off('uncaughtException', onProblem);
+    await expectNoNewDlv(dlvBefore);
+    assert.deepEqual(problems, [], 'no unhandled rejection or uncaught exception in the proxy\'s process');
+  });
+
+  /** A scripted session, one request per step, with a stop to work on. */
+  function steps(s: InProcessSession): Array<() => Promise<unknown>> {
+    let threadId = 1;
+    let frameId = 0;
+    let stops = 0;
+    const stopped = async (send: () => Promise<unknown>) => {
+      await send();
+      const e = (await s.event('stopped', stops++)) as DebugProtocol.StoppedEvent | undefined;
+      threadId = e?.body.threadId ?? threadId;
+    };
+    return [
+      () => s.request('initialize', { adapterID: 'bluepill' }),
+      () => s.request('launch', { mode: 'exec', program, args: ['-forever'] }),
+      () => s.request('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] }),
+      () => stopped(() => s.request('configurationDone')),
+      () => s.request('threads'),
+      async () => {
+        const r = (await s.request('stackTrace', { threadId, levels: 20 })) as DebugProtocol.StackTraceResponse | undefined;
+        frameId = r?.body?.stackFrames?.[0]?.id ?? 0;
+      },
+      () => s.request('scopes', { frameId }),
+      () => s.request('evaluate', { expression: 'x', frameId, context: 'hover' }),
+      () => stopped(() => s.request('stepIn', { threadId, granularity: 'instruction' })),
+      () => stopped(() => s.request('next', { threadId })),
+      () => s.request('disassemble', { memoryReference: '0x401000', instructionCount: 50 }),
+      () => stopped(() => s.request('continue', { threadId })),
+      () => s.request('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] }),
+      () => s.request('continue', { threadId }),
+      () => stopped(() => s.request('pause', { threadId })),
+    ];
+  }
+
+  it('dlv killed with SIGKILL at 50 random points: the client is told why and gets `terminated` within 2 s, every request is answered, nothing is left running', async () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const rand = random(seed);
+      const s = open({ defaults: { dlvPath }, hooks: defaultHooks() });
+      const script = steps(s);
+      const killAt = 1 + Math.floor(rand() * (script.length - 1)); // after launch has begun
+      const delayMs = Math.floor(rand() * 30);
+      let dlvPid: number | undefined;
+      for (let i = 0; i < script.length; i++) {
+        if (i === killAt) {
+          // Mid-request: the step's request is on its way when dlv dies.
+          const step = script[i]();
+          await new Promise((r) => setTimeout(r, delayMs));
+          await s.until(() => s.proxy.dlvPid !== undefined, 10_000); // launch may still be spawning dlv
+          dlvPid = s.proxy.dlvPid;
+          assert.ok(dlvPid, `seed ${seed}: dlv is running at step ${i}`);
+          process.kill(dlvPid, 'SIGKILL');
+          const killedAt = Date.now();
+          const told = await s.until(() => s.events('terminated').length > 0, 2000);
+          assert.ok(told, `seed ${seed}: \`terminated\` within 2 s of the kill (step ${i}, +${delayMs} ms)`);
+          assert.ok(Date.now() - killedAt <= 2100);
+          await step;
+          break;
+        }
+        await script[i]();
+      }
+      const output = s.events('output').map((e) => String(e.body?.output)).join('');
+      assert.match(output, /dlv was killed by SIGKILL|dlv .*(exited|stopped answering)/, `seed ${seed}: the output says what happened to dlv`);
+      for (const seq of s.requestSeqs) assert.equal(s.responsesTo(seq).length, 1, `seed ${seed}: request ${seq} answered exactly once`);
+      await s.close();
+      assert.ok(!isAlive(dlvPid!), `seed ${seed}: dlv is gone`);
+      await s.until(() => running(program).length === 0, 2000);
+      assert.deepEqual(running(program), [], `seed ${seed}: the program dlv launched is not left running`);
+    }
+    // The host process is still healthy: a new session works end to end.
+    const s = open({ defaults: { dlvPath }, hooks: defaultHooks() });
+    const script = steps(s);
+    for (const step of script.slice(0, 6)) await step();
+    assert.equal(s.events('stopped').length, 1);
+    assert.ok((await s.request('disconnect', { terminateDebuggee: true }))?.success);
+    await s.close();
+  });
+
+  it('a remote dlv that hangs up mid-request: the pending request fails with a clear error, then `terminated`', async () => {
+    const server = net.createServer((socket) => {
+      const reader = new FrameReader();
+      socket.on('data', (chunk: Buffer) =>
+        reader.push(chunk, (json) => {
+          const r = JSON.parse(json) as DebugProtocol.Request;
+          if (r.command === 'initialize') socket.write(frame(JSON.stringify({ seq: 1, type: 'response', request_seq: r.seq, command: r.command, success: true, body: {} })));
+          else socket.destroy(); // hangs up on the next request, unanswered
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const s = open({ hooks: defaultHooks() });
+    try {
+      assert.ok((await s.request('initialize', { adapterID: 'bluepill' }))?.success);
+      const attach = await s.request('attach', { mode: 'remote', host: '127.0.0.1', port }, 5000);
+      assert.equal(attach?.success, false);
+      assert.match(String(attach?.message), /dlv did not answer "attach": The connection to dlv at 127\.0\.0\.1:\d+ was closed/);
+      assert.equal(s.events('terminated').length, 1);
+    } finally {
+      await s.close();
+      server.close();
+    }
+  });
+
+  it('a remote that accepts and never answers: a clear error after the documented 5 s, not a hang', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const s = open({ hooks: defaultHooks() });
+    try {
+      assert.ok((await s.request('initialize', { adapterID: 'bluepill' }))?.success);
+      const attach = await s.request('attach', { mode: 'remote', host: '127.0.0.1', port }, 8000);
+      assert.ok(attach, 'attach is answered');
+      assert.equal(attach.success, false);
+      assert.match(String(attach.message), /accepted the connection but did not answer "initialize" within 5 s/);
+    } finally {
+      await s.close();
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+
+  it('requests still pending when the session ends get an error response', async () => {
+    const s = open({ defaults: { dlvPath }, hooks: defaultHooks() });
+    const script = steps(s);
+    for (const step of script.slice(0, 4)) await step(); // stopped at the breakpoint
+    // A burst sent right before dlv dies: some of it is still pending when the end comes.
+    const burst = [101, 102, 103, 104, 105];
+    for (const seq of burst) s.send({ seq, type: 'request', command: 'stackTrace', arguments: { threadId: 1, levels: 50 } });
+    s.send({ seq: 106, type: 'request', command: 'disconnect', arguments: { terminateDebuggee: true } });
+    process.kill(s.proxy.dlvPid!, 'SIGKILL');
+    await s.until(() => [...burst, 106].every((seq) => s.responsesTo(seq).length > 0), 5000);
+    for (const seq of [...burst, 106]) assert.equal(s.responsesTo(seq).length, 1, `request ${seq} answered exactly once`);
+    await s.close();
+  });
+
+  it("the proxy's own requests failing while the program runs (dlv error) leave the user's requests untouched; the log notes it", async () => {
+    // A hook that asks dlv for a stack whenever the program has just been resumed:
+    // dlv refuses (the program is running), as it does for the bluepill hooks' reads.
+    let ownFailures = 0;
+    const probe: ProxyHook = {
+      name: 'probe',
+      async rewriteEvent(e, ctx) {
+        if (e.event !== 'continued') return;
+        const r = await ctx.requestDlv('stackTrace', { threadId: 1, levels: 5 });
+        if (!r.success) ownFailures++;
+      },
+      async rewriteResponse(_response, request, ctx) {
+        if (request.command !== 'continue') return;
+        for (const [command, args] of [['stackTrace', { threadId: 1, levels: 5 }], ['evaluate', { expression: 'x' }]] as const) {
+          const own = await ctx.requestDlv(command, args);
+          if (!own.success) ownFailures++;
+        }
+      },
+    };
+    const s = open({ defaults: { dlvPath }, hooks: [...defaultHooks(), probe] });
+    const script = steps(s);
+    for (const step of script.slice(0, 4)) await step();
+    await s.request('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });
+    const resumed = await s.request('continue', { threadId: 1 });
+    assert.equal(resumed?.success, true, "the user's continue succeeds");
+    await new Promise((r) => setTimeout(r, 300));
+    const paused = await s.request('pause', { threadId: 1 });
+    assert.equal(paused?.success, true, "the user's pause succeeds");
+    assert.ok(await s.event('stopped', 1), 'and the program stops');
+    const stack = (await s.request('stackTrace', { threadId: 1, levels: 5 })) as DebugProtocol.StackTraceResponse;
+    assert.ok(stack.success && stack.body.stackFrames.length > 0, 'the user\'s requests still work');
+    assert.ok(ownFailures > 0, 'dlv refused at least one of the proxy\'s own requests while running');
+    assert.ok(s.log.some((line) => /the proxy's own "(stackTrace|threads)" failed .*annotation is skipped/.test(line)), s.log.join('\n'));
+    assert.ok(s.received.filter((m) => m.type === 'response').every((m) => (m as DebugProtocol.Response).success), 'no user request failed');
+    await s.request('disconnect', { terminateDebuggee: true });
+    await s.close();
+  });
+});
