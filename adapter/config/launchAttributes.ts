@@ -30,7 +30,7 @@ const common: Record<string, AttributeSpec> = {
     type: 'array',
     items: 'string',
     default: [],
-    description: 'Extra flags for `dlv dap`, e.g. ["--log", "--log-output=dap"].',
+    description: 'Extra flags for `dlv dap`, e.g. ["--log", "--log-output=dap"]. --listen is not allowed: a dlv spawned here listens on 127.0.0.1 only.',
   },
   showRegisters: {
     type: 'boolean',
@@ -77,13 +77,17 @@ const common: Record<string, AttributeSpec> = {
 export const launchAttributes: Record<string, AttributeSpec> = {
   mode: {
     type: 'string',
-    enum: ['exec', 'core'],
+    enum: ['exec', 'core', 'debug'],
     default: 'exec',
-    description: 'exec: run a built binary. core: open a core file of a crashed program (post-mortem).',
+    description: 'exec: run a built binary. core: open a core file of a crashed program (post-mortem). debug: let dlv build the Go package at "program" (with "buildFlags"), then run it.',
   },
   program: {
     type: 'string',
-    description: 'Absolute path of the Go binary to run, or whose core file to open.',
+    description: 'Absolute path of the Go binary to run or whose core file to open; in mode debug, of the package to build.',
+  },
+  buildFlags: {
+    type: 'string',
+    description: 'Flags for `go build` in mode debug, e.g. "-tags=kvm". dlv adds `-gcflags=all=-N -l` itself.',
   },
   args: {
     type: 'array',

@@ -1,5 +1,6 @@
 // Checks launch and attach arguments against the attribute table before anything is
 // spawned, so a wrong type ends in one clear sentence instead of a dlv stack trace.
+import * as path from 'node:path';
 import { attachAttributes, launchAttributes, type AttributeSpec } from './launchAttributes';
 
 export type RequestKind = 'launch' | 'attach';
@@ -30,8 +31,25 @@ export function validateArguments(kind: RequestKind, raw: unknown): ValidationRe
   }
   if (args.mode === undefined) args.mode = specs.mode.default;
   if (args.showRegisters === undefined) args.showRegisters = true;
-  errors.push(...checkRequired(kind, args));
+  errors.push(...checkRequired(kind, args), ...checkPaths(args), ...checkDlvFlags(args));
   return { args, errors };
+}
+
+/** Local paths must be absolute: relative to what would depend on where dlv happens to start. */
+function checkPaths(args: Record<string, unknown>): string[] {
+  if (args.mode === 'remote' || args.host !== undefined) return []; // paths on the board are dlv's business
+  return ['program', 'coreFilePath', 'cwd']
+    .filter((name) => typeof args[name] === 'string' && args[name] !== '' && !path.isAbsolute(args[name] as string))
+    .map((name) => `"${name}" must be an absolute path, but it is ${JSON.stringify(args[name])}: write \${workspaceFolder}/${args[name]} for a path in the workspace.`);
+}
+
+/** A dlv spawned here listens on loopback only; no flag may widen that. */
+function checkDlvFlags(args: Record<string, unknown>): string[] {
+  const flags = Array.isArray(args.dlvFlags) ? (args.dlvFlags as unknown[]) : [];
+  const listen = flags.find((f) => typeof f === 'string' && /^(--listen|-l)(=|$)/.test(f));
+  return listen === undefined
+    ? []
+    : [`"dlvFlags" may not hold ${JSON.stringify(listen)}: a dlv started by bluepill-lens listens on 127.0.0.1 only. To debug on another machine, start \`dlv --headless\` there and use attach mode "remote" (through an SSH tunnel).`];
 }
 
 function checkValue(name: string, spec: AttributeSpec, value: unknown): { value: unknown } | string {
@@ -62,6 +80,9 @@ function checkRequired(kind: RequestKind, args: Record<string, unknown>): string
   };
   if (kind === 'launch' && args.mode === 'exec') {
     return need('exec', ['program'], 'set it to the absolute path of a Go binary built with `-gcflags=all=-N -l`.');
+  }
+  if (kind === 'launch' && args.mode === 'debug') {
+    return need('debug', ['program'], 'set it to the absolute path of the Go package (a folder) dlv should build.');
   }
   if (kind === 'launch' && args.mode === 'core') {
     return need('core', ['program', 'coreFilePath'], 'set "program" to the binary that crashed and "coreFilePath" to its core file.');

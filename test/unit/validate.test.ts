@@ -43,3 +43,45 @@ describe('validateArguments', () => {
     assert.match(validateArguments('attach', null).errors[0], /must be an object/);
   });
 });
+
+describe('launch configurations: every wrong one names the attribute and what is expected', () => {
+  const table: Array<[string, 'launch' | 'attach', unknown, RegExp]> = [
+    ['not an object', 'launch', 'program=/x', /The launch arguments must be an object/],
+    ['an array', 'attach', [], /The attach arguments must be an object/],
+    ['unknown launch mode', 'launch', { mode: 'run', program: '/x' }, /"mode" must be one of "exec", "core", "debug", but it is string "run"/],
+    ['unknown attach mode', 'attach', { mode: 'ssh', processId: 1 }, /"mode" must be one of "local", "remote", but it is string "ssh"/],
+    ['mode of the wrong type', 'launch', { mode: 1, program: '/x' }, /"mode" must be a string, but it is number 1/],
+    ['program missing', 'launch', { mode: 'exec' }, /launch mode "exec" needs "program"/],
+    ['package missing (debug)', 'launch', { mode: 'debug' }, /launch mode "debug" needs "program": set it to the absolute path of the Go package/],
+    ['core file missing', 'launch', { mode: 'core', program: '/x' }, /launch mode "core" needs "coreFilePath"/],
+    ['processId missing', 'attach', { mode: 'local' }, /attach mode "local" needs "processId"/],
+    ['processId not a number', 'attach', { processId: 'runsc' }, /"processId" must be a whole number, but it is string "runsc"/],
+    ['port missing', 'attach', { mode: 'remote', host: 'pi' }, /attach mode "remote" needs "port"/],
+    ['port a word', 'attach', { mode: 'remote', host: 'pi', port: 'dlv' }, /"port" must be a whole number/],
+    ['args not strings', 'launch', { program: '/x', args: ['-n', 3] }, /"args" must be an array of strings/],
+    ['env not an object', 'launch', { program: '/x', env: ['A=1'] }, /"env" must be a object, but it is array/],
+    ['buildFlags an array', 'launch', { mode: 'debug', program: '/src', buildFlags: ['-tags=kvm'] }, /"buildFlags" must be a string/],
+    ['substitutePath of strings', 'launch', { program: '/x', substitutePath: ['/a=/b'] }, /"substitutePath" must be an array of objects/],
+    ['relative program', 'launch', { program: 'bin/runsc' }, /"program" must be an absolute path, but it is "bin\/runsc": write \$\{workspaceFolder\}\/bin\/runsc/],
+    ['relative core file', 'launch', { mode: 'core', program: '/x', coreFilePath: 'core.1' }, /"coreFilePath" must be an absolute path/],
+    ['relative cwd', 'launch', { program: '/x', cwd: '.' }, /"cwd" must be an absolute path/],
+    ['dlvFlags widening the listen address', 'launch', { program: '/x', dlvFlags: ['--listen=0.0.0.0:4000'] }, /"dlvFlags" may not hold "--listen=0.0.0.0:4000": a dlv started by bluepill-lens listens on 127\.0\.0\.1 only/],
+    ['dlvFlags -l', 'attach', { processId: 1, dlvFlags: ['-l', ':4000'] }, /"dlvFlags" may not hold "-l"/],
+  ];
+  for (const [what, kind, raw, expected] of table) {
+    it(what, () => {
+      const { errors } = validateArguments(kind, raw);
+      assert.match(errors.join('\n'), expected);
+    });
+  }
+
+  it('relative paths on a remote board are dlv\'s business', () => {
+    assert.deepEqual(validateArguments('attach', { mode: 'remote', host: 'pi', port: 2345, cwd: 'repo' }).errors, []);
+  });
+
+  it('a good debug-mode launch passes, with its build flags', () => {
+    const { args, errors } = validateArguments('launch', { mode: 'debug', program: '/src/runsc', buildFlags: '-tags=kvm' });
+    assert.deepEqual(errors, []);
+    assert.equal(args.buildFlags, '-tags=kvm');
+  });
+});
