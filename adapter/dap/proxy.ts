@@ -64,6 +64,7 @@ export class DlvProxy implements ProxyContext {
   /** The client closed its end: nothing can be delivered any more. */
   private clientGone = false;
   private args: Record<string, unknown> | undefined;
+  private warnedUnauthenticated = false;
   /** Programs our spawned dlv launched: ended if dlv dies without ending them. */
   private debuggees: Debuggee[] = [];
   private readonly hooks: ProxyHook[];
@@ -222,6 +223,16 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async connect(target: DlvTarget): Promise<void> {
+    if (target.kind === 'remote' && !isLoopback(target.host) && !this.warnedUnauthenticated) {
+      this.warnedUnauthenticated = true;
+      this.outbox.push(
+        outputEvent(
+          'important',
+          `bluepill-lens: ${target.host}:${target.port} is reached over the network, and a dlv port has no authentication: anyone who can reach it can run code as dlv's user (root, for a sandbox). ` +
+            `Keep dlv on the board's loopback (--listen=127.0.0.1:${target.port}) and connect through an SSH tunnel: ssh -N -L ${target.port}:127.0.0.1:${target.port} user@${target.host}, then use host 127.0.0.1.\n`,
+        ),
+      );
+    }
     this.conn = await DlvConnection.open(target, {
       response: (r) => this.onDlvResponse(r),
       event: (e) => this.outbox.push(this.rewriteEvent(e)),
@@ -382,6 +393,11 @@ export class DlvProxy implements ProxyContext {
   private log(line: string, level: 'info' | 'debug' = 'debug'): void {
     this.options.log?.(line, level);
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the only remote hosts reached without crossing a network. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function errorText(e: unknown): string {

@@ -7,7 +7,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture } from '../support/fixtures';
 import { directClient, dlvDapServer, proxyClient } from '../support/client';
 import { script } from '../support/sessionScript';
-import { tapBetween, type Tap } from '../support/tap';
+import { dlvMessagesForClient, tapBetween } from '../support/tap';
 import { dlvPids, expectNoNewDlv } from '../support/processes';
 
 /** dlv may still send (e.g. `terminated`) after answering disconnect: wait until the stream is quiet. */
@@ -34,27 +34,6 @@ const withoutSeq = (messages: DebugProtocol.ProtocolMessage[]) => messages.map((
 
 /** The proxy's own additions: custom bluepill/* events. Everything else must be dlv's. */
 const isAnnotation = (m: DebugProtocol.ProtocolMessage) => m.type === 'event' && (m as DebugProtocol.Event).event.startsWith('bluepill/');
-
-/**
- * What dlv sent for the client: drops the responses to the proxy's own requests, and
- * renumbers request_seq to the client's. The client's requests reach dlv in order,
- * with the same command and arguments, mixed with the proxy's own.
- */
-function dlvMessagesForClient(tap: Tap, clientRequests: DebugProtocol.Request[]): DebugProtocol.ProtocolMessage[] {
-  const clientSeqOf = new Map<number, number>();
-  let next = 0;
-  for (const request of tap.toDlv) {
-    const mine = clientRequests[next];
-    if (mine && request.command === mine.command && JSON.stringify(request.arguments ?? {}) === JSON.stringify(mine.arguments ?? {})) {
-      clientSeqOf.set(request.seq, mine.seq);
-      next++;
-    }
-  }
-  assert.equal(next, clientRequests.length, 'every client request reached dlv, in order and unchanged');
-  return tap.fromDlv
-    .filter((m) => m.type !== 'response' || clientSeqOf.has((m as DebugProtocol.Response).request_seq))
-    .map((m) => (m.type === 'response' ? { ...m, request_seq: clientSeqOf.get((m as DebugProtocol.Response).request_seq)! } : m));
-}
 
 describe('transparency', () => {
   let program: string;

@@ -19,7 +19,11 @@ export class InProcessSession {
     this.fromProxy.on('data', (chunk: Buffer) => reader.push(chunk, (json) => this.received.push(JSON.parse(json))));
   }
 
+  /** Every request sent, in order. */
+  readonly sent: DebugProtocol.Request[] = [];
+
   send(message: object): void {
+    if ((message as DebugProtocol.Request).type === 'request') this.sent.push(message as DebugProtocol.Request);
     this.sendRaw(frame(JSON.stringify(message)));
   }
 

@@ -1,6 +1,7 @@
 // A recording relay between the proxy and dlv: passes bytes through untouched and
 // keeps every DAP message dlv sent, to compare with what reached the client.
 import * as net from 'node:net';
+import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 
 export interface Tap {
@@ -63,3 +64,25 @@ export function tapBetween(dlvPort: number): Promise<Tap> {
     });
   });
 }
+
+/**
+ * What dlv sent for the client: drops the responses to the proxy's own requests, and
+ * renumbers request_seq to the client's. The client's requests reach dlv in order,
+ * with the same command and arguments, mixed with the proxy's own.
+ */
+export function dlvMessagesForClient(tap: Tap, clientRequests: DebugProtocol.Request[]): DebugProtocol.ProtocolMessage[] {
+  const clientSeqOf = new Map<number, number>();
+  let next = 0;
+  for (const request of tap.toDlv) {
+    const mine = clientRequests[next];
+    if (mine && request.command === mine.command && JSON.stringify(request.arguments ?? {}) === JSON.stringify(mine.arguments ?? {})) {
+      clientSeqOf.set(request.seq, mine.seq);
+      next++;
+    }
+  }
+  assert.equal(next, clientRequests.length, 'every client request reached dlv, in order and unchanged');
+  return tap.fromDlv
+    .filter((m) => m.type !== 'response' || clientSeqOf.has((m as DebugProtocol.Response).request_seq))
+    .map((m) => (m.type === 'response' ? { ...m, request_seq: clientSeqOf.get((m as DebugProtocol.Response).request_seq)! } : m));
+}
+
