@@ -19,6 +19,17 @@ export class BluepillConfigurationProvider implements vscode.DebugConfigurationP
     _folder: vscode.WorkspaceFolder | undefined,
     config: vscode.DebugConfiguration,
   ): Promise<vscode.DebugConfiguration | undefined> {
+    // A launch.json (or a dlvPath setting) from an untrusted folder must not start programs
+    // unasked. VS Code asks for trust before debugging too; this holds for any entry point.
+    if (!vscode.workspace.isTrusted) {
+      const trust = 'Manage Workspace Trust';
+      const choice = await vscode.window.showErrorMessage(
+        'bluepill-lens starts dlv (and the program in your configuration) only in a trusted workspace. Trust this folder to debug it.',
+        trust,
+      );
+      if (choice === trust) void vscode.commands.executeCommand('workbench.trust.manage');
+      return undefined;
+    }
     const localAttach = config.request === 'attach' && (config.mode ?? 'local') === 'local';
     if (localAttach && (config.processId === undefined || config.processId === '')) {
       const pid = await pickSandboxProcess();

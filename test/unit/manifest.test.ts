@@ -11,6 +11,12 @@ const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'),
 const debuggerEntry = manifest.contributes.debuggers[0];
 
 describe('package.json', () => {
+  it('declares workspace trust: limited, with the setting that names a program restricted', () => {
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ['bluepill.dlvPath']);
+    assert.match(manifest.capabilities.untrustedWorkspaces.description, /starting dlv is refused until the workspace is trusted/);
+  });
+
   it('contributes the bluepill debug type with a schema for every attribute', () => {
     assert.equal(debuggerEntry.type, 'bluepill');
     assert.deepEqual(Object.keys(debuggerEntry.configurationAttributes.launch.properties).sort(), Object.keys(launchAttributes).sort());
