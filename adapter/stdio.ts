@@ -19,6 +19,8 @@ export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
     defaults: { dlvPath },
     hooks: defaultHooks(),
     log: o.verbose ? (line) => process.stderr.write(`bluepill-lens: ${line}\n`) : undefined,
+    // The session is over (disconnect, or a broken frame): nothing more will come.
+    onEnded: () => process.exit(0),
   });
   proxy.client.start(process.stdin, process.stdout);
   let exiting = false;

@@ -27,6 +27,10 @@ export interface ProxyOptions {
   hooks?: ProxyHook[];
   /** Diagnostics for the proxy's own log (not sent to the client); dlv's lifecycle is 'info'. */
   log?: (line: string, level?: 'info' | 'debug') => void;
+  /** How long an annotation waits for dlv (default 5 s); the fuzz tests shorten it. */
+  ownRequestTimeoutMs?: number;
+  /** Called once the session has ended and everything queued reached the client. */
+  onEnded?: () => void;
   /** Sees every message on both sides, e.g. a DAP trace file (traceFile.ts). */
   observe?: MessageObserver;
 }
@@ -61,6 +65,8 @@ export class DlvProxy implements ProxyContext {
   private deferredInitialize = false;
   private ending = false;
   private ended = false;
+  /** The one shutdown in progress, shared by every caller. */
+  private ending_: Promise<void> | undefined;
   /** The client closed its end: nothing can be delivered any more. */
   private clientGone = false;
   private args: Record<string, unknown> | undefined;
@@ -68,9 +74,11 @@ export class DlvProxy implements ProxyContext {
   /** Programs our spawned dlv launched: ended if dlv dies without ending them. */
   private debuggees: Debuggee[] = [];
   private readonly hooks: ProxyHook[];
+  private readonly ownTimeoutMs: number;
 
   constructor(private readonly options: ProxyOptions = {}) {
     this.hooks = options.hooks ?? [];
+    this.ownTimeoutMs = options.ownRequestTimeoutMs ?? OWN_REQUEST_TIMEOUT_MS;
     observeEndpoint(this.client, 'client', options.observe);
     this.outbox = new OrderedOutbox<Message>(
       (m) => this.deliver(m),
@@ -107,9 +115,9 @@ export class DlvProxy implements ProxyContext {
       // A hook waits on this answer while later messages queue behind it: never wait forever.
       const timer = setTimeout(() => {
         if (!this.own.delete(seq)) return;
-        this.log(`dlv did not answer the proxy's own "${command}" within ${OWN_REQUEST_TIMEOUT_MS / 1000} s; its annotation is skipped`);
+        this.log(`dlv did not answer the proxy's own "${command}" within ${this.ownTimeoutMs / 1000} s; its annotation is skipped`);
         resolve(this.syntheticFailure(command, NO_ANSWER));
-      }, OWN_REQUEST_TIMEOUT_MS);
+      }, this.ownTimeoutMs);
       timer.unref();
       this.own.set(seq, (response) => {
         clearTimeout(timer);
@@ -165,6 +173,8 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async initialize(request: DebugProtocol.Request): Promise<void> {
+    // A second initialize (a confused client) goes to the dlv we have: never a second connection.
+    if (this.conn) return this.forward(request);
     this.initializeArgs = request.arguments;
     if (!this.options.initialTarget) {
       this.deferredInitialize = true;
@@ -186,7 +196,7 @@ export class DlvProxy implements ProxyContext {
     this.conn = undefined;
     await conn?.close(0);
     throw new Error(
-      `${conn ? describeTarget(conn.target) : 'dlv'} accepted the connection but did not answer "initialize" within ${OWN_REQUEST_TIMEOUT_MS / 1000} s. ` +
+      `${conn ? describeTarget(conn.target) : 'dlv'} accepted the connection but did not answer "initialize" within ${this.ownTimeoutMs / 1000} s. ` +
         'Check that a dlv DAP server listens there (`dlv --headless` or `dlv dap`) and that it is not stopped or busy with another client.',
     );
   }
@@ -366,8 +376,12 @@ export class DlvProxy implements ProxyContext {
   }
 
   /** Ends the session: lets a spawned dlv exit on its own (after disconnect), then makes sure. */
-  async shutdown(): Promise<void> {
-    if (this.ended) return;
+  shutdown(): Promise<void> {
+    this.ending_ ??= this.end().finally(() => this.options.onEnded?.());
+    return this.ending_;
+  }
+
+  private async end(): Promise<void> {
     this.ended = true;
     const conn = this.conn;
     this.conn = undefined;

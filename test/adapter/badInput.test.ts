@@ -138,19 +138,28 @@ describe('bad input', () => {
     assert.equal(isAlive(debuggee), false, 'the debuggee is gone');
   });
 
-  it('malformed DAP from the client: reported, ignored, and the session goes on', async () => {
+  it('a well-framed message that is not DAP: reported, ignored, and the session goes on', async () => {
     dc = await proxyClient();
-    const stdin = dc.adapterProcess!.stdin!;
-    const garbage = '{"this is": not json';
-    stdin.write(`Content-Length: ${Buffer.byteLength(garbage)}\r\n\r\n${garbage}`);
     const notDap = '{"type":"banana"}';
-    stdin.write(`Content-Length: ${Buffer.byteLength(notDap)}\r\n\r\n${notDap}`);
+    dc.adapterProcess!.stdin!.write(`Content-Length: ${Buffer.byteLength(notDap)}\r\n\r\n${notDap}`);
     await openSession(dc, 'launch', { mode: 'exec', program });
     const threads = await dc.threadsRequest();
     assert.ok(threads.body.threads.length > 0);
-    const output = dc.outputText();
-    assert.match(output, /ignored a malformed message from the client: Error handling data/);
-    assert.match(output, /ignored a malformed message from the client: not a DAP message: \{"type":"banana"\}/);
+    assert.match(dc.outputText(), /ignored a malformed message from the client: not a DAP message: \{"type":"banana"\}/);
+  });
+
+  it('a broken frame from the client: the session ends with a message saying so, and dlv with it', async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    const dlv = childDlvOf(dc.adapterProcess!.pid!);
+    const terminated = dc.waitForEvent('terminated');
+    const garbage = '{"this is": not json';
+    dc.adapterProcess!.stdin!.write(`Content-Length: ${Buffer.byteLength(garbage)}\r\n\r\n${garbage}`);
+    await terminated;
+    assert.match(dc.outputText(), /the client sent a broken DAP frame \(a body is not JSON: \{"this is": not json\); ending the session/);
+    const deadline = Date.now() + 8000;
+    while (isAlive(dlv) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(!isAlive(dlv), 'dlv was stopped with the session');
   });
 });
 
