@@ -12,7 +12,11 @@ const walk = (dir) => {
     else if (entry.name.endsWith('.test.js')) files.push(p);
   }
 };
-for (const dir of process.argv.slice(2)) if (fs.existsSync(dir)) walk(dir);
+for (const dir of process.argv.slice(2)) {
+  if (!fs.existsSync(dir)) continue;
+  if (fs.statSync(dir).isDirectory()) walk(dir);
+  else files.push(dir); // a single test file
+}
 if (files.length === 0) {
   console.error(`no *.test.js under ${process.argv.slice(2).join(' ')}`);
   process.exit(1);

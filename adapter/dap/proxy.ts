@@ -16,8 +16,10 @@ import { observeEndpoint, type MessageObserver } from './traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
 
-/** How long an annotation may wait for dlv before it is dropped (dlv answers reads in milliseconds). */
-const OWN_REQUEST_TIMEOUT_MS = 5000;
+/** How long an annotation may wait for dlv before it is dropped (dlv answers reads in milliseconds; an emulated board in seconds). */
+const OWN_REQUEST_TIMEOUT_MS = 15_000;
+/** How long a new dlv may take to answer `initialize` (dlv attached to a 500 MB runsc on a Pi loads symbols first). */
+const HANDSHAKE_TIMEOUT_MS = 30_000;
 const NO_ANSWER = 'no answer from dlv';
 
 export interface ProxyOptions {
@@ -27,8 +29,10 @@ export interface ProxyOptions {
   hooks?: ProxyHook[];
   /** Diagnostics for the proxy's own log (not sent to the client); dlv's lifecycle is 'info'. */
   log?: (line: string, level?: 'info' | 'debug') => void;
-  /** How long an annotation waits for dlv (default 5 s); the fuzz tests shorten it. */
+  /** How long an annotation waits for dlv (default 15 s); the fuzz tests shorten it. */
   ownRequestTimeoutMs?: number;
+  /** How long a new connection may take to answer `initialize` (default 30 s). */
+  handshakeTimeoutMs?: number;
   /** Called once the session has ended and everything queued reached the client. */
   onEnded?: () => void;
   /** Sees every message on both sides, e.g. a DAP trace file (traceFile.ts). */
@@ -107,7 +111,7 @@ export class DlvProxy implements ProxyContext {
 
   // ---- ProxyContext ------------------------------------------------------------
 
-  requestDlv(command: string, args?: unknown): Promise<DebugProtocol.Response> {
+  requestDlv(command: string, args?: unknown, timeoutMs = this.ownTimeoutMs): Promise<DebugProtocol.Response> {
     const conn = this.conn;
     if (!conn) return Promise.resolve(this.syntheticFailure(command, 'not connected to dlv'));
     return new Promise((resolve) => {
@@ -115,9 +119,9 @@ export class DlvProxy implements ProxyContext {
       // A hook waits on this answer while later messages queue behind it: never wait forever.
       const timer = setTimeout(() => {
         if (!this.own.delete(seq)) return;
-        this.log(`dlv did not answer the proxy's own "${command}" within ${this.ownTimeoutMs / 1000} s; its annotation is skipped`);
+        this.log(`dlv did not answer the proxy's own "${command}" within ${timeoutMs / 1000} s; its annotation is skipped`);
         resolve(this.syntheticFailure(command, NO_ANSWER));
-      }, this.ownTimeoutMs);
+      }, timeoutMs);
       timer.unref();
       this.own.set(seq, (response) => {
         clearTimeout(timer);
@@ -190,13 +194,13 @@ export class DlvProxy implements ProxyContext {
    * answers (not dlv, or a hung one) fails here with a message instead of hanging the session.
    */
   private async handshake(args: unknown): Promise<DebugProtocol.Response> {
-    const response = await this.requestDlv('initialize', args);
+    const response = await this.requestDlv('initialize', args, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     if (response.message !== NO_ANSWER) return response;
     const conn = this.conn;
     this.conn = undefined;
     await conn?.close(0);
     throw new Error(
-      `${conn ? describeTarget(conn.target) : 'dlv'} accepted the connection but did not answer "initialize" within ${this.ownTimeoutMs / 1000} s. ` +
+      `${conn ? describeTarget(conn.target) : 'dlv'} accepted the connection but did not answer "initialize" within ${(this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS) / 1000} s. ` +
         'Check that a dlv DAP server listens there (`dlv --headless` or `dlv dap`) and that it is not stopped or busy with another client.',
     );
   }

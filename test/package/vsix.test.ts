@@ -35,6 +35,7 @@ describe('npm run package', () => {
     prepareDemo();
     const extensionsDir = path.join(VSCODE_TEST_DIR, 'runs', 'vsix-extensions');
     fs.rmSync(extensionsDir, { recursive: true, force: true });
+    fs.mkdirSync(extensionsDir, { recursive: true }); // code-server does not create its parents (a fresh clone has no runs/)
     const out = installExtension(VSIX, extensionsDir);
     assert.match(out, /bluepill-lens.*successfully installed/i);
 

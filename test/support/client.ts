@@ -39,6 +39,18 @@ export class RecordingClient extends DebugClient {
     this.adapterProcess = (this as unknown as { _adapterProcess?: ChildProcess })._adapterProcess ?? undefined;
   }
 
+  /**
+   * DebugClient.stop sends `disconnect` and waits for its answer; the stdio adapter exits
+   * by itself once its session has ended, so stop also settles when the process is gone.
+   */
+  override async stop(): Promise<void> {
+    const child = this.adapterProcess;
+    if (!child) return super.stop();
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    await Promise.race([super.stop(), exited]);
+  }
+
   /** Talks to an adapter process the test spawned itself (e.g. with flags). */
   attachStreams(readable: import("node:stream").Readable, writable: import("node:stream").Writable): void {
     this.connect(readable, writable);
@@ -131,7 +143,7 @@ export async function directClient(): Promise<{ client: RecordingClient; stop():
     stop: async () => {
       // End the debuggee first: a SIGKILLed dlv leaves it running (a -spin fixture would
       // then burn a core under whatever is measured next).
-      await Promise.race([client.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref())]);
+      await Promise.race([client.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
       // dlv exits after `disconnect`, so DebugClient.stop's second disconnect would wait forever.
       (client as unknown as { _socket?: net.Socket })._socket?.destroy();
       await server.stop();
