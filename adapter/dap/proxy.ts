@@ -7,7 +7,7 @@ import { validateArguments, type RequestKind } from '../config/validate';
 import { DlvConnection } from '../dlv/connection';
 import { killLeftovers, launchedBy, type Debuggee } from '../dlv/debuggees';
 import { preflight } from '../dlv/preflight';
-import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, type DlvTarget, type TargetDefaults } from '../dlv/target';
+import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint } from './endpoints';
 import type { ProxyContext, ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from './messages';
@@ -237,15 +237,10 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async connect(target: DlvTarget): Promise<void> {
-    if (target.kind === 'remote' && !isLoopback(target.host) && !this.warnedUnauthenticated) {
+    const warning = unauthenticatedWarning(target);
+    if (warning && !this.warnedUnauthenticated) {
       this.warnedUnauthenticated = true;
-      this.outbox.push(
-        outputEvent(
-          'important',
-          `bluepill-lens: ${target.host}:${target.port} is reached over the network, and a dlv port has no authentication: anyone who can reach it can run code as dlv's user (root, for a sandbox). ` +
-            `Keep dlv on the board's loopback (--listen=127.0.0.1:${target.port}) and connect through an SSH tunnel: ssh -N -L ${target.port}:127.0.0.1:${target.port} user@${target.host}, then use host 127.0.0.1.\n`,
-        ),
-      );
+      this.outbox.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     }
     this.conn = await DlvConnection.open(target, {
       response: (r) => this.onDlvResponse(r),
@@ -411,11 +406,6 @@ export class DlvProxy implements ProxyContext {
   private log(line: string, level: 'info' | 'debug' = 'debug'): void {
     this.options.log?.(line, level);
   }
-}
-
-/** 127.0.0.0/8, ::1 and localhost: the only remote hosts reached without crossing a network. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function errorText(e: unknown): string {
