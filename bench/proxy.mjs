@@ -31,6 +31,54 @@ export async function benchProxy(root) {
     return threadId;
   }
 
+  /**
+   * The proxy inline, exactly as VS Code drives it (DebugAdapterInlineImplementation):
+   * messages handed over as objects through handleMessage/onDidSendMessage, no framing on
+   * the client side; the only socket is the one to dlv, as with dlv alone.
+   */
+  async function inlineSession() {
+    const { DlvProxy } = require(path.join(root, 'out/adapter/dap/proxy.js'));
+    const { defaultHooks } = require(path.join(root, 'out/adapter/hooks/index.js'));
+    const { ensureDlv } = require(path.join(root, 'out/test/support/paths.js'));
+    const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: defaultHooks() });
+    const waiters = new Set();
+    proxy.client.onDidSendMessage((m) => {
+      for (const w of [...waiters]) if (w.wanted(m)) (waiters.delete(w), w.resolve(m));
+    });
+    const next = (wanted) => new Promise((resolve) => waiters.add({ wanted, resolve }));
+    let seq = 0;
+    const ask = (command, args) => {
+      const mine = ++seq;
+      const answered = next((m) => m.type === 'response' && m.request_seq === mine);
+      proxy.client.handleMessage({ seq: mine, type: 'request', command, arguments: args });
+      return answered;
+    };
+    await ask('initialize', { adapterID: 'bluepill' });
+    await ask('launch', { mode: 'exec', program, args: ['-deep', '60', '-spin'], showRegisters: true });
+    await ask('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [{ line }] });
+    let stopped = next((m) => m.type === 'event' && m.event === 'stopped');
+    await ask('configurationDone');
+    const threadId = (await stopped).body.threadId;
+    await ask('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });
+    const run = async () => {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < 200; i++) {
+        stopped = next((m) => m.type === 'event' && m.event === 'stopped');
+        await ask('stepIn', { threadId, granularity: 'instruction' });
+        await stopped;
+      }
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    };
+    await run(); // warm-up
+    return {
+      steps: run,
+      stop: async () => {
+        await ask('disconnect', { terminateDebuggee: true });
+        await proxy.shutdown();
+      },
+    };
+  }
+
   /** 200 instruction steps, timed as one loop. */
   async function steps(client, threadId) {
     const t = process.hrtime.bigint();
@@ -77,10 +125,15 @@ export async function benchProxy(root) {
     threads[name] = await stopped(client);
     await steps(client, threads[name]); // warm-up
   }
-  const stepping = { direct: [], relay: [], proxy: [] };
+  // Inline, as VS Code runs it: the proxy in the client's own process, so the only socket
+  // is the one to dlv, as with dlv alone. This is the cost a VS Code user sees.
+  const inline = await inlineSession();
+  const stepping = { direct: [], relay: [], proxy: [], inline: [] };
   for (let round = 0; round < 7; round++) {
     for (const name of Object.keys(sessions)) stepping[name].push(await steps(sessions[name], threads[name]));
+    stepping.inline.push(await inline.steps());
   }
+  await inline.stop();
   const straight = await latencies(direct.client, threads.direct);
   const proxied = await latencies(dc, threads.proxy);
   await direct.stop();
@@ -105,7 +158,9 @@ export async function benchProxy(root) {
       direct: stats(stepping.direct),
       relay: stats(stepping.relay),
       proxy: stats(stepping.proxy),
+      inline: stats(stepping.inline),
       ratio: stats(stepping.proxy).median / stats(stepping.direct).median,
+      inlineRatio: stats(stepping.inline).median / stats(stepping.direct).median,
       relayRatio: stats(stepping.relay).median / stats(stepping.direct).median,
       proxyOverRelay: stats(stepping.proxy).median / stats(stepping.relay).median,
     },

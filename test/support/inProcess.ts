@@ -16,7 +16,17 @@ export class InProcessSession {
     this.proxy = new DlvProxy({ ...options, log: (line) => this.log.push(line) });
     this.proxy.client.start(this.toProxy, this.fromProxy);
     const reader = new FrameReader();
-    this.fromProxy.on('data', (chunk: Buffer) => reader.push(chunk, (json) => this.received.push(JSON.parse(json))));
+    this.fromProxy.on('data', (chunk: Buffer) =>
+      reader.push(chunk, (json) => {
+        const message = JSON.parse(json) as DebugProtocol.ProtocolMessage;
+        this.received.push(message);
+        for (const w of [...this.waiters]) {
+          if (!w.wanted(message)) continue;
+          this.waiters.delete(w);
+          w.resolve(message);
+        }
+      }),
+    );
   }
 
   /** Every request sent, in order. */
@@ -28,6 +38,12 @@ export class InProcessSession {
   }
 
   private nextSeq = 1;
+  private readonly waiters = new Set<{ wanted(m: DebugProtocol.ProtocolMessage): boolean; resolve(m: DebugProtocol.ProtocolMessage): void }>();
+
+  /** The next message that `wanted` accepts, as it arrives (no polling). */
+  next(wanted: (m: DebugProtocol.ProtocolMessage) => boolean): Promise<DebugProtocol.ProtocolMessage> {
+    return new Promise((resolve) => this.waiters.add({ wanted, resolve }));
+  }
 
   /** Sends a request; resolves with its response, or undefined if the session ended first. */
   async request(command: string, args?: unknown, timeoutMs = 20_000): Promise<DebugProtocol.Response | undefined> {
