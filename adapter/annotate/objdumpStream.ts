@@ -18,18 +18,25 @@ export function annotateLine(line: string): string {
 }
 
 export class ObjdumpAnnotator extends Transform {
-  private carry: Buffer = Buffer.alloc(0);
+  /** The start of a line not yet ended, in pieces: joined once its newline comes (joining at
+   * every chunk copied a 10 MB line 160 times). */
+  private carry: Buffer[] = [];
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const data = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    if (chunk.lastIndexOf(NEWLINE) < 0) {
+      if (chunk.length) this.carry.push(Buffer.from(chunk)); // copy: the piece must not pin a larger buffer
+      done();
+      return;
+    }
+    const data = this.carry.length ? Buffer.concat([...this.carry, chunk]) : chunk;
     const end = data.lastIndexOf(NEWLINE) + 1;
-    this.carry = Buffer.from(data.subarray(end)); // copy: the tail must not pin the whole chunk
+    this.carry = end < data.length ? [Buffer.from(data.subarray(end))] : []; // copy: the tail must not pin the whole chunk
     this.annotate(data.subarray(0, end));
     done();
   }
 
   override _flush(done: TransformCallback): void {
-    if (this.carry.length) this.annotate(this.carry);
+    if (this.carry.length) this.annotate(Buffer.concat(this.carry));
     done();
   }
 
@@ -43,11 +50,14 @@ export class ObjdumpAnnotator extends Transform {
       let stop = data.indexOf(NEWLINE, hit);
       if (stop < 0) stop = data.length;
       from = stop;
-      if (data.lastIndexOf(TAB, hit) < start) continue; // not an instruction column
-      const line = data.toString('utf8', start, stop);
-      const rewritten = annotateLine(line);
-      if (rewritten === line) continue;
-      if (start > emitted) this.push(data.subarray(emitted, start));
+      const tab = data.lastIndexOf(TAB, hit);
+      if (tab < start) continue; // not an instruction column
+      // Only the text from that tab on is decoded and rewritten: the bytes before it (a path
+      // that is not UTF-8, say) pass through as they are, not as U+FFFD.
+      const tail = data.toString('utf8', tab, stop);
+      const rewritten = annotateLine(tail);
+      if (rewritten === tail) continue;
+      if (tab > emitted) this.push(data.subarray(emitted, tab));
       this.push(Buffer.from(rewritten, 'utf8'));
       emitted = stop;
     }

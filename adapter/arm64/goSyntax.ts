@@ -33,7 +33,8 @@ function rewrite(direction: 'mrs' | 'msr', raw: string, build: (name: string) =>
 
 function daifNote(instruction: string, field: string, imm: number): string | undefined {
   const upper = field.toUpperCase();
-  if (upper !== 'DAIFSET' && upper !== 'DAIFCLR') return undefined;
+  // The immediate is 4 bits (CRm); the note follows the instruction, not its trailing white space.
+  if ((upper !== 'DAIFSET' && upper !== 'DAIFCLR') || imm > 15) return undefined;
   const masks = ['D', 'A', 'I', 'F'].filter((_, i) => imm & (8 >> i)).join('') || 'nothing';
-  return `${instruction}  // ${upper === 'DAIFSET' ? 'mask' : 'unmask'} ${masks}`;
+  return `${instruction.trimEnd()}  // ${upper === 'DAIFSET' ? 'mask' : 'unmask'} ${masks}`;
 }

@@ -13,7 +13,9 @@ export type ParsedSysreg =
 export class SysregParseError extends Error {}
 
 const GENERIC = /^S([23])_([0-7])_C(\d{1,2})_C(\d{1,2})_([0-7])$/i;
-const GPR = /^([RXW])(\d{1,2}|ZR)$/i;
+// R0-R30, X0-X30, W0-W30 and the zero register as each syntax spells it (Go: ZR or RZR; GNU: xzr, wzr).
+// "R99" is no register: it gave rt 99.
+const GPR = /^(?:[RXW](\d|[12]\d|30|ZR)|ZR)$/i;
 
 export function parseSysreg(input: string): ParsedSysreg {
   const text = input.trim();
@@ -69,17 +71,23 @@ function parseWord(text: string): ParsedSysreg | undefined {
 function parseInstruction(mnemonic: 'MRS' | 'MSR', first: string, second: string, spelling: string): ParsedSysreg {
   const firstIsGpr = GPR.test(first);
   const secondIsGpr = GPR.test(second);
-  if (mnemonic === 'MSR' && /^[#$]/.test(first)) {
-    const name = pstateFieldByName(second);
-    if (!name) throw new SysregParseError(`"${second}" is not a PSTATE field that MSR (immediate) can write.`);
-    return { kind: 'pstate', name, imm: Number(first.slice(1)), spelling };
+  // MSR (immediate): Go's MSR $2, DAIFSet, or GNU's msr daifset, #2 (in Go, a $ last is a register field: MSR R10, $18052).
+  const immediate = mnemonic === 'MSR' ? (/^[#$]/.test(first) ? [first, second] : /^#/.test(second) ? [second, first] : undefined) : undefined;
+  if (immediate) {
+    const [immText, fieldText] = immediate;
+    const name = pstateFieldByName(fieldText);
+    if (!name) throw new SysregParseError(`"${fieldText}" is not a PSTATE field that MSR (immediate) can write.`);
+    // The immediate is the 4-bit CRm field: "#x" or "$99" would otherwise come back as NaN or 99.
+    const imm = /^[#$](0x[0-9a-f]+|\d+)$/i.test(immText) ? Number(immText.slice(1)) : NaN;
+    if (!(imm >= 0 && imm <= 15)) throw new SysregParseError(`"${immText}" is not an MSR (immediate) value: it takes #0 to #15.`);
+    return { kind: 'pstate', name, imm, spelling };
   }
   // Go puts the destination last (MRS $f, R18; MSR R10, S3_...); GNU puts it first (mrs x18, reg; msr reg, x10).
   const registerText = firstIsGpr && !secondIsGpr ? second : secondIsGpr && !firstIsGpr ? first : undefined;
   const gprText = registerText === second ? first : second;
   const field = registerText !== undefined ? parseOperand(registerText) : undefined;
   if (field === undefined) throw new SysregParseError(`Cannot find the system register in "${spelling}".`);
-  const rt = /ZR$/i.test(gprText) ? 31 : Number(GPR.exec(gprText)![2]);
+  const rt = /ZR$/i.test(gprText) ? 31 : Number(GPR.exec(gprText)![1]);
   return { kind: 'sysreg', field, direction: mnemonic === 'MRS' ? 'mrs' : 'msr', rt, spelling };
 }
 

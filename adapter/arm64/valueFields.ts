@@ -109,8 +109,15 @@ export function decodeEsr(value: bigint, register = 'ESR_EL1'): DecodedValue {
     if (ec === 0x24 || ec === 0x25) fields.push({ name: 'WnR', value: String(bit(value, 6)), meaning: bit(value, 6) ? 'write' : 'read' });
   }
   if (ec === 0x18) {
-    const field = ((bits(value, 21, 20) - 2) << 14) | (bits(value, 16, 14) << 11) | (bits(value, 13, 10) << 7) | (bits(value, 4, 1) << 3) | bits(value, 19, 17);
-    fields.push({ name: 'sysreg', value: `S${bits(value, 21, 20)}_${bits(value, 16, 14)}_C${bits(value, 13, 10)}_C${bits(value, 4, 1)}_${bits(value, 19, 17)}`, meaning: `${bit(value, 0) ? 'read (MRS)' : 'write (MSR)'} of field ${field}` });
+    const op0 = bits(value, 21, 20);
+    const generic = `S${op0}_${bits(value, 16, 14)}_C${bits(value, 13, 10)}_C${bits(value, 4, 1)}_${bits(value, 19, 17)}`;
+    if (op0 >= 2) {
+      const field = ((op0 - 2) << 14) | (bits(value, 16, 14) << 11) | (bits(value, 13, 10) << 7) | (bits(value, 4, 1) << 3) | bits(value, 19, 17);
+      fields.push({ name: 'sysreg', value: generic, meaning: `${bit(value, 0) ? 'read (MRS)' : 'write (MSR)'} of field ${field}` });
+    } else {
+      // Op0 0 and 1 are system instructions (SYS/SYSL: cache and TLB maintenance...), not register moves: no field (it came out negative).
+      fields.push({ name: 'sysreg', value: generic, meaning: `system instruction (${bit(value, 0) ? 'SYSL' : 'SYS'}), not a register move` });
+    }
   }
   return { register, summary: `EC 0x${ec.toString(16)}: ${meaning}`, fields };
 }

@@ -22,25 +22,59 @@ export interface ElfInfo {
 
 export class NotElfError extends Error {}
 
-export function readElfSections(file: string): ElfInfo {
+/** `read(offset, length)`: that many bytes of the file, or a NotElfError. */
+export type ReadAt = (offset: number, length: number) => Buffer;
+
+/**
+ * Checks a read against the file's size before allocating anything: offsets and sizes come
+ * from the file itself, and a corrupt one (sh_size 2^64-1, e_shnum * e_shentsize = 4 GB) must
+ * give a NotElfError, not a RangeError or a 4 GB Buffer.
+ */
+function checkRange(label: string, fileSize: number, offset: number, length: number): void {
+  if (!(Number.isSafeInteger(offset) && Number.isSafeInteger(length) && offset >= 0 && length >= 0 && offset + length <= fileSize)) {
+    throw new NotElfError(`${label}: truncated or corrupt ELF (wants ${length} bytes at offset ${offset}; the file has ${fileSize})`);
+  }
+}
+
+export function fileReader(fd: number, label: string): ReadAt {
+  const size = fs.fstatSync(fd).size;
+  return (offset, length) => {
+    checkRange(label, size, offset, length);
+    const buf = Buffer.alloc(length);
+    const n = fs.readSync(fd, buf, 0, length, offset);
+    if (n < length) throw new NotElfError(`${label}: truncated ELF (wanted ${length} bytes at ${offset}, got ${n})`);
+    return buf;
+  };
+}
+
+/** The same reads from bytes in memory. */
+export function bufferReader(bytes: Buffer, label: string): ReadAt {
+  return (offset, length) => {
+    checkRange(label, bytes.length, offset, length);
+    return bytes.subarray(offset, offset + length);
+  };
+}
+
+/** Opens `file`, gives `use` a checked reader of it, closes it. */
+export function withElfFile<T>(file: string, use: (read: ReadAt) => T): T {
   const fd = fs.openSync(file, 'r');
   try {
-    const read = (offset: number, length: number) => {
-      const buf = Buffer.alloc(length);
-      const n = fs.readSync(fd, buf, 0, length, offset);
-      if (n < length) throw new NotElfError(`${file}: truncated ELF (wanted ${length} bytes at ${offset})`);
-      return buf;
-    };
-    return parseSections(read, file);
+    return use(fileReader(fd, file));
   } finally {
     fs.closeSync(fd);
   }
 }
 
+export function readElfSections(file: string): ElfInfo {
+  return withElfFile(file, (read) => parseSections(read, file));
+}
+
 /** Pure part: `read(offset, length)` gives bytes of the file. */
-export function parseSections(read: (offset: number, length: number) => Buffer, label = 'file'): ElfInfo {
+export function parseSections(read: ReadAt, label = 'file'): ElfInfo {
   const ident = read(0, 16);
   if (ident.readUInt32BE(0) !== 0x7f454c46) throw new NotElfError(`${label} is not an ELF file`);
+  if (ident[4] !== 1 && ident[4] !== 2) throw new NotElfError(`${label}: unknown ELF class ${ident[4]} (1 is 32-bit, 2 is 64-bit)`);
+  if (ident[5] !== 1 && ident[5] !== 2) throw new NotElfError(`${label}: unknown ELF data encoding ${ident[5]} (1 is little-endian, 2 is big-endian)`);
   const is64 = ident[4] === 2;
   const littleEndian = ident[5] === 1;
   const header = read(0, is64 ? 64 : 52);
@@ -55,6 +89,9 @@ export function parseSections(read: (offset: number, length: number) => Buffer, 
   const shnum = u16(header, is64 ? 60 : 48);
   const shstrndx = u16(header, is64 ? 62 : 50);
   if (shoff === 0 || shnum === 0) return { is64, littleEndian, machine, sections: [] };
+  // Entries shorter than a section header would have their fields read past the table.
+  const minEntry = is64 ? 64 : 40;
+  if (shentsize < minEntry) throw new NotElfError(`${label}: corrupt ELF (section header entries of ${shentsize} bytes, at least ${minEntry} expected)`);
 
   const table = read(shoff, shentsize * shnum);
   const raw = Array.from({ length: shnum }, (_, i) => {
@@ -69,10 +106,20 @@ export function parseSections(read: (offset: number, length: number) => Buffer, 
     };
   });
   const strtab = raw[shstrndx];
-  const names = strtab ? read(strtab.offset, strtab.size) : Buffer.alloc(0);
+  const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'section name table') : Buffer.alloc(0);
   const nameAt = (o: number) => names.toString('latin1', o, Math.max(o, names.indexOf(0, o)));
   const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, link: s.link, addr: s.addr, offset: s.offset, size: s.size }));
   return { is64, littleEndian, machine, sections };
+}
+
+/**
+ * A string table must end with a NUL (ELF gABI). One that does not is corrupt, and reading it
+ * anyway is a trap: every name in a table with no NUL at all runs to its end, which for the
+ * symbol names of a Go binary is thousands of 100 KB strings.
+ */
+export function stringTable(bytes: Buffer, label: string, what: string): Buffer {
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 0) throw new NotElfError(`${label}: corrupt ELF (its ${what} does not end with a NUL byte)`);
+  return bytes;
 }
 
 /** Go binaries carry build info (and, unstripped, a pclntab) in sections of their own. */

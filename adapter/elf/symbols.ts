@@ -1,7 +1,7 @@
 // Reads an ELF file's function symbols (.symtab) without loading the whole file:
 // enough to name addresses offline and to tell gVisor's variants apart.
 import * as fs from 'node:fs';
-import { readElfSections, type ElfInfo } from './sections';
+import { parseSections, stringTable, withElfFile, type ElfInfo, type ReadAt } from './sections';
 
 export interface ElfSymbol {
   name: string;
@@ -19,37 +19,33 @@ export interface ElfSymbols {
 }
 
 export function readElfFunctions(file: string): ElfSymbols {
-  const info = readElfSections(file);
-  const symtab = info.sections.find((s) => s.type === SHT_SYMTAB);
-  if (!symtab) return { info, functions: [] };
-  const strtab = info.sections[symtab.link];
-  const fd = fs.openSync(file, 'r');
-  try {
-    const read = (offset: number, length: number) => {
-      const b = Buffer.alloc(length);
-      fs.readSync(fd, b, 0, length, offset);
-      return b;
-    };
-    const table = read(symtab.offset, symtab.size);
-    const names = strtab ? read(strtab.offset, strtab.size) : Buffer.alloc(0);
-    const entry = info.is64 ? 24 : 16;
-    const functions: ElfSymbol[] = [];
-    for (let o = 0; o + entry <= table.length; o += entry) {
-      const nameOffset = info.littleEndian ? table.readUInt32LE(o) : table.readUInt32BE(o);
-      const typeInfo = table[o + (info.is64 ? 4 : 12)];
-      if ((typeInfo & 0xf) !== STT_FUNC) continue;
-      const address = info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 8) : table.readBigUInt64BE(o + 8)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 4) : table.readUInt32BE(o + 4));
-      const size = Number(info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 16) : table.readBigUInt64BE(o + 16)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 8) : table.readUInt32BE(o + 8)));
-      const end = names.indexOf(0, nameOffset);
-      functions.push({ name: names.toString('utf8', nameOffset, end < 0 ? names.length : end), address, size });
-    }
-    functions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-    return { info, functions };
-  } finally {
-    fs.closeSync(fd);
-  }
+  return withElfFile(file, (read) => {
+    const info = parseSections(read, file);
+    return { info, functions: parseFunctions(info, read, file) };
+  });
 }
 
+/** Pure part: the function symbols of .symtab, read with `read` (see parseSections). */
+export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): ElfSymbol[] {
+  const symtab = info.sections.find((s) => s.type === SHT_SYMTAB);
+  if (!symtab) return [];
+  // sh_link out of range: the symbols keep their addresses, with empty names.
+  const strtab = info.sections[symtab.link];
+  const table = read(symtab.offset, symtab.size);
+  const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'symbol name table') : Buffer.alloc(0);
+  const entry = info.is64 ? 24 : 16;
+  const functions: ElfSymbol[] = [];
+  for (let o = 0; o + entry <= table.length; o += entry) {
+    const nameOffset = info.littleEndian ? table.readUInt32LE(o) : table.readUInt32BE(o);
+    const typeInfo = table[o + (info.is64 ? 4 : 12)];
+    if ((typeInfo & 0xf) !== STT_FUNC) continue;
+    const address = info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 8) : table.readBigUInt64BE(o + 8)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 4) : table.readUInt32BE(o + 4));
+    const size = Number(info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 16) : table.readBigUInt64BE(o + 16)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 8) : table.readUInt32BE(o + 8)));
+    functions.push({ name: names.toString('utf8', nameOffset, Math.max(nameOffset, names.indexOf(0, nameOffset))), address, size });
+  }
+  functions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  return functions;
+}
 
 const cache = new Map<string, { mtimeMs: number; symbols: ElfSymbols }>();
 

@@ -15,6 +15,8 @@ export function landmarkOfFunction(name: string): Landmark | undefined {
 }
 
 export function addressMarkdown(index: ListingIndex, address: number): string | undefined {
+  // A hover on a long run of hex digits gives Infinity or a rounded number: no address.
+  if (!Number.isSafeInteger(address) || address < 0) return undefined;
   const block = index.blockAt(address);
   if (!block) return undefined;
   const offset = address - block.firstAddress!;

@@ -1,6 +1,6 @@
 // Facts about an address from the binary alone: its function (ELF .symtab), and the
 // instruction there (code bytes from the section that holds it), with no listing.
-import * as fs from 'node:fs';
+import { NotElfError, withElfFile } from '../elf/sections';
 import { cachedElfFunctions, symbolize } from '../elf/symbols';
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
 import { VARIANTS } from '../bluepill/model';
@@ -18,14 +18,18 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
     return t ? `${clean(t.symbol.name)}${t.offset ? `+0x${t.offset.toString(16)}` : ''}` : undefined;
   };
   let instruction: ExplainInput['instruction'];
+  // The code bytes: up to 16, not past the section's end, and only if the section really is in
+  // the file (a corrupt sh_offset/sh_size gives no instruction, not zeros or a RangeError).
+  const at = section ? Number(address - section.addr) : 0;
+  let code: Buffer | undefined;
   if (section) {
-    const code = Buffer.alloc(16);
-    const fd = fs.openSync(file, 'r');
     try {
-      fs.readSync(fd, code, 0, 16, section.offset + Number(address - section.addr));
-    } finally {
-      fs.closeSync(fd);
+      code = withElfFile(file, (read) => read(section.offset + at, Math.min(16, section.size - at)));
+    } catch (e) {
+      if (!(e instanceof NotElfError)) throw e;
     }
+  }
+  if (code && code.length >= (arch === 'arm64' ? 4 : 1)) {
     if (arch === 'arm64') instruction = { text: arm64Text(code.readUInt32LE(0), address, nameOf), bytes: code.subarray(0, 4).toString('hex') };
     else {
       const first = decodeAmd64(address, code, nameOf)[0];
@@ -40,7 +44,7 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
     symbol: hit ? clean(hit.symbol.name) : undefined,
     offset: hit?.offset,
     instruction,
-    origin: `the ELF symbols and code of ${file}${section ? '' : ' (the address is in no section with code)'}`,
+    origin: `the ELF symbols and code of ${file}${!section ? ' (the address is in no section with code)' : instruction ? '' : ' (the code bytes of its section are not in the file)'}`,
   };
 }
 

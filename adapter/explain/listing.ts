@@ -12,18 +12,22 @@ export interface ListingInstruction {
   location?: { file: string; line: number };
 }
 
-const TEXT_LINE = /^TEXT\s+(.+?)\(SB\)\s*(.*)$/; // generic names hold spaces: "Pointer[go.shape.struct { ... }]"
-const INSTRUCTION_LINE = /^(?:=>)?\s*(?:(\S+\.(?:go|s|S|c)):(\d+)\s+)?0x([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.*?)\s*$/;
+// Generic names hold spaces: "Pointer[go.shape.struct { ... }]". Both patterns take the rest of the
+// line with a greedy (.*) and trim it in code: a lazy (.*?)\s*$ retries at every character of a long
+// run of spaces (100 KB of them took seconds); the name starts at a non-space for the same reason.
+const TEXT_LINE = /^TEXT\s+(\S.*?)\(SB\)\s*(.*)$/s;
+const INSTRUCTION_LINE = /^(?:=>)?\s*(?:(\S+\.(?:go|s|S|c)):(\d+)\s+)?0x([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.*)$/s;
 
 export function parseTextLine(line: string): { name: string; file: string } | undefined {
   const m = TEXT_LINE.exec(line);
-  return m ? { name: m[1].replace(/\.abi0$/, ''), file: m[2] } : undefined;
+  return m ? { name: m[1].replace(/\.abi0$/, ''), file: m[2].trimEnd() } : undefined;
 }
 
 export function parseInstructionLine(line: string): ListingInstruction | undefined {
   const m = INSTRUCTION_LINE.exec(line);
   if (!m) return undefined;
-  return { address: BigInt(`0x${m[3]}`), bytes: m[4].toLowerCase(), text: m[5], location: m[1] ? { file: m[1], line: Number(m[2]) } : undefined };
+  const sourceLine = Number(m[2]); // a location of 400 digits is Infinity: no location
+  return { address: BigInt(`0x${m[3]}`), bytes: m[4].toLowerCase(), text: m[5].trimEnd(), location: m[1] && Number.isSafeInteger(sourceLine) ? { file: m[1], line: sourceLine } : undefined };
 }
 
 /** Streams the listing until it finds `address`; undefined when the listing does not hold it. */
