@@ -7,6 +7,7 @@ import { machine } from './lib.mjs';
 import { benchAnnotate } from './annotate.mjs';
 import { benchExplain } from './explain.mjs';
 import { benchAnnotationHook, benchProxy } from './proxy.mjs';
+import { benchPathologicalHover } from './hover.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -15,12 +16,13 @@ fs.mkdirSync(tmp, { recursive: true });
 const cli = path.join(root, 'dist', 'cli.js');
 
 const results = { date: new Date().toISOString(), machine: machine() };
-// `npm run bench -- proxy` runs one group (annotate, explain, proxy) and keeps the others' last figures.
+// `npm run bench -- proxy` runs one group (annotate, explain, hover, proxy) and keeps the others' last figures.
 const only = process.argv[2];
 const resultsFile = path.join(root, 'bench', 'results.json');
 if (only && fs.existsSync(resultsFile)) Object.assign(results, JSON.parse(fs.readFileSync(resultsFile, 'utf8')), { date: results.date, machine: results.machine });
 if (!only || only === 'annotate') results.annotate = benchAnnotate(tmp, cli);
 if (!only || only === 'explain') results.explain = await benchExplain(tmp, root);
+if (!only || only === 'hover') results.hover = await benchPathologicalHover(root);
 if (!only || only === 'proxy') {
   results.proxy = await benchProxy(root);
   results.annotationHook = benchAnnotationHook(root);
@@ -39,6 +41,7 @@ console.log(`| index a ${e.listingMb} MB listing (${e.blocks} TEXT blocks) | gre
 console.log(`| hover an address in it | the same grep, every time | median ${e.hover.median.toFixed(3)} ms, p99 ${e.hover.p99.toFixed(3)} ms | ${(e.grepForSymbol.median / e.hover.median).toFixed(0)}× faster | no freeze |`);
 console.log(`| load the symbols of runsc (${e.binaryMb} MB, arm64) | — | ${f(e.symbolsLoad.median)} ms (${f(e.symbolsLoad.min)}–${f(e.symbolsLoad.max)}) | | |`);
 console.log(`| explain an address in runsc (CLI, whole process) | go tool objdump -s kvm.bluepillGuestExit: ${f(e.goToolObjdumpSymbol.median)} ms | ${f(e.explainBinaryCli.median)} ms | ${(e.goToolObjdumpSymbol.median / e.explainBinaryCli.median).toFixed(2)}× faster | |`);
+for (const [size, s] of Object.entries(results.hover ?? {})) console.log(`| hover on a pathological line of ${size} | — | median ${s.median.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms (worst: ${s.worstKind}) | | < 10 ms |`);
 const p = results.proxy;
 console.log(`| ${p.steps} instruction steps (stepIn, granularity instruction), proxy as a process on stdio | dlv alone: ${f(p.stepping.direct.median)} ms (${f(p.stepping.direct.min)}–${f(p.stepping.direct.max)}) | through the proxy: ${f(p.stepping.proxy.median)} ms (${f(p.stepping.proxy.min)}–${f(p.stepping.proxy.max)}) | ${p.stepping.ratio.toFixed(3)}× | ≤ 1.05× |`);
 console.log(`| the same steps, the proxy inline (as VS Code runs it: in the client's process) | dlv alone, as above | inline: ${f(p.stepping.inline.median)} ms (${f(p.stepping.inline.min)}–${f(p.stepping.inline.max)}) | ${p.stepping.inlineRatio.toFixed(3)}× | ≤ 1.05× |`);
