@@ -14,6 +14,10 @@
 #   minibluepill (default)  dlv exec /bin/minibluepill -forever, stopped at entry until a client continues
 #   minibluepill-attach     minibluepill -forever runs; dlv attaches to it
 #   runsc                   runsc --platform=kvm do /bin/busybox sleep; dlv attaches to runsc-sandbox
+#   program                 dlv exec /bin/program ARGS, stopped at entry until a client continues:
+#                           BOARD_PROGRAM names an arm64 Go binary on the host, BOARD_PROGRAM_ARGS its
+#                           arguments (split on spaces; no commas). It rides in a small second cpio
+#                           appended to the cached initramfs, so nothing is rebuilt for it.
 #   idle                    no dlv, only the control port
 #
 # Printed on stdout once dlv listens (also kept in $BOARD_RUN_DIR/board.env):
@@ -162,7 +166,7 @@ stop() {
     while alive "$pid"; do sleep 0.1; done
     log "stopped (qemu pid $pid)"
   fi
-  rm -f "$RUN/qemu.pid" "$RUN/board.env"
+  rm -f "$RUN/qemu.pid" "$RUN/board.env" "$RUN/initrd.cpio"
 }
 
 start() {
@@ -175,14 +179,28 @@ start() {
   stop
   local port="${BOARD_PORT:-$(free_port)}" control="${BOARD_CONTROL_PORT:-$(free_port)}"
   rm -f "$RUN/serial.log"
+  local initrd="$BUILD/initrd.cpio" append="console=ttyAMA0 loglevel=5 panic=-1 board.scenario=$scenario"
+  if [[ "$scenario" == program ]]; then
+    [[ -n "${BOARD_PROGRAM:-}" && -f "$BOARD_PROGRAM" ]] || die "scenario program needs BOARD_PROGRAM, an arm64 Go binary (it is \"${BOARD_PROGRAM:-}\")"
+    [[ "${BOARD_PROGRAM_ARGS:-}" != *,* ]] || die "BOARD_PROGRAM_ARGS cannot hold commas (the kernel command line carries them comma-separated)"
+    # The kernel unpacks concatenated cpio archives in turn: the second one adds /bin/program.
+    echo "file /bin/program $BOARD_PROGRAM" | "$BUILD/mkinitramfs" -o "$RUN/program.cpio"
+    cat "$BUILD/initrd.cpio" "$RUN/program.cpio" >"$RUN/initrd.cpio"
+    rm -f "$RUN/program.cpio"
+    initrd="$RUN/initrd.cpio"
+    local words args
+    read -ra words <<<"${BOARD_PROGRAM_ARGS:-}"
+    args="$(IFS=,; echo "${words[*]}")"
+    if [[ -n "$args" ]]; then append="$append board.args=$args"; fi
+  fi
   local t1=$SECONDS
   # virt with gic-version=3 and virtualization=on: the guest kernel starts at EL2 and has KVM.
   # romfile= : Debian's QEMU would look for an iPXE ROM the board does not need.
   # restrict=on: the board reaches no network; only the forwarded ports come in.
   qemu-system-aarch64 -M virt,gic-version=3,virtualization=on -cpu max,pauth-impdef=on \
     -smp "${BOARD_SMP:-2}" -m "${BOARD_MEM:-2048}" -no-reboot \
-    -kernel "$BUILD/vmlinuz" -initrd "$BUILD/initrd.cpio" \
-    -append "console=ttyAMA0 loglevel=5 panic=-1 board.scenario=$scenario" \
+    -kernel "$BUILD/vmlinuz" -initrd "$initrd" \
+    -append "$append" \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:2345,hostfwd=tcp:127.0.0.1:$control-:2346" \
     -device virtio-net-pci,netdev=n0,romfile= \
     -serial "file:$RUN/serial.log" -display none -monitor none -daemonize -pidfile "$RUN/qemu.pid"
@@ -202,6 +220,7 @@ start() {
     echo "BOARD_SCENARIO=$scenario"
     echo "BOARD_MINIBLUEPILL=$BUILD/minibluepill"
     echo "BOARD_RUNSC=$BUILD/runsc"
+    if [[ "$scenario" == program ]]; then echo "BOARD_PROGRAM=$BOARD_PROGRAM"; fi
     echo "BOARD_SERIAL_LOG=$RUN/serial.log"
     echo "BOARD_QEMU_PID=$(running_pid)"
   } >"$RUN/board.env"
@@ -222,6 +241,6 @@ case "${1:-start}" in
   build) build && log "built: $BUILD" ;;
   stop) stop ;;
   status) status ;;
-  minibluepill | minibluepill-attach | runsc | runsc-nodlv | idle) start "$1" ;;
+  minibluepill | minibluepill-attach | runsc | runsc-nodlv | program | idle) start "$1" ;;
   *) die "usage: scripts/board.sh [start [SCENARIO]|build|stop|status]" ;;
 esac

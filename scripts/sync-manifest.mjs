@@ -26,6 +26,14 @@ export function toJsonSchema(table) {
     if (spec.enum) p.enum = spec.enum;
     if (spec.default !== undefined) p.default = spec.default;
     if (spec.items) p.items = { type: spec.items };
+    // An array of objects of a known shape (substitutePath's {from, to}): VS Code checks it as it is typed.
+    if (spec.itemProperties) {
+      p.items = {
+        type: 'object',
+        properties: Object.fromEntries(Object.entries(spec.itemProperties).map(([k, t]) => [k, { type: t }])),
+        required: Object.keys(spec.itemProperties),
+      };
+    }
     properties[name] = p;
   }
   return { properties };

@@ -14,6 +14,8 @@ export interface AttributeSpec {
   description: string;
   /** Items of an array attribute. */
   items?: AttributeType;
+  /** Items of an array of objects: the properties each must have, and their types. */
+  itemProperties?: Record<string, AttributeType>;
 }
 
 const common: Record<string, AttributeSpec> = {
@@ -44,7 +46,7 @@ const common: Record<string, AttributeSpec> = {
   },
   cwd: {
     type: 'string',
-    description: 'Working directory of the program (launch) and of dlv.',
+    description: 'Working directory of the launched program (default: the adapter\'s). Ignored by attach.',
   },
   env: {
     type: 'object',
@@ -69,8 +71,9 @@ const common: Record<string, AttributeSpec> = {
   substitutePath: {
     type: 'array',
     items: 'object',
+    itemProperties: { from: 'string', to: 'string' },
     default: [],
-    description: 'Map source paths between this machine and the one the binary was built on: [{"from": "...", "to": "..."}].',
+    description: 'Map source paths between this machine and the one the binary was built on: [{"from": "path here", "to": "path where it was built"}], as vscode-go and dlv read it.',
   },
 };
 

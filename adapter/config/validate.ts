@@ -1,7 +1,7 @@
 // Checks launch and attach arguments against the attribute table before anything is
 // spawned, so a wrong type ends in one clear sentence instead of a dlv stack trace.
 import * as path from 'node:path';
-import { attachAttributes, launchAttributes, type AttributeSpec } from './launchAttributes';
+import { attachAttributes, launchAttributes, type AttributeSpec, type AttributeType } from './launchAttributes';
 
 export type RequestKind = 'launch' | 'attach';
 
@@ -59,7 +59,15 @@ function checkValue(name: string, spec: AttributeSpec, value: unknown): { value:
     return `"${name}" must be a whole number, but it is ${describe(value)}.`;
   }
   if (spec.type === 'array') {
-    if (!Array.isArray(value)) return `"${name}" must be an array, but it is ${describe(value)}.`;
+    const what = spec.itemProperties ? `an array of ${shapeOf(spec.itemProperties)} objects` : 'an array';
+    if (!Array.isArray(value)) return `"${name}" must be ${what}, but it is ${describe(value)}.`;
+    if (spec.itemProperties) {
+      for (const [i, item] of value.entries()) {
+        const wrong = itemProblem(item, spec.itemProperties);
+        if (wrong) return `"${name}" must be ${what}, but item ${i + 1} (${describe(item)}) ${wrong}.`;
+      }
+      return { value };
+    }
     if (spec.items && value.some((v) => typeOf(v) !== spec.items)) {
       return `"${name}" must be an array of ${spec.items}s, but it holds ${value.map(describe).join(', ')}.`;
     }
@@ -94,6 +102,21 @@ function checkRequired(kind: RequestKind, args: Record<string, unknown>): string
     return need('remote', ['host', 'port'], 'set them to where `dlv --headless --listen=HOST:PORT` is listening on the board.');
   }
   return [];
+}
+
+function shapeOf(properties: Record<string, AttributeType>): string {
+  return `{${Object.entries(properties).map(([k, t]) => `"${k}": ${t}`).join(', ')}}`;
+}
+
+/** What is wrong with one item of an array of objects, or undefined. */
+function itemProblem(item: unknown, properties: Record<string, AttributeType>): string | undefined {
+  if (typeOf(item) !== 'object') return 'is not an object';
+  const fields = item as Record<string, unknown>;
+  for (const [key, type] of Object.entries(properties)) {
+    if (fields[key] === undefined) return `has no "${key}"`;
+    if (typeOf(fields[key]) !== type) return `has "${key}" of type ${typeOf(fields[key])}`;
+  }
+  return undefined;
 }
 
 function typeOf(v: unknown): string {

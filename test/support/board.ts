@@ -8,7 +8,14 @@ import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { repoRoot } from './paths';
 
-export type BoardScenario = 'minibluepill' | 'minibluepill-attach' | 'runsc' | 'runsc-nodlv' | 'idle';
+export type BoardScenario = 'minibluepill' | 'minibluepill-attach' | 'runsc' | 'runsc-nodlv' | 'program' | 'idle';
+
+export interface BoardOptions {
+  /** Scenario program: the arm64 Go binary (on the host) that the board's dlv execs as /bin/program. */
+  program?: string;
+  /** Its arguments (no commas: the kernel command line carries them). */
+  programArgs?: string[];
+}
 
 export interface Board {
   /** Where the board's dlv listens on 127.0.0.1 (attach, mode remote). */
@@ -40,11 +47,11 @@ export function boardUnavailable(): string | undefined {
   return undefined;
 }
 
-export async function startBoard(scenario: BoardScenario): Promise<Board> {
+export async function startBoard(scenario: BoardScenario, o: BoardOptions = {}): Promise<Board> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-board-'));
   const started = Date.now();
   const result = spawnSync('bash', [script, 'start', scenario], {
-    env: { ...process.env, BOARD_RUN_DIR: runDir },
+    env: { ...process.env, BOARD_RUN_DIR: runDir, BOARD_PROGRAM: o.program ?? '', BOARD_PROGRAM_ARGS: (o.programArgs ?? []).join(' ') },
     encoding: 'utf8',
     timeout: 30 * 60_000, // a cold build compiles runsc for two architectures
     stdio: ['ignore', 'pipe', 'pipe'],

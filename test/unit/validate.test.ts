@@ -61,7 +61,7 @@ describe('launch configurations: every wrong one names the attribute and what is
     ['args not strings', 'launch', { program: '/x', args: ['-n', 3] }, /"args" must be an array of strings/],
     ['env not an object', 'launch', { program: '/x', env: ['A=1'] }, /"env" must be a object, but it is array/],
     ['buildFlags an array', 'launch', { mode: 'debug', program: '/src', buildFlags: ['-tags=kvm'] }, /"buildFlags" must be a string/],
-    ['substitutePath of strings', 'launch', { program: '/x', substitutePath: ['/a=/b'] }, /"substitutePath" must be an array of objects/],
+    ['substitutePath of strings', 'launch', { program: '/x', substitutePath: ['/a=/b'] }, /"substitutePath" must be an array of \{"from": string, "to": string\} objects, but item 1 \(string "\/a=\/b"\) is not an object/],
     ['relative program', 'launch', { program: 'bin/runsc' }, /"program" must be an absolute path, but it is "bin\/runsc": write \$\{workspaceFolder\}\/bin\/runsc/],
     ['relative core file', 'launch', { mode: 'core', program: '/x', coreFilePath: 'core.1' }, /"coreFilePath" must be an absolute path/],
     ['relative cwd', 'launch', { program: '/x', cwd: '.' }, /"cwd" must be an absolute path/],

@@ -17,6 +17,8 @@ import (
 //	minibluepill         dlv exec /bin/minibluepill -forever (stopped at entry until a client continues)
 //	minibluepill-attach  /bin/minibluepill -forever runs; dlv attaches to it
 //	runsc                runsc --platform=kvm do /bin/busybox sleep; dlv attaches to runsc-sandbox
+//	program              dlv exec /bin/program (added by scripts/board.sh from BOARD_PROGRAM) with the
+//	                     arguments of board.args= (comma-separated), stopped at entry until a client continues
 //	idle                 no dlv: only the control port
 var scenarios = map[string]func() error{
 	"minibluepill": func() error {
@@ -28,6 +30,13 @@ var scenarios = map[string]func() error{
 			return err
 		}
 		return startDlv(fmt.Sprintf("attach %d (minibluepill)", cmd.Process.Pid), "attach", strconv.Itoa(cmd.Process.Pid))
+	},
+	"program": func() error {
+		args := []string{"exec", "/bin/program", "--"}
+		if a := kernelParam("board.args", ""); a != "" {
+			args = append(args, strings.Split(a, ",")...)
+		}
+		return startDlv("exec "+strings.Join(append([]string{"/bin/program"}, args[3:]...), " "), args...)
 	},
 	"runsc":       func() error { return runscScenario(true) },
 	"runsc-nodlv": func() error { return runscScenario(false) },
