@@ -14,6 +14,7 @@ import * as util from 'node:util';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
 export * from './ui';
+import { screenshot } from './ui';
 
 /** The repo root: this file runs as out/test/vscode/host.js. */
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -273,3 +274,19 @@ async function killGroup(child: ChildProcess): Promise<void> {
 export function tail(logs: string[], n = 40): string {
   return logs.length ? `--- last ${Math.min(n, logs.length)} log lines ---\n${logs.slice(-n).join('\n')}` : '';
 }
+
+/** Runs fn against a fresh VS Code; on failure keeps a screenshot and the log tail. */
+export async function withHost(opts: HostOptions, fn: (host: Host) => Promise<void>): Promise<void> {
+  const host = await startHost(opts);
+  try {
+    await fn(host);
+  } catch (err) {
+    const shot = path.join(VSCODE_TEST_DIR, 'failures', `${opts.label ?? 'host'}.png`);
+    await screenshot(host.page, shot).catch(() => undefined);
+    if (err instanceof Error) err.message += `\n(screenshot: ${shot})\n${tail(host.logs)}`;
+    throw err;
+  } finally {
+    await host.close();
+  }
+}
+

@@ -7,30 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  Host, HostOptions, REPO_ROOT, openFile, goToLine, pressF5, quickPickRows, runCommand,
-  screenshot, startHost, tail, toggleBreakpoint, waitForText, waitVisible,
+  REPO_ROOT, openFile, goToLine, pressF5, quickPickRows, runCommand,
+  screenshot, tail, toggleBreakpoint, waitForText, waitVisible, withHost,
 } from './host';
 import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
 import { installDlvDirect } from './dlvDirect';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
-const FAILURES = path.join(REPO_ROOT, '.vscode-test', 'failures');
 const SUITE = path.join(__dirname, 'suite', 'index.js');
-
-/** Runs fn against a fresh VS Code; on failure keeps a screenshot and the log tail. */
-async function withHost(opts: HostOptions, fn: (host: Host) => Promise<void>): Promise<void> {
-  const host = await startHost(opts);
-  try {
-    await fn(host);
-  } catch (err) {
-    const shot = path.join(FAILURES, `${opts.label ?? 'host'}.png`);
-    await screenshot(host.page, shot).catch(() => undefined);
-    if (err instanceof Error) err.message += `\n(screenshot: ${shot})\n${tail(host.logs)}`;
-    throw err;
-  } finally {
-    await host.close();
-  }
-}
 
 /**
  * Preconditions, checked by each test (so a missing piece fails every test with

@@ -1,0 +1,71 @@
+// The emulated ARM64 board in a real VS Code: the `bluepill` remote configuration a user
+// writes for their own board, pointed at the board's dlv; at a stop inside the round
+// trip the Bluepill State view fills in. Its screenshot is the README's ARM64 picture.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { REPO_ROOT, quickPickRows, runCommand, screenshot, waitForText, waitVisible, withHost } from './host';
+import { boardUnavailable, startBoard } from '../support/board';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+
+describe('the emulated ARM64 board in VS Code', () => {
+  test('a stop in kvm.kvmRun on the board: the Bluepill State view shows the ARM64 round trip', { timeout: 40 * 60_000 }, async (t) => {
+    const unavailable = boardUnavailable();
+    if (unavailable) {
+      console.log(`skipped: ${unavailable}`);
+      t.skip(unavailable);
+      return;
+    }
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'setup-vscode.sh')], { stdio: ['ignore', 2, 2] });
+    const board = await startBoard('minibluepill');
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-board-ws-'));
+    try {
+      fs.mkdirSync(path.join(workspace, '.vscode'));
+      const config = { type: 'bluepill', request: 'attach', name: 'ARM64 board: minibluepill', mode: 'remote', host: '127.0.0.1', port: board.port };
+      fs.writeFileSync(path.join(workspace, '.vscode', 'launch.json'), JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2));
+      await withHost({ workspace, label: 'arm64-board' }, async ({ page }) => {
+        await page.locator('.activitybar .action-item a[aria-label^="Run and Debug"]').click();
+        const breakpoints = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^Breakpoints/i }) });
+        await waitVisible(breakpoints.locator('.pane-header'), 'the Breakpoints section');
+        for (const title of ['Variables', 'Watch', 'Call Stack']) {
+          const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
+          if (await header.count()) await header.first().click();
+        }
+        if ((await breakpoints.locator('.pane-header[aria-expanded="false"]').count()) > 0) await breakpoints.locator('.pane-header').click();
+        await breakpoints.locator('.pane-header').hover();
+        await breakpoints.locator('.pane-header .action-label[aria-label="Add Function Breakpoint"]').click();
+        const input = await waitVisible(page.locator('input[placeholder="Function to break on"]'), 'the function breakpoint input');
+        await input.fill('minibluepill/kvm.kvmRun');
+        await input.press('Enter');
+        await waitForText(page, '.pane-body .monaco-list-row', 'minibluepill/kvm.kvmRun');
+        const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
+        if (await callStack.count()) await callStack.first().click();
+        await runCommand(page, 'Select and Start Debugging');
+        await page.keyboard.type('ARM64 board');
+        await waitVisible(quickPickRows(page).filter({ hasText: 'ARM64 board: minibluepill' }), 'the board configuration');
+        await page.keyboard.press('Enter');
+        // An emulated board: dlv there is ~100× slower than on the host.
+        await waitVisible(page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame kvm.kvmRun"]'), 'kvm.kvmRun in CALL STACK', 180_000);
+        const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
+        await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
+        for (const title of ['Variables', 'Watch', 'Breakpoints']) {
+          const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
+          if (await header.count()) await header.first().click();
+        }
+        if ((await view.locator('.pane-header[aria-expanded="false"]').count()) > 0) await view.locator('.pane-header').click();
+        await waitForText(page, '.pane .monaco-list-row', /Phase:\s+in\s+guest\s+\(KVM_RUN\)/, 120_000);
+        await waitForText(page, '.pane .monaco-list-row', /arm64|ARM64/, 30_000);
+        await waitForText(page, '.pane .monaco-list-row', /Signal\s+context/, 120_000);
+        await waitForText(page, '.pane .monaco-list-row', /EL0t/, 30_000);
+        await screenshot(page, path.join(SCREENSHOTS, 'arm64-board.png'));
+        await page.keyboard.press('Shift+F5');
+      });
+    } finally {
+      fs.rmSync(workspace, { recursive: true, force: true });
+      await board.stop();
+    }
+  });
+});
