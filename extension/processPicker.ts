@@ -22,6 +22,8 @@ export async function pickSandboxProcess(): Promise<string | undefined> {
     placeHolder: processes.some((p) => p.sandbox) ? 'runsc sandboxes are listed first' : 'No runsc sandbox is running: pick any Go process',
     matchOnDescription: true,
     matchOnDetail: true,
+    // Looking up a pid in a terminal (or a terminal grabbing focus as it starts) must not cancel the attach.
+    ignoreFocusOut: true,
   });
   return picked?.pid !== undefined ? String(picked.pid) : undefined;
 }
