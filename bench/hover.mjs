@@ -19,7 +19,8 @@ const SIZES = [
 const CURSORS = 50;
 
 export async function benchPathologicalHover(root) {
-  const { hoverAt, pathologicalLine, PATHOLOGICAL } = require(path.join(root, 'out/test/support/hover.js'));
+  const { pathologicalLine, PATHOLOGICAL } = require(path.join(root, 'out/test/support/hover.js'));
+  const { hoverAt } = require(path.join(root, 'out/adapter/explain/objdumpHover.js'));
   const { ListingIndex } = require(path.join(root, 'out/adapter/explain/listingIndex.js'));
   const results = {};
   for (const [label, length] of SIZES) {

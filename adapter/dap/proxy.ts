@@ -70,7 +70,7 @@ export class DlvProxy implements ProxyContext {
   private ending = false;
   private ended = false;
   /** The one shutdown in progress, shared by every caller. */
-  private ending_: Promise<void> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
   /** The client closed its end: nothing can be delivered any more. */
   private clientGone = false;
   private args: Record<string, unknown> | undefined;
@@ -382,8 +382,8 @@ export class DlvProxy implements ProxyContext {
 
   /** Ends the session: lets a spawned dlv exit on its own (after disconnect), then makes sure. */
   shutdown(): Promise<void> {
-    this.ending_ ??= this.end().finally(() => this.options.onEnded?.());
-    return this.ending_;
+    this.shutdownPromise ??= this.end().finally(() => this.options.onEnded?.());
+    return this.shutdownPromise;
   }
 
   private async end(): Promise<void> {

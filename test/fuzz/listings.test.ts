@@ -17,7 +17,6 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import * as vsctm from 'vscode-textmate';
-import * as oniguruma from 'vscode-oniguruma';
 import { factsFromListing, parseInstructionLine, parseTextLine, type ListingInstruction } from '../../adapter/explain/listing';
 import { ListingIndex, type LineSource } from '../../adapter/explain/listingIndex';
 import { annotateLine, ObjdumpAnnotator } from '../../adapter/annotate/objdumpStream';
@@ -34,8 +33,9 @@ import { parseFunctions, readElfFunctions, type ElfSymbol } from '../../adapter/
 import { factsFromBinary } from '../../adapter/explain/fromElf';
 import { buildFixture } from '../support/fixtures';
 import { goObjdump } from '../support/arm64';
-import { repoRoot } from '../support/paths';
-import { hoverAt, PATHOLOGICAL, pathologicalLine } from '../support/hover';
+import { loadObjdumpGrammar } from '../support/grammar';
+import { hoverAt } from '../../adapter/explain/objdumpHover';
+import { PATHOLOGICAL, pathologicalLine } from '../support/hover';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250808);
 const runs = (n: number) => Math.max(10, Math.round(n * Number(process.env.FUZZ_SCALE ?? 1)));
@@ -391,13 +391,7 @@ describe('fuzzing listings and encodings', () => {
     realLines.push('=>\tbluepill_arm64.s:87\t0x95c6d8\td538d08a\tMRS $18052, R10', '\tentry.s:12\t0x951fa4\ta90e0640\tMSR R10, S3_0_C13_C0_4', '\t0x951fa8\td50342df\tMSR $2, DAIFSet');
     assert.ok(realLines.filter((l) => /\s(MRS|MSR) /.test(l)).length > 20, 'the real listings hold MRS/MSR lines');
 
-    const wasm = fs.readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
-    await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-    const registry = new vsctm.Registry({
-      onigLib: Promise.resolve({ createOnigScanner: (p) => new oniguruma.OnigScanner(p), createOnigString: (s) => new oniguruma.OnigString(s) }),
-      loadGrammar: async () => vsctm.parseRawGrammar(fs.readFileSync(path.join(repoRoot, 'syntaxes', 'go-objdump.tmLanguage.json'), 'utf8'), 'go-objdump.tmLanguage.json'),
-    });
-    grammar = (await registry.loadGrammar('source.go-objdump'))!;
+    grammar = await loadObjdumpGrammar();
 
     elf = fs.readFileSync(binary);
     const real = readElfFunctions(binary);

@@ -1,41 +1,5 @@
-// The objdump hover of extension/objdumpHover.ts without vscode, for the fuzz tests and
-// bench/hover.mjs: the system register operand under the cursor (adapter/arm64/operandAt),
-// else the 0x... word under it looked up in the listing's index (adapter/explain/addressInfo).
-// The word is found the way VS Code's getWordRangeAtPosition finds it: only within
-// 500 characters either side of the cursor (its wordHelper's maxLen of 1000).
-import { sysregOperandAt } from '../../adapter/arm64/operandAt';
-import { sysregMarkdown } from '../../adapter/arm64/sysregMarkdown';
-import { addressMarkdown } from '../../adapter/explain/addressInfo';
-import type { ListingIndex } from '../../adapter/explain/listingIndex';
-
-export interface HoverResult {
-  start: number;
-  end: number;
-  markdown: string;
-}
-
-const WORD_REACH = 500;
-
-export function addressWordAt(line: string, character: number): { start: number; end: number } | undefined {
-  const from = Math.max(0, character - WORD_REACH);
-  const window = line.slice(from, character + WORD_REACH);
-  const re = /0x[0-9a-fA-F]+/g;
-  for (let m = re.exec(window); m && m.index <= character - from; m = re.exec(window)) {
-    const start = from + m.index;
-    const end = start + m[0].length;
-    if (start <= character && character <= end) return { start, end };
-  }
-  return undefined;
-}
-
-export function hoverAt(line: string, character: number, index: ListingIndex): HoverResult | undefined {
-  const operand = sysregOperandAt(line, character);
-  if (operand) return { start: operand.start, end: operand.end, markdown: sysregMarkdown(operand.field, operand.direction, operand.text) };
-  const word = addressWordAt(line, character);
-  if (!word) return undefined;
-  const markdown = addressMarkdown(index, Number(line.slice(word.start, word.end)));
-  return markdown ? { ...word, markdown } : undefined;
-}
+// Pathological go-objdump lines, for the hover and grammar fuzz tests and bench/hover.mjs:
+// each a real line's start followed by a long run of one thing.
 
 /** Lines no listing should hold, after the start of a real instruction line: each a long run of one thing. */
 export const PATHOLOGICAL: Record<string, { prefix: string; unit: string }> = {

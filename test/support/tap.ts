@@ -3,6 +3,7 @@
 import * as net from 'node:net';
 import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { FrameReader } from '../../adapter/dap/framing';
 
 export interface Tap {
   port: number;
@@ -12,20 +13,10 @@ export interface Tap {
   close(): void;
 }
 
-/** Splits a byte stream into DAP messages. */
+/** Splits a byte stream into DAP messages, with the proxy's own strict reader. */
 function frames(onMessage: (m: DebugProtocol.ProtocolMessage) => void): (chunk: Buffer) => void {
-  let buffer = Buffer.alloc(0);
-  return (chunk) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    for (;;) {
-      const headerEnd = buffer.indexOf('\r\n\r\n');
-      if (headerEnd < 0) break;
-      const length = Number(/Content-Length: *(\d+)/i.exec(buffer.toString('latin1', 0, headerEnd))![1]);
-      if (buffer.length < headerEnd + 4 + length) break;
-      onMessage(JSON.parse(buffer.toString('utf8', headerEnd + 4, headerEnd + 4 + length)));
-      buffer = buffer.subarray(headerEnd + 4 + length);
-    }
-  };
+  const reader = new FrameReader();
+  return (chunk) => reader.push(chunk, (json) => onMessage(JSON.parse(json)));
 }
 
 export function tapBetween(dlvPort: number): Promise<Tap> {

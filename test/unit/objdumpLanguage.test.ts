@@ -2,11 +2,8 @@
 // (vscode-textmate + vscode-oniguruma), and the hover text for raw operands.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vsctm from 'vscode-textmate';
-import * as oniguruma from 'vscode-oniguruma';
-import { repoRoot } from '../support/paths';
+import { loadObjdumpGrammar } from '../support/grammar';
 import { sysregOperandAt } from '../../adapter/arm64/operandAt';
 import { sysregMarkdown } from '../../adapter/arm64/sysregMarkdown';
 
@@ -22,13 +19,7 @@ function scopesOf(line: string, text: string): string[] {
 
 describe('go-objdump grammar', () => {
   before(async () => {
-    const wasm = fs.readFileSync(require.resolve('vscode-oniguruma/release/onig.wasm'));
-    await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-    const registry = new vsctm.Registry({
-      onigLib: Promise.resolve({ createOnigScanner: (p) => new oniguruma.OnigScanner(p), createOnigString: (s) => new oniguruma.OnigString(s) }),
-      loadGrammar: async () => vsctm.parseRawGrammar(fs.readFileSync(path.join(repoRoot, 'syntaxes', 'go-objdump.tmLanguage.json'), 'utf8'), 'go-objdump.tmLanguage.json'),
-    });
-    grammar = (await registry.loadGrammar('source.go-objdump'))!;
+    grammar = await loadObjdumpGrammar();
   });
 
   it('go tool objdump without -S: location, address, bytes, instruction, sysreg', () => {

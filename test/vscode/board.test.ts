@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { REPO_ROOT, quickPickRows, runCommand, screenshot, waitForText, waitVisible, withHost } from './host';
+import { REPO_ROOT, addFunctionBreakpoint, openBluepillStateView, quickPickRows, runCommand, screenshot, waitForText, waitVisible, withHost } from './host';
 import { boardUnavailable, startBoard } from '../support/board';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
@@ -27,35 +27,14 @@ describe('the emulated ARM64 board in VS Code', () => {
       const config = { type: 'bluepill', request: 'attach', name: 'ARM64 board: minibluepill', mode: 'remote', host: '127.0.0.1', port: board.port };
       fs.writeFileSync(path.join(workspace, '.vscode', 'launch.json'), JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2));
       await withHost({ workspace, label: 'arm64-board' }, async ({ page }) => {
-        await page.locator('.activitybar .action-item a[aria-label^="Run and Debug"]').click();
-        const breakpoints = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^Breakpoints/i }) });
-        await waitVisible(breakpoints.locator('.pane-header'), 'the Breakpoints section');
-        for (const title of ['Variables', 'Watch', 'Call Stack']) {
-          const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
-          if (await header.count()) await header.first().click();
-        }
-        if ((await breakpoints.locator('.pane-header[aria-expanded="false"]').count()) > 0) await breakpoints.locator('.pane-header').click();
-        await breakpoints.locator('.pane-header').hover();
-        await breakpoints.locator('.pane-header .action-label[aria-label="Add Function Breakpoint"]').click();
-        const input = await waitVisible(page.locator('input[placeholder="Function to break on"]'), 'the function breakpoint input');
-        await input.fill('minibluepill/kvm.kvmRun');
-        await input.press('Enter');
-        await waitForText(page, '.pane-body .monaco-list-row', 'minibluepill/kvm.kvmRun');
-        const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
-        if (await callStack.count()) await callStack.first().click();
+        await addFunctionBreakpoint(page, 'minibluepill/kvm.kvmRun');
         await runCommand(page, 'Select and Start Debugging');
         await page.keyboard.type('ARM64 board');
         await waitVisible(quickPickRows(page).filter({ hasText: 'ARM64 board: minibluepill' }), 'the board configuration');
         await page.keyboard.press('Enter');
         // An emulated board: dlv there is ~100× slower than on the host.
         await waitVisible(page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame kvm.kvmRun"]'), 'kvm.kvmRun in CALL STACK', 180_000);
-        const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
-        await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
-        for (const title of ['Variables', 'Watch', 'Breakpoints']) {
-          const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
-          if (await header.count()) await header.first().click();
-        }
-        if ((await view.locator('.pane-header[aria-expanded="false"]').count()) > 0) await view.locator('.pane-header').click();
+        await openBluepillStateView(page, ['Variables', 'Watch', 'Breakpoints']);
         await waitForText(page, '.pane .monaco-list-row', /Phase:\s+in\s+guest\s+\(KVM_RUN\)/, 120_000);
         await waitForText(page, '.pane .monaco-list-row', /arm64|ARM64/, 30_000);
         await waitForText(page, '.pane .monaco-list-row', /Signal\s+context/, 120_000);

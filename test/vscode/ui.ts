@@ -87,3 +87,37 @@ export async function screenshot(page: Page, file: string): Promise<void> {
 export function quickPickRows(page: Page): Locator {
   return page.locator(QUICK_INPUT_ROW);
 }
+
+/** Folds the Run and Debug sections named, where they are open, to give the others room. */
+export async function foldSections(page: Page, titles: string[]): Promise<void> {
+  for (const title of titles) {
+    const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
+    if (await header.count()) await header.first().click();
+  }
+}
+
+/** Adds a function breakpoint with the + of the Breakpoints section, then unfolds Call Stack to see the stop. */
+export async function addFunctionBreakpoint(page: Page, name: string): Promise<void> {
+  await page.locator('.activitybar .action-item a[aria-label^="Run and Debug"]').click();
+  const breakpoints = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^Breakpoints/i }) });
+  await waitVisible(breakpoints.locator('.pane-header'), 'the Breakpoints section');
+  // Give the Breakpoints section room for its input: fold the sections above it.
+  await foldSections(page, ['Variables', 'Watch', 'Call Stack']);
+  if ((await breakpoints.locator('.pane-header[aria-expanded="false"]').count()) > 0) await breakpoints.locator('.pane-header').click();
+  await breakpoints.locator('.pane-header').hover();
+  await breakpoints.locator('.pane-header .action-label[aria-label="Add Function Breakpoint"]').click();
+  const input = await waitVisible(page.locator('input[placeholder="Function to break on"]'), 'the function breakpoint input');
+  await input.fill(name);
+  await input.press('Enter');
+  await waitForText(page, '.pane-body .monaco-list-row', name);
+  const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
+  if (await callStack.count()) await callStack.first().click();
+}
+
+/** Opens the Bluepill State view in the Run and Debug sidebar, folding `others` to give it room. */
+export async function openBluepillStateView(page: Page, others: string[]): Promise<void> {
+  const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
+  await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
+  await foldSections(page, others);
+  if ((await view.locator('.pane-header[aria-expanded="false"]').count()) > 0) await view.locator('.pane-header').click();
+}

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  REPO_ROOT, openFile, goToLine, pressF5, quickPickRows, runCommand,
+  REPO_ROOT, addFunctionBreakpoint, openBluepillStateView, openFile, goToLine, pressF5, quickPickRows, runCommand,
   screenshot, tail, toggleBreakpoint, waitForText, waitVisible, withHost,
 } from './host';
 import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
@@ -179,37 +179,14 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
     await withHost({ workspace: DEMO_DIR, label: 'bluepill-state' }, async ({ page }) => {
       await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
       // A function breakpoint in the handler's "KVM_RUN", added with the + of the Breakpoints section.
-      await page.locator('.activitybar .action-item a[aria-label^="Run and Debug"]').click();
-      const breakpoints = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /^Breakpoints/i }) });
-      await waitVisible(breakpoints.locator('.pane-header'), 'the Breakpoints section');
-      // Give the Breakpoints section room for its input: fold the sections above it.
-      for (const title of ['Variables', 'Watch', 'Call Stack']) {
-        const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
-        if (await header.count()) await header.first().click();
-      }
-      if ((await breakpoints.locator('.pane-header[aria-expanded="false"]').count()) > 0) await breakpoints.locator('.pane-header').click();
-      await breakpoints.locator('.pane-header').hover();
-      await breakpoints.locator('.pane-header .action-label[aria-label="Add Function Breakpoint"]').click();
-      const input = await waitVisible(page.locator('input[placeholder="Function to break on"]'), 'the function breakpoint input');
-      await input.fill('minibluepill/kvm.kvmRun');
-      await input.press('Enter');
-      await waitForText(page, '.pane-body .monaco-list-row', 'minibluepill/kvm.kvmRun');
-      const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
-      if (await callStack.count()) await callStack.first().click(); // unfold it again, to see the stop
+      await addFunctionBreakpoint(page, 'minibluepill/kvm.kvmRun');
       await runCommand(page, 'Select and Start Debugging');
       await page.keyboard.type('Round trip');
       await waitVisible(quickPickRows(page).filter({ hasText: 'Round trip: minibluepill (amd64)' }), 'the round-trip launch configuration');
       await page.keyboard.press('Enter');
       await waitVisible(page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame kvm.kvmRun"]'), 'kvm.kvmRun in CALL STACK', 60_000);
       await page.keyboard.press('Control+Shift+D'); // the Run and Debug sidebar, where the Bluepill State view is
-      const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
-      await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
-      // Collapse the other sections so the view has room, then open it.
-      for (const title of ['Variables', 'Watch', 'Call Stack', 'Breakpoints']) {
-        const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
-        if (await header.count()) await header.first().click();
-      }
-      if ((await view.locator('.pane-header[aria-expanded="false"]').count()) > 0) await view.locator('.pane-header').click();
+      await openBluepillStateView(page, ['Variables', 'Watch', 'Call Stack', 'Breakpoints']);
       // \s: the workbench renders some spaces as no-break spaces.
       await waitForText(page, '.pane .monaco-list-row', /Phase:\s+in\s+guest\s+\(KVM_RUN\)/, 30_000);
       await waitForText(page, '.pane .monaco-list-row', /Signal\s+context/, 30_000);
