@@ -1,0 +1,537 @@
+// Command guestcode derives, from gVisor's source, which functions of the KVM platform run in
+// guest mode and which run only in the host's signal handler, and writes
+// adapter/bluepill/guestCode.generated.ts. Run it through tools/gen-guest-code.sh.
+//
+// How: a call graph of pkg/sentry/platform/kvm, pkg/ring0 and pkg/ring0/pagetables (Go calls
+// resolved with go/types; interface calls resolved to the implementations in these packages;
+// CALL/BL/B/JMP in their assembly), with a mode set per function propagated along the edges:
+//   - guest roots: ring0 assembly functions that nothing calls (vectors, syscall/exception entries,
+//     start: the CPU enters them in guest mode);
+//   - guest call sites: every call after a `bluepill(...)` statement in the same block (bluepill
+//     has switched the thread into the guest; e.g. addressSpace.mapLocked, the page-table updates);
+//   - signal roots: kvm assembly functions that nothing calls (sighandler, sigsysHandler,
+//     dieTrampoline: entered by address on the host, as signal handler or sigreturn target);
+//   - host roots: Go functions nothing in these packages calls (the rest of the Sentry calls them).
+// Functions reached only from signal roots are host-only; those reached in guest mode are guest
+// (or both, when also reached on the host).
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/types"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+const (
+	modGuest  = 1 << iota // runs with the thread in guest mode
+	modSignal             // runs in the host's signal handler
+	modHost               // runs as ordinary host code
+)
+
+var analysed = []string{
+	"gvisor.dev/gvisor/pkg/sentry/platform/kvm",
+	"gvisor.dev/gvisor/pkg/ring0",
+	"gvisor.dev/gvisor/pkg/ring0/pagetables",
+}
+
+type fn struct {
+	name        string // symbol name as in the binary, package path shortened to its last element
+	pkg         string
+	asm         bool
+	byAddress   string // the assembly function that hands out its address
+	goDecl      bool   // declared in Go (an assembly body has a body-less Go declaration)
+	annotations []string
+	modes       int
+	guestWhy    string
+	signalWhy   string
+	hostWhy     string
+	callers     int
+}
+
+type edge struct {
+	from, to  string
+	guestSite string // set when the call follows bluepill(): "file:line"
+}
+
+type graph struct {
+	fns   map[string]*fn
+	edges []edge
+}
+
+func (g *graph) get(name, pkg string) *fn {
+	f := g.fns[name]
+	if f == nil {
+		f = &fn{name: name, pkg: pkg}
+		g.fns[name] = f
+	}
+	return f
+}
+
+func main() {
+	dir := flag.String("dir", "", "a Go module that requires gvisor.dev/gvisor at the version to read")
+	version := flag.String("version", "", "the gVisor version, recorded in the output")
+	out := flag.String("out", "", "the TypeScript file to write")
+	flag.Parse()
+	if *dir == "" || *version == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "usage: guestcode -dir MODULE_DIR -version VERSION -out FILE.ts (see tools/gen-guest-code.sh)")
+		os.Exit(2)
+	}
+	perArch := map[string]map[string]*fn{}
+	for _, arch := range []string{"amd64", "arm64"} {
+		g, err := analyse(*dir, arch)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "guestcode: %s: %v\n", arch, err)
+			os.Exit(1)
+		}
+		perArch[arch] = g.fns
+	}
+	if err := os.WriteFile(*out, []byte(render(*version, perArch)), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "guestcode:", err)
+		os.Exit(1)
+	}
+}
+
+func analyse(dir, arch string) (*graph, error) {
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax |
+			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports,
+		Dir: dir,
+		Env: append(os.Environ(), "GOOS=linux", "GOARCH="+arch, "CGO_ENABLED=0"),
+	}
+	pkgs, err := packages.Load(cfg, analysed...)
+	if err != nil {
+		return nil, err
+	}
+	if packages.PrintErrors(pkgs) > 0 {
+		return nil, fmt.Errorf("the packages did not load")
+	}
+	g := &graph{fns: map[string]*fn{}}
+	impls := implementations(pkgs)
+	for _, p := range pkgs {
+		readGo(g, p, impls)
+		for _, file := range p.OtherFiles {
+			if strings.HasSuffix(file, ".s") {
+				if err := readAsm(g, p.PkgPath, file); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	propagate(g)
+	return g, nil
+}
+
+func short(pkgPath string) string { return pkgPath[strings.LastIndex(pkgPath, "/")+1:] }
+
+// symbolOf names a function as the Go linker does: pkg.Func, pkg.(*T).M, pkg.T.M.
+func symbolOf(f *types.Func) string {
+	pkg := ""
+	if f.Pkg() != nil {
+		pkg = short(f.Pkg().Path())
+	}
+	sig := f.Type().(*types.Signature)
+	if recv := sig.Recv(); recv != nil {
+		t := recv.Type()
+		ptr := false
+		if p, ok := t.(*types.Pointer); ok {
+			t, ptr = p.Elem(), true
+		}
+		named, ok := t.(*types.Named)
+		if !ok {
+			return pkg + "." + f.Name()
+		}
+		if ptr {
+			return fmt.Sprintf("%s.(*%s).%s", pkg, named.Obj().Name(), f.Name())
+		}
+		return fmt.Sprintf("%s.%s.%s", pkg, named.Obj().Name(), f.Name())
+	}
+	return pkg + "." + f.Name()
+}
+
+// implementations maps an interface method (by name) to the concrete methods of the analysed
+// packages that implement it.
+func implementations(pkgs []*packages.Package) map[string][]*types.Func {
+	var named []*types.Named
+	for _, p := range pkgs {
+		scope := p.Types.Scope()
+		for _, n := range scope.Names() {
+			if tn, ok := scope.Lookup(n).(*types.TypeName); ok {
+				if nt, ok := tn.Type().(*types.Named); ok && !types.IsInterface(nt) {
+					named = append(named, nt)
+				}
+			}
+		}
+	}
+	out := map[string][]*types.Func{}
+	for _, p := range pkgs {
+		scope := p.Types.Scope()
+		for _, n := range scope.Names() {
+			tn, ok := scope.Lookup(n).(*types.TypeName)
+			if !ok || !types.IsInterface(tn.Type()) {
+				continue
+			}
+			iface := tn.Type().Underlying().(*types.Interface)
+			for _, nt := range named {
+				var t types.Type = nt
+				if !types.Implements(t, iface) {
+					t = types.NewPointer(nt)
+					if !types.Implements(t, iface) {
+						continue
+					}
+				}
+				for i := 0; i < iface.NumMethods(); i++ {
+					m := iface.Method(i)
+					obj, _, _ := types.LookupFieldOrMethod(t, true, nt.Obj().Pkg(), m.Name())
+					if cf, ok := obj.(*types.Func); ok {
+						out[m.FullName()] = append(out[m.FullName()], cf)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+var linknameRe = regexp.MustCompile(`^//go:linkname\s+(\S+)\s+(\S+)`)
+
+func readGo(g *graph, p *packages.Package, impls map[string][]*types.Func) {
+	linknames := map[string]string{}
+	for _, file := range p.Syntax {
+		for _, cg := range file.Comments {
+			for _, c := range cg.List {
+				if m := linknameRe.FindStringSubmatch(c.Text); m != nil {
+					linknames[m[1]] = short(m[2][:max(strings.LastIndex(m[2], "."), 0)]) + m[2][strings.LastIndex(m[2], "."):]
+				}
+			}
+		}
+	}
+	nameOf := func(f *types.Func) string {
+		if f.Pkg() != nil && f.Pkg().Path() == p.PkgPath {
+			if target, ok := linknames[f.Name()]; ok {
+				return target
+			}
+		}
+		return symbolOf(f)
+	}
+	for _, file := range p.Syntax {
+		for _, decl := range file.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			obj, ok := p.TypesInfo.Defs[fd.Name].(*types.Func)
+			if !ok {
+				continue
+			}
+			caller := g.get(nameOf(obj), p.PkgPath)
+			caller.annotations = annotations(fd.Doc)
+			caller.goDecl = true
+			if fd.Body == nil {
+				continue
+			}
+			w := &walker{g: g, p: p, caller: caller.name, impls: impls, nameOf: nameOf}
+			w.block(fd.Body.List, "")
+		}
+	}
+}
+
+func annotations(doc *ast.CommentGroup) []string {
+	var out []string
+	if doc == nil {
+		return out
+	}
+	for _, c := range doc.List {
+		t := strings.TrimSpace(strings.TrimPrefix(c.Text, "//"))
+		if t == "go:nosplit" || strings.HasPrefix(c.Text, "// +checkescape") {
+			out = append(out, strings.TrimPrefix(t, "go:"))
+		}
+	}
+	return out
+}
+
+type walker struct {
+	g      *graph
+	p      *packages.Package
+	caller string
+	impls  map[string][]*types.Func
+	nameOf func(*types.Func) string
+}
+
+// block walks a statement list; once a statement calls bluepill, every call in the statements
+// after it (at any depth) is a guest-mode call site.
+func (w *walker) block(stmts []ast.Stmt, guestSite string) {
+	for _, s := range stmts {
+		w.node(s, guestSite)
+		if guestSite == "" && w.callsBluepill(s) {
+			pos := w.p.Fset.Position(s.Pos())
+			guestSite = fmt.Sprintf("%s:%d", filepath.Base(pos.Filename), pos.Line)
+		}
+	}
+}
+
+func (w *walker) callsBluepill(s ast.Stmt) bool {
+	es, ok := s.(*ast.ExprStmt)
+	if !ok {
+		return false
+	}
+	call, ok := es.X.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	id, ok := call.Fun.(*ast.Ident)
+	return ok && id.Name == "bluepill" && w.p.PkgPath == analysed[0]
+}
+
+func (w *walker) node(n ast.Node, guestSite string) {
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BlockStmt:
+			w.block(n.List, guestSite)
+			return false
+		case *ast.CaseClause:
+			for _, e := range n.List {
+				w.node(e, guestSite)
+			}
+			w.block(n.Body, guestSite)
+			return false
+		case *ast.CommClause:
+			w.block(n.Body, guestSite)
+			return false
+		case *ast.Ident:
+			// Calls and references alike: a function whose value is taken may be called anywhere.
+			if f, ok := w.p.TypesInfo.Uses[n].(*types.Func); ok {
+				w.edge(f, guestSite)
+			}
+		}
+		return true
+	})
+}
+
+func (w *walker) edge(f *types.Func, guestSite string) {
+	targets := []*types.Func{f}
+	if sig, ok := f.Type().(*types.Signature); ok && sig.Recv() != nil && types.IsInterface(sig.Recv().Type()) {
+		targets = w.impls[f.FullName()]
+	}
+	for _, t := range targets {
+		pkg := ""
+		if t.Pkg() != nil {
+			pkg = t.Pkg().Path()
+		}
+		if !strings.HasPrefix(pkg, "gvisor.dev/") && pkg != "runtime" {
+			continue // the standard library: runs everywhere, not what a breakpoint here is about
+		}
+		name := w.nameOf(t)
+		w.g.get(name, pkg)
+		w.g.edges = append(w.g.edges, edge{from: w.caller, to: name, guestSite: guestSite})
+	}
+}
+
+var (
+	textRe   = regexp.MustCompile(`^TEXT\s+·([A-Za-z0-9_]+)(?:<[^>]*>)?\(SB\)`)
+	branchRe = regexp.MustCompile(`^\s*(?:CALL|BL|B|JMP)\s+·([A-Za-z0-9_]+)\(SB\)`)
+	// amd64 ring0 defines its exception stubs with a macro: EXCEPTION_WITH(OUT)_ERROR(v, ·stub(SB), ...)
+	stubRe = regexp.MustCompile(`^EXCEPTION_WITH(?:OUT)?_ERROR\([^,]+,\s*·([A-Za-z0-9_]+)\(SB\),\s*·([A-Za-z0-9_]+)\(SB\)`)
+	// ADDR_OF_FUNC(·addrOfF(SB), ·f(SB)) defines addrOfF, which returns f's address.
+	addrOfRe = regexp.MustCompile(`^ADDR_OF_FUNC\(·([A-Za-z0-9_]+)\(SB\),\s*·([A-Za-z0-9_]+)\(SB\)`)
+	// MOVD/MOVQ/LEAQ $·f(SB): the function's address is handed out (a signal handler, a signal
+	// frame's or sigreturn's target, a vector): it is entered by address.
+	addrRe = regexp.MustCompile(`\$·([A-Za-z0-9_]+)\(SB\)`)
+)
+
+func readAsm(g *graph, pkgPath, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	pkg := short(pkgPath)
+	current := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := textRe.FindStringSubmatch(line); m != nil {
+			current = pkg + "." + m[1]
+			g.get(current, pkgPath).asm = true
+		} else if m := stubRe.FindStringSubmatch(line); m != nil {
+			stub := pkg + "." + m[1]
+			g.get(stub, pkgPath).asm = true
+			g.fns[stub].byAddress = pkg + "." + m[2]
+			g.get(pkg+".exception", pkgPath)
+			g.edges = append(g.edges, edge{from: stub, to: pkg + ".exception"})
+		} else if m := addrOfRe.FindStringSubmatch(line); m != nil {
+			g.get(pkg+"."+m[2], pkgPath).byAddress = pkg + "." + m[1]
+		} else if m := addrRe.FindStringSubmatch(line); m != nil && current != "" {
+			g.get(pkg+"."+m[1], pkgPath).byAddress = current
+		} else if m := branchRe.FindStringSubmatch(line); m != nil && current != "" {
+			callee := pkg + "." + m[1]
+			g.get(callee, pkgPath)
+			g.edges = append(g.edges, edge{from: current, to: callee})
+		}
+	}
+	return sc.Err()
+}
+
+// propagate computes every function's modes from the roots along the edges.
+func propagate(g *graph) {
+	for _, e := range g.edges {
+		if e.from != e.to {
+			g.fns[e.to].callers++
+		}
+	}
+	for _, f := range g.fns {
+		if (f.callers > 0 && f.byAddress == "") || !isAnalysed(f.pkg) {
+			continue
+		}
+		switch {
+		case f.byAddress != "" && f.pkg == analysed[0]:
+			f.modes, f.signalWhy = modSignal, "entered by address on the host (its address comes from "+f.byAddress+": a signal handler, signal frame or sigreturn target)"
+		case f.byAddress != "" || (f.asm && !f.goDecl):
+			// Assembly with no Go declaration that nothing calls is a vector or entry label.
+			f.modes, f.guestWhy = modGuest, "ring0 assembly entered by the CPU (vector, trap or start entry): runs in guest mode"
+		case f.asm:
+			continue // declared for Go but not used here: unused in runsc, left unknown
+		default:
+			f.modes, f.hostWhy = modHost, "called from outside kvm/ring0 (host code)"
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, e := range g.edges {
+			from, to := g.fns[e.from], g.fns[e.to]
+			modes := from.modes
+			if e.guestSite != "" {
+				modes = modGuest
+			}
+			if modes&^to.modes == 0 {
+				continue
+			}
+			add := modes &^ to.modes
+			to.modes |= add
+			changed = true
+			if add&modGuest != 0 {
+				if e.guestSite != "" {
+					to.guestWhy = fmt.Sprintf("called after bluepill() in %s (%s)", e.from, e.guestSite)
+				} else {
+					to.guestWhy = "called in guest mode from " + e.from
+				}
+			}
+			if add&modSignal != 0 {
+				to.signalWhy = "called in the host's signal handler from " + e.from
+			}
+			if add&modHost != 0 {
+				to.hostWhy = "called on the host from " + e.from
+			}
+		}
+	}
+	// A function that calls bluepill itself starts on the host and continues in guest mode.
+	for _, e := range g.edges {
+		if e.to == "kvm.bluepill" && e.from != "kvm.bluepill" && isAnalysed(g.fns[e.from].pkg) {
+			f := g.fns[e.from]
+			if f.modes&modGuest == 0 {
+				f.guestWhy = "calls bluepill(): guest mode after that call"
+			}
+			f.modes |= modGuest
+		}
+	}
+}
+
+func isAnalysed(pkg string) bool {
+	for _, a := range analysed {
+		if a == pkg {
+			return true
+		}
+	}
+	return false
+}
+
+type entry struct {
+	Verdict string
+	Reason  string
+}
+
+func verdictOf(f *fn) (entry, bool) {
+	ann := ""
+	if len(f.annotations) > 0 {
+		ann = " [" + strings.Join(f.annotations, ", ") + "]"
+	}
+	switch {
+	case f.modes&modGuest != 0 && f.modes&(modHost|modSignal) != 0:
+		host := f.hostWhy
+		if f.modes&modSignal != 0 {
+			host = f.signalWhy
+		}
+		return entry{"both", f.guestWhy + "; also " + host + ann}, true
+	case f.modes&modGuest != 0:
+		return entry{"guest", f.guestWhy + ann}, true
+	case f.modes == modSignal:
+		return entry{"host-only", f.signalWhy + ann}, true
+	}
+	return entry{}, false
+}
+
+func render(version string, perArch map[string]map[string]*fn) string {
+	type row struct {
+		name, arch string
+		e          entry
+	}
+	byName := map[string]map[string]entry{}
+	for arch, fns := range perArch {
+		for name, f := range fns {
+			if e, ok := verdictOf(f); ok {
+				if byName[name] == nil {
+					byName[name] = map[string]entry{}
+				}
+				byName[name][arch] = e
+			}
+		}
+	}
+	var rows []row
+	for name, archs := range byName {
+		a, okA := archs["amd64"]
+		b, okB := archs["arm64"]
+		switch {
+		case okA && okB && a == b:
+			rows = append(rows, row{name, "", a})
+		default:
+			if okA {
+				rows = append(rows, row{name, "amd64", a})
+			}
+			if okB {
+				rows = append(rows, row{name, "arm64", b})
+			}
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].name != rows[j].name {
+			return rows[i].name < rows[j].name
+		}
+		return rows[i].arch < rows[j].arch
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "// GENERATED by tools/gen-guest-code.sh (tools/guestcode) from gVisor's source: do not edit.\n")
+	fmt.Fprintf(&b, "// Where each function of gVisor's KVM platform runs, derived from the call graph of\n")
+	fmt.Fprintf(&b, "// pkg/sentry/platform/kvm, pkg/ring0 and pkg/ring0/pagetables (see tools/guestcode/main.go).\n")
+	fmt.Fprintf(&b, "import type { GuestCodeTable } from './guestCodeTypes';\n\n")
+	fmt.Fprintf(&b, "export const GUEST_CODE: GuestCodeTable = {\n  gvisorVersion: %q,\n  functions: [\n", version)
+	for _, r := range rows {
+		name, _ := json.Marshal(r.name)
+		reason, _ := json.Marshal(r.e.Reason)
+		arch := ""
+		if r.arch != "" {
+			arch = fmt.Sprintf(", %q", r.arch)
+		}
+		fmt.Fprintf(&b, "    [%s, %q, %s%s],\n", name, r.e.Verdict, reason, arch)
+	}
+	b.WriteString("  ],\n};\n")
+	return b.String()
+}
