@@ -38,6 +38,8 @@ const (
 	modHost               // runs as ordinary host code
 )
 
+var tolerant bool
+
 var analysed = []string{
 	"gvisor.dev/gvisor/pkg/sentry/platform/kvm",
 	"gvisor.dev/gvisor/pkg/ring0",
@@ -81,6 +83,8 @@ func main() {
 	dir := flag.String("dir", "", "a Go module that requires gvisor.dev/gvisor at the version to read")
 	version := flag.String("version", "", "the gVisor version, recorded in the output")
 	out := flag.String("out", "", "the TypeScript file to write")
+	asJSON := flag.Bool("json", false, "write the facts as JSON (for test/fixtures) instead of TypeScript")
+	flag.BoolVar(&tolerant, "tolerant", false, "go on past type errors (old gVisor sources whose build tags exclude files under today's Go)")
 	flag.Parse()
 	if *dir == "" || *version == "" || *out == "" {
 		fmt.Fprintln(os.Stderr, "usage: guestcode -dir MODULE_DIR -version VERSION -out FILE.ts (see tools/gen-guest-code.sh)")
@@ -95,7 +99,11 @@ func main() {
 		}
 		perArch[arch] = g.fns
 	}
-	if err := os.WriteFile(*out, []byte(render(*version, perArch)), 0o644); err != nil {
+	text := render(*version, perArch)
+	if *asJSON {
+		text = renderJSON(*version, perArch)
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, "guestcode:", err)
 		os.Exit(1)
 	}
@@ -112,13 +120,16 @@ func analyse(dir, arch string) (*graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	if packages.PrintErrors(pkgs) > 0 {
+	if tolerant {
+		n := 0
+		packages.Visit(pkgs, nil, func(p *packages.Package) { n += len(p.Errors) })
+		fmt.Fprintf(os.Stderr, "guestcode: %s: going on past %d load/type errors (-tolerant)\n", arch, n)
+	} else if packages.PrintErrors(pkgs) > 0 {
 		return nil, fmt.Errorf("the packages did not load")
 	}
 	g := &graph{fns: map[string]*fn{}}
 	impls := implementations(pkgs)
-	for _, p := range pkgs {
-		readGo(g, p, impls)
+	for _, p := range pkgs { // assembly first: readGo needs to know which functions are assembly
 		for _, file := range p.OtherFiles {
 			if strings.HasSuffix(file, ".s") {
 				if err := readAsm(g, p.PkgPath, file); err != nil {
@@ -126,6 +137,9 @@ func analyse(dir, arch string) (*graph, error) {
 				}
 			}
 		}
+	}
+	for _, p := range pkgs {
+		readGo(g, p, impls)
 	}
 	propagate(g)
 	return g, nil
@@ -239,7 +253,7 @@ func readGo(g *graph, p *packages.Package, impls map[string][]*types.Func) {
 			if fd.Body == nil {
 				continue
 			}
-			w := &walker{g: g, p: p, caller: caller.name, impls: impls, nameOf: nameOf}
+			w := &walker{g: g, p: p, caller: caller.name, impls: impls, nameOf: nameOf, called: map[*ast.Ident]bool{}}
 			w.block(fd.Body.List, "")
 		}
 	}
@@ -265,6 +279,7 @@ type walker struct {
 	caller string
 	impls  map[string][]*types.Func
 	nameOf func(*types.Func) string
+	called map[*ast.Ident]bool
 }
 
 // block walks a statement list; once a statement calls bluepill, every call in the statements
@@ -307,14 +322,35 @@ func (w *walker) node(n ast.Node, guestSite string) {
 		case *ast.CommClause:
 			w.block(n.Body, guestSite)
 			return false
+		case *ast.CallExpr:
+			w.called[calleeIdent(n.Fun)] = true
 		case *ast.Ident:
-			// Calls and references alike: a function whose value is taken may be called anywhere.
+			// Calls and references alike: a function whose value is taken may be called anywhere;
+			// but an assembly function whose value is taken (reflect.ValueOf(ring0.Start).Pointer())
+			// is an entry point handed to the CPU or the kernel, not a call (see readAsm's addrRe).
 			if f, ok := w.p.TypesInfo.Uses[n].(*types.Func); ok {
+				if !w.called[n] && w.g.fns[w.nameOf(f)] != nil && w.g.fns[w.nameOf(f)].asm {
+					w.g.fns[w.nameOf(f)].byAddress = w.caller
+					return true
+				}
 				w.edge(f, guestSite)
 			}
 		}
 		return true
 	})
+}
+
+// calleeIdent is the identifier that names a call's function: f in f(), M in x.M().
+func calleeIdent(fun ast.Expr) *ast.Ident {
+	switch f := ast.Unparen(fun).(type) {
+	case *ast.Ident:
+		return f
+	case *ast.SelectorExpr:
+		return f.Sel
+	case *ast.IndexExpr:
+		return calleeIdent(f.X)
+	}
+	return nil
 }
 
 func (w *walker) edge(f *types.Func, guestSite string) {
@@ -479,11 +515,13 @@ func verdictOf(f *fn) (entry, bool) {
 	return entry{}, false
 }
 
-func render(version string, perArch map[string]map[string]*fn) string {
-	type row struct {
-		name, arch string
-		e          entry
-	}
+type row struct {
+	name, arch string
+	e          entry
+}
+
+// rows merges the two architectures: one row when both agree, else one per architecture.
+func rows(perArch map[string]map[string]*fn) []row {
 	byName := map[string]map[string]entry{}
 	for arch, fns := range perArch {
 		for name, f := range fns {
@@ -495,43 +533,65 @@ func render(version string, perArch map[string]map[string]*fn) string {
 			}
 		}
 	}
-	var rows []row
+	var out []row
 	for name, archs := range byName {
 		a, okA := archs["amd64"]
 		b, okB := archs["arm64"]
-		switch {
-		case okA && okB && a == b:
-			rows = append(rows, row{name, "", a})
-		default:
-			if okA {
-				rows = append(rows, row{name, "amd64", a})
-			}
-			if okB {
-				rows = append(rows, row{name, "arm64", b})
-			}
+		if okA && okB && a == b {
+			out = append(out, row{name, "", a})
+			continue
+		}
+		if okA {
+			out = append(out, row{name, "amd64", a})
+		}
+		if okB {
+			out = append(out, row{name, "arm64", b})
 		}
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].name != rows[j].name {
-			return rows[i].name < rows[j].name
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].name != out[j].name {
+			return out[i].name < out[j].name
 		}
-		return rows[i].arch < rows[j].arch
+		return out[i].arch < out[j].arch
 	})
+	return out
+}
+
+func (r row) tuple() []string {
+	t := []string{r.name, r.e.Verdict, r.e.Reason}
+	if r.arch != "" {
+		t = append(t, r.arch)
+	}
+	return t
+}
+
+func render(version string, perArch map[string]map[string]*fn) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "// GENERATED by tools/gen-guest-code.sh (tools/guestcode) from gVisor's source: do not edit.\n")
-	fmt.Fprintf(&b, "// Where each function of gVisor's KVM platform runs, derived from the call graph of\n")
-	fmt.Fprintf(&b, "// pkg/sentry/platform/kvm, pkg/ring0 and pkg/ring0/pagetables (see tools/guestcode/main.go).\n")
-	fmt.Fprintf(&b, "import type { GuestCodeTable } from './guestCodeTypes';\n\n")
+	b.WriteString("// GENERATED by tools/gen-guest-code.sh (tools/guestcode) from gVisor's source: do not edit.\n")
+	b.WriteString("// Where each function of gVisor's KVM platform runs, derived from the call graph of\n")
+	b.WriteString("// pkg/sentry/platform/kvm, pkg/ring0 and pkg/ring0/pagetables (see tools/guestcode/main.go).\n")
+	b.WriteString("import type { GuestCodeTable } from './guestCodeTypes';\n\n")
 	fmt.Fprintf(&b, "export const GUEST_CODE: GuestCodeTable = {\n  gvisorVersion: %q,\n  functions: [\n", version)
-	for _, r := range rows {
-		name, _ := json.Marshal(r.name)
-		reason, _ := json.Marshal(r.e.Reason)
-		arch := ""
-		if r.arch != "" {
-			arch = fmt.Sprintf(", %q", r.arch)
-		}
-		fmt.Fprintf(&b, "    [%s, %q, %s%s],\n", name, r.e.Verdict, reason, arch)
+	for _, r := range rows(perArch) {
+		t, _ := json.Marshal(r.tuple())
+		fmt.Fprintf(&b, "    %s,\n", strings.ReplaceAll(string(t), `","`, `", "`))
 	}
 	b.WriteString("  ],\n};\n")
+	return b.String()
+}
+
+func renderJSON(version string, perArch map[string]map[string]*fn) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{\n  \"gvisorVersion\": %q,\n  \"functions\": [\n", version)
+	rs := rows(perArch)
+	for i, r := range rs {
+		t, _ := json.Marshal(r.tuple())
+		sep := ","
+		if i == len(rs)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "    %s%s\n", t, sep)
+	}
+	b.WriteString("  ]\n}\n")
 	return b.String()
 }
