@@ -22,6 +22,8 @@ import (
 	"flag"
 	"fmt"
 	"go/ast"
+	"go/constant"
+	"go/token"
 	"go/types"
 	"os"
 	"path/filepath"
@@ -63,6 +65,7 @@ type fn struct {
 type edge struct {
 	from, to  string
 	guestSite string // set when the call follows bluepill(): "file:line"
+	entry     int    // set when from hands out to's address: the mode to is entered in
 }
 
 type graph struct {
@@ -237,8 +240,15 @@ func readGo(g *graph, p *packages.Package, impls map[string][]*types.Func) {
 		}
 		return symbolOf(f)
 	}
+	// Package-level variables are initialised by the package's init, on the host.
+	initName := short(p.PkgPath) + ".init"
+	g.get(initName, p.PkgPath).goDecl = true
 	for _, file := range p.Syntax {
 		for _, decl := range file.Decls {
+			if gd, ok := decl.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+				w := &walker{g: g, p: p, caller: initName, impls: impls, nameOf: nameOf, called: map[*ast.Ident]bool{}}
+				w.node(gd, "")
+			}
 			fd, ok := decl.(*ast.FuncDecl)
 			if !ok {
 				continue
@@ -322,6 +332,21 @@ func (w *walker) node(n ast.Node, guestSite string) {
 		case *ast.CommClause:
 			w.block(n.Body, guestSite)
 			return false
+		case *ast.IfStmt:
+			// A branch the compiler removes (if mapEntireAddressSpaceDefault, a constant per
+			// architecture) calls nothing in the binary.
+			if n.Init != nil {
+				w.node(n.Init, guestSite)
+			}
+			w.node(n.Cond, guestSite)
+			value, known := w.constBool(n.Cond)
+			if !known || value {
+				w.block(n.Body.List, guestSite)
+			}
+			if n.Else != nil && (!known || !value) {
+				w.node(n.Else, guestSite)
+			}
+			return false
 		case *ast.CallExpr:
 			w.called[calleeIdent(n.Fun)] = true
 		case *ast.Ident:
@@ -338,6 +363,41 @@ func (w *walker) node(n ast.Node, guestSite string) {
 		}
 		return true
 	})
+}
+
+// constBool evaluates a condition the compiler folds: a constant, or ||/&&/! over them
+// (true || x is true even when x is a variable).
+func (w *walker) constBool(e ast.Expr) (value, known bool) {
+	e = ast.Unparen(e)
+	if tv, ok := w.p.TypesInfo.Types[e]; ok && tv.Value != nil && tv.Value.Kind() == constant.Bool {
+		return constant.BoolVal(tv.Value), true
+	}
+	switch e := e.(type) {
+	case *ast.UnaryExpr:
+		if v, ok := w.constBool(e.X); ok && e.Op == token.NOT {
+			return !v, true
+		}
+	case *ast.BinaryExpr:
+		l, lok := w.constBool(e.X)
+		r, rok := w.constBool(e.Y)
+		switch e.Op {
+		case token.LOR:
+			if (lok && l) || (rok && r) {
+				return true, true
+			}
+			if lok && rok {
+				return false, true
+			}
+		case token.LAND:
+			if (lok && !l) || (rok && !r) {
+				return false, true
+			}
+			if lok && rok {
+				return true, true
+			}
+		}
+	}
+	return false, false
 }
 
 // calleeIdent is the identifier that names a call's function: f in f(), M in x.M().
@@ -419,49 +479,69 @@ func readAsm(g *graph, pkgPath, file string) error {
 
 // propagate computes every function's modes from the roots along the edges.
 func propagate(g *graph) {
+	// A function whose address is handed out is entered there, in the mode its package runs
+	// such entries in: kvm's on the host (signal handlers, sigreturn targets), ring0's in guest mode.
+	for _, f := range g.fns {
+		if f.byAddress != "" {
+			mode := modGuest
+			if f.pkg == analysed[0] {
+				mode = modSignal
+			}
+			g.edges = append(g.edges, edge{from: f.byAddress, to: f.name, entry: mode})
+		}
+	}
 	for _, e := range g.edges {
 		if e.from != e.to {
 			g.fns[e.to].callers++
 		}
 	}
 	for _, f := range g.fns {
-		if (f.callers > 0 && f.byAddress == "") || !isAnalysed(f.pkg) {
+		if f.callers > 0 || !isAnalysed(f.pkg) {
 			continue
 		}
 		switch {
-		case f.byAddress != "" && f.pkg == analysed[0]:
-			f.modes, f.signalWhy = modSignal, "entered by address on the host (its address comes from "+f.byAddress+": a signal handler, signal frame or sigreturn target)"
-		case f.byAddress != "" || (f.asm && !f.goDecl):
-			// Assembly with no Go declaration that nothing calls is a vector or entry label.
+		case f.asm && !f.goDecl && f.pkg != analysed[0]:
+			// ring0 assembly with no Go declaration that nothing calls: a vector or entry label.
 			f.modes, f.guestWhy = modGuest, "ring0 assembly entered by the CPU (vector, trap or start entry): runs in guest mode"
-		case f.asm:
-			continue // declared for Go but not used here: unused in runsc, left unknown
-		default:
+		case f.goDecl && !f.asm && exported(f.name):
 			f.modes, f.hostWhy = modHost, "called from outside kvm/ring0 (host code)"
 		}
+		// Otherwise unused here (unexported, or assembly declared for Go): dead in runsc, unknown.
 	}
 	for changed := true; changed; {
 		changed = false
 		for _, e := range g.edges {
 			from, to := g.fns[e.from], g.fns[e.to]
+			if from.modes == 0 {
+				continue // not reached (yet)
+			}
 			modes := from.modes
 			if e.guestSite != "" {
 				modes = modGuest
 			}
-			if modes&^to.modes == 0 {
-				continue
+			if e.entry != 0 {
+				modes = e.entry
 			}
 			add := modes &^ to.modes
+			if add == 0 {
+				continue
+			}
 			to.modes |= add
 			changed = true
-			if add&modGuest != 0 {
+			switch {
+			case e.entry == modSignal:
+				to.signalWhy = "entered by address on the host (its address comes from " + e.from + ": a signal handler, signal frame or sigreturn target)"
+			case e.entry == modGuest:
+				to.guestWhy = "ring0 code entered by address (from " + e.from + "): a vector or entry point, runs in guest mode"
+			}
+			if e.entry == 0 && add&modGuest != 0 {
 				if e.guestSite != "" {
 					to.guestWhy = fmt.Sprintf("called after bluepill() in %s (%s)", e.from, e.guestSite)
 				} else {
 					to.guestWhy = "called in guest mode from " + e.from
 				}
 			}
-			if add&modSignal != 0 {
+			if e.entry == 0 && add&modSignal != 0 {
 				to.signalWhy = "called in the host's signal handler from " + e.from
 			}
 			if add&modHost != 0 {
@@ -471,14 +551,19 @@ func propagate(g *graph) {
 	}
 	// A function that calls bluepill itself starts on the host and continues in guest mode.
 	for _, e := range g.edges {
-		if e.to == "kvm.bluepill" && e.from != "kvm.bluepill" && isAnalysed(g.fns[e.from].pkg) {
-			f := g.fns[e.from]
+		if f := g.fns[e.from]; e.to == "kvm.bluepill" && e.from != e.to && isAnalysed(f.pkg) && f.modes != 0 {
 			if f.modes&modGuest == 0 {
 				f.guestWhy = "calls bluepill(): guest mode after that call"
 			}
 			f.modes |= modGuest
 		}
 	}
+}
+
+// exported reports whether a symbol name (pkg.F, pkg.(*T).M, pkg.T.M) can be called from other packages.
+func exported(name string) bool {
+	last := name[strings.LastIndex(name, ".")+1:]
+	return last == "init" || ast.IsExported(last)
 }
 
 func isAnalysed(pkg string) bool {

@@ -41,9 +41,10 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
         });
       } else if (request.command === 'setInstructionBreakpoints') {
         session.bind(ctx);
+        const asked = (request.arguments as DebugProtocol.SetInstructionBreakpointsArguments).breakpoints;
         return (async () => {
-          for (const bp of breakpoints) {
-            const address = bp.instructionReference;
+          for (const [i, bp] of breakpoints.entries()) {
+            const address = bp.instructionReference ?? asked[i]?.instructionReference; // dlv does not echo it
             if (!address) continue;
             const symbol = session.symbolFor(BigInt(address)) ?? (await locationFunction(ctx, address));
             judge(ctx, bp, `at ${address} (${symbol})`, symbol);
