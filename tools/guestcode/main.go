@@ -1,19 +1,24 @@
 // Command guestcode derives, from gVisor's source, which functions of the KVM platform run in
 // guest mode and which run only in the host's signal handler, and writes
-// adapter/bluepill/guestCode.generated.ts. Run it through tools/gen-guest-code.sh.
+// adapter/bluepill/guestCode.generated.ts (or, with -json, a fixture of facts). Run it through
+// tools/gen-guest-code.sh.
 //
 // How: a call graph of pkg/sentry/platform/kvm, pkg/ring0 and pkg/ring0/pagetables (Go calls
-// resolved with go/types; interface calls resolved to the implementations in these packages;
-// CALL/BL/B/JMP in their assembly), with a mode set per function propagated along the edges:
-//   - guest roots: ring0 assembly functions that nothing calls (vectors, syscall/exception entries,
-//     start: the CPU enters them in guest mode);
-//   - guest call sites: every call after a `bluepill(...)` statement in the same block (bluepill
-//     has switched the thread into the guest; e.g. addressSpace.mapLocked, the page-table updates);
-//   - signal roots: kvm assembly functions that nothing calls (sighandler, sigsysHandler,
-//     dieTrampoline: entered by address on the host, as signal handler or sigreturn target);
-//   - host roots: Go functions nothing in these packages calls (the rest of the Sentry calls them).
-// Functions reached only from signal roots are host-only; those reached in guest mode are guest
-// (or both, when also reached on the host).
+// resolved with go/types, interface calls to their implementations in these packages, branches
+// the compiler folds away skipped; CALL/BL/B/JMP in their assembly), with a mode set per function
+// propagated along the edges from where code is entered:
+//   - guest mode: ring0 code entered by address (vectors, syscall and exception entries, start:
+//     ADDR_OF_FUNC, MOVD $·f(SB), reflect.ValueOf(ring0.Start)) or ring0 assembly nothing calls;
+//     and every call after a `bluepill(...)` statement in the same block (bluepill has switched
+//     the thread into the guest: e.g. addressSpace.mapLocked, the page-table updates);
+//   - host signal handler: kvm code entered by address (sighandler, sigsysHandler, dieTrampoline,
+//     bluepillUserHandler: signal handlers, signal frames, sigreturn targets);
+//   - host: exported Go functions and package initialisation (the rest of the Sentry calls them).
+//
+// An entry by address counts only when the function handing the address out is itself reached.
+// gVisor's +checkescape and //go:nosplit annotations are recorded next to each reason but decide
+// nothing: they mark code that must not allocate or split its stack, which holds for guest code
+// and for the signal handler alike (tools/checkescape/checkescape.go in gVisor's repository).
 package main
 
 import (
