@@ -38,7 +38,14 @@ function sources() {
   if (missing.length) {
     fs.mkdirSync(cache, { recursive: true });
     const deb = path.join(cache, `${PACKAGE}_${VERSION.replace(/:/g, '%3a')}_all.deb`);
-    if (!fs.existsSync(deb)) execFileSync('apt-get', ['download', `${PACKAGE}=${VERSION}`], { cwd: cache, stdio: 'inherit' });
+    if (!fs.existsSync(deb)) {
+      try {
+        execFileSync('apt-get', ['download', `${PACKAGE}=${VERSION}`], { cwd: cache, stdio: 'inherit' });
+      } catch {
+        console.error(`gen-sysreg-fields: apt-get could not download ${PACKAGE}=${VERSION}. Run apt-get update, or set LINUX_SOURCE_VERSION to a version \`apt-cache policy ${PACKAGE}\` lists (Debian bookworm-security carries it).`);
+        process.exit(1);
+      }
+    }
     fs.mkdirSync(dir, { recursive: true });
     // The package holds usr/src/linux-source-6.12.tar.xz; take only the files above out of it.
     const members = Object.values(FILES).map((f) => `${PACKAGE}/${f}`);
