@@ -75,6 +75,7 @@ describe('where gVisor code runs', () => {
     assert.match(warning, new RegExp(`derived from gVisor ${GUEST_CODE.gvisorVersion}'s source`));
     assert.match(warning, /never enables KVM_SET_GUEST_DEBUG/);
     assert.doesNotMatch(warning, /kills the sandbox/);
+    assert.match(warning, /Observed on ARM64 KVM: .*one guest exit later .*the sandbox survived\. Not observed on amd64\./);
     assert.equal(guestBreakpointWarning(judgeFunction('kvm.bluepillGuestExit')), undefined, 'the host side of the round trip is not guest code');
     assert.match(guestBreakpointWarning(judgeFunction('kvm.bluepill', 'arm64'))!, /runs in guest mode as well as on the host/);
   });
