@@ -1,43 +1,26 @@
-// Breakpoints in code that also runs inside the KVM guest (ring0, the bluepill
-// path) come back with a message explaining the danger; the first one of a session
+// Breakpoints in code that runs in guest mode (judged by adapter/bluepill/guestCode.ts from
+// gVisor's source) come back with a message naming the reason; the first one of a session
 // also raises a notification (a `bluepill/warning` event and an output line).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyContext, ProxyHook } from '../../dap/hooks';
 import { WARNING_EVENT } from '../../bluepill/state';
-import { shortName } from '../../bluepill/symbols';
+import { functionAtLine, guestBreakpointWarning, judgeFunction } from '../../bluepill/guestCode';
 import { outputEvent } from '../../dap/messages';
 import type { BluepillSession } from './session';
 
-const GUEST_FUNCTIONS = [/^ring0\./, /^kvm\.(bluepill|sighandler|redpill|dieTrampoline|bluepillHandler|bluepillGuestExit|bluepillArch)/, /^kvm\.\(\*vCPU\)\.(SwitchToUser|KernelSyscall|KernelException)$/];
-
-export function runsInGuestByName(functionName: string): boolean {
-  const short = shortName(functionName.trim());
-  return GUEST_FUNCTIONS.some((re) => re.test(short));
-}
-
-/** Source files of that code: gVisor's pkg/ring0, and the kvm package's bluepill and machine files. */
-export function runsInGuestByPath(file: string): boolean {
-  const dir = path.basename(path.dirname(file));
-  const base = path.basename(file);
-  return dir === 'ring0' || (dir === 'kvm' && /^(bluepill|machine)/.test(base));
-}
-
-export const GUEST_BREAKPOINT_MESSAGE =
-  'This code also runs inside the KVM guest. A software breakpoint here traps in guest mode (a KVM debug exit kills the sandbox) ' +
-  'or, hit on the host mid round trip, makes bluepillGuestExit record the wrong exit PC, and the sandbox continues incorrectly. ' +
-  'Prefer a breakpoint in kvm.bluepillGuestExit, or after the round trip.';
-
 export function breakpointSafety(session: BluepillSession): ProxyHook {
   let warned = false;
-  const warn = (ctx: ProxyContext, what: string) => {
+  /** Marks the breakpoint when its function runs in guest mode; the first one also notifies. */
+  const judge = (ctx: ProxyContext, bp: DebugProtocol.Breakpoint, what: string, functionName: string | undefined) => {
+    const warning = functionName ? guestBreakpointWarning(judgeFunction(functionName)) : undefined;
+    if (!warning) return;
+    bp.message = bp.message ? `${bp.message}\n${warning}` : warning;
     if (warned) return;
     warned = true;
-    ctx.sendEvent(WARNING_EVENT, { message: `Breakpoint ${what}: ${GUEST_BREAKPOINT_MESSAGE}` });
-    ctx.sendEvent('output', outputEvent('important', `bluepill-lens: breakpoint ${what} is in code that also runs inside the KVM guest. ${GUEST_BREAKPOINT_MESSAGE}\n`).body);
-  };
-  const mark = (bp: DebugProtocol.Breakpoint) => {
-    bp.message = bp.message ? `${bp.message}\n${GUEST_BREAKPOINT_MESSAGE}` : GUEST_BREAKPOINT_MESSAGE;
+    ctx.sendEvent(WARNING_EVENT, { message: `Breakpoint ${what}: ${warning}` });
+    ctx.sendEvent('output', outputEvent('important', `bluepill-lens: breakpoint ${what}: ${warning}\n`).body);
   };
 
   return {
@@ -48,29 +31,23 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
       if (!breakpoints) return;
       if (request.command === 'setFunctionBreakpoints') {
         const asked = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints;
-        asked.forEach((b, i) => {
-          if (breakpoints[i] && runsInGuestByName(b.name)) {
-            mark(breakpoints[i]);
-            warn(ctx, `on ${b.name}`);
-          }
-        });
+        asked.forEach((b, i) => breakpoints[i] && judge(ctx, breakpoints[i], `on ${b.name}`, b.name));
       } else if (request.command === 'setBreakpoints') {
-        const file = (request.arguments as DebugProtocol.SetBreakpointsArguments).source.path;
-        if (file && runsInGuestByPath(file)) {
-          for (const bp of breakpoints) mark(bp);
-          if (breakpoints.length) warn(ctx, `in ${path.basename(file)}`);
-        }
+        const args = request.arguments as DebugProtocol.SetBreakpointsArguments;
+        const source = args.source.path ? readSource(args.source.path) : undefined;
+        breakpoints.forEach((bp, i) => {
+          const line = bp.line ?? args.breakpoints?.[i]?.line;
+          if (source && line) judge(ctx, bp, `at ${path.basename(args.source.path!)}:${line}`, functionAtLine(source, line));
+        });
       } else if (request.command === 'setInstructionBreakpoints') {
         session.bind(ctx);
+        const asked = (request.arguments as DebugProtocol.SetInstructionBreakpointsArguments).breakpoints;
         return (async () => {
-          for (const bp of breakpoints) {
-            const address = bp.instructionReference;
+          for (const [i, bp] of breakpoints.entries()) {
+            const address = bp.instructionReference ?? asked[i]?.instructionReference; // dlv does not echo it
             if (!address) continue;
-            const symbol = session.symbolFor(BigInt(address)) ?? (await locationFile(ctx, address));
-            if (symbol && (runsInGuestByName(symbol.replace(/\+0x[0-9a-f]+$/, '')) || runsInGuestByPath(symbol))) {
-              mark(bp);
-              warn(ctx, `at ${address} (${symbol})`);
-            }
+            const symbol = session.symbolFor(BigInt(address)) ?? (await locationFunction(ctx, address));
+            judge(ctx, bp, `at ${address} (${symbol})`, symbol);
           }
         })();
       }
@@ -78,8 +55,18 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
   };
 }
 
-/** Where dlv places an address: the source file of the instruction, for the path rule. */
-async function locationFile(ctx: ProxyContext, address: string): Promise<string | undefined> {
+/** The function dlv places an address in, through the instruction's source file and line. */
+async function locationFunction(ctx: ProxyContext, address: string): Promise<string | undefined> {
   const r = (await ctx.requestDlv('disassemble', { memoryReference: address, instructionCount: 1 })) as DebugProtocol.DisassembleResponse;
-  return r.success ? r.body?.instructions?.[0]?.location?.path : undefined;
+  const instruction = r.success ? r.body?.instructions?.[0] : undefined;
+  const source = instruction?.location?.path ? readSource(instruction.location.path) : undefined;
+  return source && instruction?.line ? functionAtLine(source, instruction.line) : undefined;
+}
+
+function readSource(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined; // a source we cannot read: no judgement
+  }
 }
