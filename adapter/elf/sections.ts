@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 export interface ElfSection {
   name: string;
   type: number;
+  /** sh_flags: SHF_ALLOC (2) for a section loaded in memory, SHF_EXECINSTR (4) for code. */
+  flags: number;
   /** sh_link: for a symbol table, the index of its string table. */
   link: number;
   addr: bigint;
@@ -21,6 +23,10 @@ export interface ElfInfo {
 }
 
 export class NotElfError extends Error {}
+
+export const SHF_ALLOC = 2;
+export const SHF_EXECINSTR = 4;
+export const SHT_NOBITS = 8;
 
 /** `read(offset, length)`: that many bytes of the file, or a NotElfError. */
 export type ReadAt = (offset: number, length: number) => Buffer;
@@ -99,6 +105,7 @@ export function parseSections(read: ReadAt, label = 'file'): ElfInfo {
     return {
       nameOffset: u32(table, o),
       type: u32(table, o + 4),
+      flags: Number(word(table, o + 8) & 0xffffffffn), // the defined flags all fit in 32 bits
       link: u32(table, o + (is64 ? 40 : 24)),
       addr: word(table, o + (is64 ? 16 : 12)),
       offset: Number(word(table, o + (is64 ? 24 : 16))),
@@ -108,7 +115,7 @@ export function parseSections(read: ReadAt, label = 'file'): ElfInfo {
   const strtab = raw[shstrndx];
   const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'section name table') : Buffer.alloc(0);
   const nameAt = (o: number) => names.toString('latin1', o, Math.max(o, names.indexOf(0, o)));
-  const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, link: s.link, addr: s.addr, offset: s.offset, size: s.size }));
+  const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, flags: s.flags, link: s.link, addr: s.addr, offset: s.offset, size: s.size }));
   return { is64, littleEndian, machine, sections };
 }
 

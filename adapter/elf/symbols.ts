@@ -34,6 +34,7 @@ export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): Elf
   const table = read(symtab.offset, symtab.size);
   const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'symbol name table') : Buffer.alloc(0);
   const entry = info.is64 ? 24 : 16;
+  const nameAt = symbolNames(names);
   const functions: ElfSymbol[] = [];
   for (let o = 0; o + entry <= table.length; o += entry) {
     const nameOffset = info.littleEndian ? table.readUInt32LE(o) : table.readUInt32BE(o);
@@ -41,10 +42,32 @@ export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): Elf
     if ((typeInfo & 0xf) !== STT_FUNC) continue;
     const address = info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 8) : table.readBigUInt64BE(o + 8)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 4) : table.readUInt32BE(o + 4));
     const size = Number(info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 16) : table.readBigUInt64BE(o + 16)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 8) : table.readUInt32BE(o + 8)));
-    functions.push({ name: names.toString('utf8', nameOffset, Math.max(nameOffset, names.indexOf(0, nameOffset))), address, size });
+    functions.push({ name: nameAt(nameOffset), address, size });
   }
   functions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return functions;
+}
+
+/** Longer names are cut here: real Go names (generics included) are far shorter. */
+export const MAX_SYMBOL_NAME_BYTES = 8192;
+
+/**
+ * Names from a string table, each decoded once per offset and at most MAX_SYMBOL_NAME_BYTES long:
+ * symbols may share one long string (all at one offset, or at offsets into it), and copying it per
+ * symbol made 3 GB of strings from a small file.
+ */
+function symbolNames(names: Buffer): (offset: number) => string {
+  const seen = new Map<number, string>();
+  return (offset) => {
+    let name = seen.get(offset);
+    if (name === undefined) {
+      const window = names.subarray(offset, offset + MAX_SYMBOL_NAME_BYTES + 1);
+      const end = window.indexOf(0);
+      name = end >= 0 ? window.toString('utf8', 0, end) : window.length > MAX_SYMBOL_NAME_BYTES ? `${window.toString('utf8', 0, MAX_SYMBOL_NAME_BYTES)}…` : window.toString('utf8');
+      seen.set(offset, name);
+    }
+    return name;
+  };
 }
 
 const cache = new Map<string, { mtimeMs: number; symbols: ElfSymbols }>();
