@@ -7,6 +7,8 @@ import { annotateInstruction } from '../arm64/goSyntax';
 const NEEDLES = [Buffer.from('MRS '), Buffer.from('MSR ')];
 const NEWLINE = 10;
 const TAB = 9;
+const SPACE = 32;
+const CR = 13;
 
 /** Rewrites one line if its instruction (the text after the last tab) is a system register move. */
 export function annotateLine(line: string): string {
@@ -71,9 +73,11 @@ export class ObjdumpAnnotator extends Transform {
       const start = data.lastIndexOf(NEWLINE, hit) + 1;
       let stop = data.indexOf(NEWLINE, hit);
       if (stop < 0) stop = data.length;
+      let tab = data.lastIndexOf(TAB, hit);
+      // No column before the hit (a long line's kept end starts mid-line): its last column may still be one.
+      if (tab < start) tab = lastColumn(data, start, stop);
       from = stop;
-      const tab = data.lastIndexOf(TAB, hit);
-      if (tab < start) continue; // not an instruction column
+      if (tab < 0) continue;
       // Only the text from that tab on is decoded and rewritten: the bytes before it (a path
       // that is not UTF-8, say) pass through as they are, not as U+FFFD.
       const tail = data.toString('utf8', tab, stop);
@@ -85,6 +89,14 @@ export class ObjdumpAnnotator extends Transform {
     }
     if (emitted < data.length) this.push(data.subarray(emitted));
   }
+}
+
+/** The tab that starts a line's last column (before its trailing padding), or -1. */
+function lastColumn(data: Buffer, start: number, stop: number): number {
+  let end = stop;
+  while (end > start && (data[end - 1] === TAB || data[end - 1] === SPACE || data[end - 1] === CR)) end--;
+  const tab = end > start ? data.lastIndexOf(TAB, end - 1) : -1;
+  return tab >= start ? tab : -1;
 }
 
 function nextHit(data: Buffer, from: number): number {
