@@ -71,6 +71,8 @@ async function explainFromBinary(file: string, address: bigint, json: boolean, i
       if (!(e instanceof NotElfError)) throw e;
       throw new CliError(`${printable(e.message)}: --binary takes an ELF binary such as runsc (for a go tool objdump listing, use --objdump).`);
     }
+    const { machine } = symbols.info;
+    if (machine !== 62 && machine !== 183) throw new CliError(`${printable(label)} is an ELF file for machine ${machine}, not for arm64 (183) or amd64 (62): give a runsc (or Go program) built for one of those.`);
     const placement = placeAddress(symbols.info, address);
     const hex = `0x${address.toString(16)}`;
     if (placement.kind === 'outside') {

@@ -1,7 +1,7 @@
 // `bluepill-lens processes [--json]`: the VS Code picker's list in a terminal.
 import { listProcesses } from '../processes/procfs';
 import { describeProcess, orderForPicker } from '../processes/sandboxes';
-import type { CliCommand } from './command';
+import { CliError, type CliCommand } from './command';
 import { jsonText, printable } from './terminalText';
 
 export const processesCommand: CliCommand = {
@@ -16,7 +16,13 @@ characters escaped (\\n, \\x1b).
   options: { json: { type: 'boolean' } },
   maxPositionals: 0,
   run({ values }, { out }) {
-    const ordered = orderForPicker(listProcesses());
+    let processes;
+    try {
+      processes = listProcesses();
+    } catch (e) {
+      throw new CliError(`cannot read the process table in /proc (${printable((e as Error).message)}): processes works on Linux only; elsewhere find the pid with ps.`);
+    }
+    const ordered = orderForPicker(processes);
     if (values.json) {
       out.write(jsonText(ordered));
       return 0;

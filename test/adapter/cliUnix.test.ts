@@ -252,7 +252,7 @@ describe('bluepill-lens CLI, the Unix way', () => {
     assert.deepEqual([nop.kind, nop.where, nop.instruction], ['code', 'aaaa', 'NOPL']);
   });
 
-  it('explain --binary on a FIFO, a directory, a missing file or a text file: a clear error at once', () => {
+  it('explain --binary on a FIFO, a directory, a missing file, a text file or an ELF for another machine: a clear error at once', () => {
     const fifo = path.join(tmp, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const r = cli(['explain', '--binary', fifo, '0x1']);
@@ -264,6 +264,10 @@ describe('bluepill-lens CLI, the Unix way', () => {
     assert.equal(cli(['annotate', fifo]).status, 1);
     assert.equal(cli(['explain', '--binary', tmp, '0x1']).stderr, `bluepill-lens explain: "${tmp}" is a directory: give the binary file itself.\n`);
     assert.equal(cli(['explain', '--binary', 'no-such-runsc', '0x1'], { cwd: tmp }).stderr, `bluepill-lens explain: "no-such-runsc" does not exist (looked in ${tmp}): give the path of the binary.\n`);
+    const arm32 = craftedElf(1, 4);
+    arm32.writeUInt16LE(40, 18); // EM_ARM
+    fs.writeFileSync(path.join(tmp, 'arm32.elf'), arm32);
+    assert.deepEqual(cli(['explain', '--binary', path.join(tmp, 'arm32.elf'), '0x401000']).stderr, `bluepill-lens explain: ${path.join(tmp, 'arm32.elf')} is an ELF file for machine 40, not for arm64 (183) or amd64 (62): give a runsc (or Go program) built for one of those.\n`);
     assert.equal(cli(['explain', '--binary', listing, '0x1']).stderr, `bluepill-lens explain: ${listing} is not an ELF file: --binary takes an ELF binary such as runsc (for a go tool objdump listing, use --objdump).\n`);
   });
 
