@@ -1,5 +1,5 @@
-// `npm pack` makes the CLI's npm package: built by prepack, holding the CLI bundle and
-// nothing else of the repository; `npm install -g` of it puts a working bluepill-lens on PATH.
+// `npm pack` makes the CLI's npm package: built by prepack, holding the CLI bundle (with its
+// source map and notices) and nothing else of the repository; `npm install -g` of it puts a working bluepill-lens on PATH.
 import { after, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -14,7 +14,7 @@ describe('npm pack: the CLI on PATH', () => {
 
   it('packs only the CLI bundle, and the installed bluepill-lens runs from PATH', () => {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-    assert.deepEqual(packed[0].files.map((f: { path: string }) => f.path).sort(), ['LICENSE', 'README.md', 'dist/cli.js', 'package.json']);
+    assert.deepEqual(packed[0].files.map((f: { path: string }) => f.path).sort(), ['LICENSE', 'NOTICE', 'README.md', 'dist/ThirdPartyNotices.txt', 'dist/cli.js', 'dist/cli.js.map', 'package.json']);
     const prefix = path.join(tmp, 'prefix');
     execFileSync('npm', ['install', '--global', '--offline', '--prefix', prefix, path.join(tmp, packed[0].filename)], { stdio: 'ignore' });
     const env = { ...process.env, PATH: `${path.join(prefix, 'bin')}:${path.dirname(process.execPath)}:/usr/bin:/bin` };
