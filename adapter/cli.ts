@@ -61,6 +61,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
+  if (!command && name.startsWith('-')) return usageError(io, PROGRAM, `unknown option ${printable(name)}: options go after the command, as in ${PROGRAM} processes --json.`, `${PROGRAM} <command> [options]`);
   if (!command) return usageError(io, PROGRAM, `unknown command "${printable(name)}" (the commands are ${COMMANDS.map((c) => c.name).join(', ')}).`, `${PROGRAM} <command> [options]`);
   const hint = `${PROGRAM} ${command.name} ${command.synopsis}`;
 

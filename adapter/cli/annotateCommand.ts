@@ -1,10 +1,9 @@
 // `bluepill-lens annotate [FILE|-]`: names system registers in `go tool objdump`
 // output, as a stream filter in constant memory.
-import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { ObjdumpAnnotator } from '../annotate/objdumpStream';
 import type { CliCommand } from './command';
-import { openRegularFile, standardInput } from './inputs';
+import { openStream } from './inputs';
 
 export const annotateCommand: CliCommand = {
   name: 'annotate',
@@ -16,9 +15,7 @@ to standard output with every MRS/MSR system register named, in constant memory
   options: {},
   maxPositionals: 1,
   async run({ positionals }, io) {
-    const file = positionals[0] ?? '-';
-    const input = file === '-' ? standardInput(io.stdin, 'listing') : fs.createReadStream('', { fd: openRegularFile(file, 'listing'), highWaterMark: 1 << 20 });
-    await pipeline(input, new ObjdumpAnnotator(), io.out);
+    await pipeline(openStream(positionals[0] ?? '-', 'listing', io.stdin), new ObjdumpAnnotator(), io.out);
     return 0;
   },
 };

@@ -8,7 +8,7 @@ import { LineTooLongError } from '../explain/listingLines';
 import { bufferReader, fileReader, NotElfError, parseSections } from '../elf/sections';
 import { parseFunctions, type ElfSymbols } from '../elf/symbols';
 import { CliError, UsageError, type CliCommand, type CliIo } from './command';
-import { openRegularFile, readAllInput, standardInput } from './inputs';
+import { openRegularFile, openStream, readAllInput } from './inputs';
 import { jsonText, printable, printableStrings } from './terminalText';
 
 export function parseAddress(text: string): bigint | undefined {
@@ -45,7 +45,7 @@ FILE - reads standard input. ADDRESS is hex, with or without 0x.`,
 
 async function explainFromListing(file: string, address: bigint, json: boolean, io: CliIo): Promise<number> {
   const label = file === '-' ? 'standard input' : file;
-  const input = file === '-' ? standardInput(io.stdin, 'listing') : fs.createReadStream('', { fd: openRegularFile(file, 'listing'), highWaterMark: 1 << 20 });
+  const input = openStream(file, 'listing', io.stdin);
   let facts;
   try {
     facts = await factsFromListing(input, address, label);

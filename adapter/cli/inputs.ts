@@ -6,7 +6,7 @@ import { CliError } from './command';
 import { printable } from './terminalText';
 
 /** Standard input held in memory for a reader that needs random access (an ELF binary). */
-export const MAX_STDIN_BYTES = 1 << 30;
+export const MAX_STDIN_BYTES = 512 << 20; // runsc with symbols is ~100 MB
 
 /** Opens `file` for reading; a CliError that says what it is and what to give instead otherwise. */
 export function openRegularFile(file: string, what: string): number {
@@ -46,6 +46,11 @@ function openFailure(e: NodeJS.ErrnoException, file: string, shown: string, what
 export function standardInput(stdin: NodeJS.ReadableStream, what: string): NodeJS.ReadableStream {
   if ((stdin as NodeJS.ReadStream).isTTY) throw new CliError(`standard input is a terminal: send the ${what} to it (… | bluepill-lens …, or < FILE), or give a FILE.`);
   return stdin;
+}
+
+/** A listing to stream: FILE (a regular file), or standard input for `-`. */
+export function openStream(file: string, what: string, stdin: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  return file === '-' ? standardInput(stdin, what) : fs.createReadStream('', { fd: openRegularFile(file, what), highWaterMark: 1 << 20 });
 }
 
 /** All of standard input, for the ELF reader, up to MAX_STDIN_BYTES. */

@@ -159,6 +159,8 @@ describe('bluepill-lens CLI, the Unix way', () => {
       assert.equal(each.status, 2, name);
       assert.equal(each.stderr.split('\n').length, 3, `${name}: two lines: ${each.stderr}`);
     }
+    const before = cli(['--json', 'processes']);
+    assert.deepEqual([before.status, before.stderr.split('\n')[0]], [2, 'bluepill-lens: unknown option --json: options go after the command, as in bluepill-lens processes --json.']);
     assert.equal(cli(['frobnicate']).status, 2);
     assert.match(cli(['frobnicate']).stderr, /^bluepill-lens: unknown command "frobnicate" \(the commands are sysreg, annotate, explain, adapter, processes\)\.\n/);
   });
