@@ -10,7 +10,7 @@ import { jsonText, printable } from './terminalText';
 export const sysregCommand: CliCommand = {
   name: 'sysreg',
   summary: "Name ARM64 system registers from any spelling, or decode a register's value.",
-  synopsis: '(VALUE... | NAME --value V | --all --tsv | --all) [--json]',
+  synopsis: 'VALUE... [--json] | NAME --value V [--json] | --all (--tsv | --json)',
   help: `sysreg VALUE...      Name ARM64 system registers from any spelling: '$18052', 18052,
                      S3_0_C13_C0_4, TPIDR_EL1, 0xd538d092, 92d038d5 (dlv's bytes),
                      'MRS $18052, R18', 'MSR R10, S3_0_C13_C0_4', 'MSR $2, DAIFSet'.
@@ -18,6 +18,7 @@ sysreg NAME --value V
                      Decode a register value field by field: PSTATE/SPSR (EL0t, EL1h,
                      DAIF, NZCV), ESR_ELx (the exception class), CurrentEL, SCTLR_EL1.
 sysreg --all --tsv   Every 15-bit field: field, generic, mrs_name, msr_name, min_el.
+sysreg --all --json  The same as JSON.
 --json               Always one JSON array: one object per VALUE (an {"input", "error"}
                      object for one that cannot be read), the decoded value of --value,
                      or every field of --all ({"field", "generic", "mrsName", "msrName", "minEl"}).`,

@@ -1,7 +1,7 @@
 // Reads an ELF file's function symbols (.symtab) without loading the whole file:
 // enough to name addresses offline and to tell gVisor's variants apart.
 import * as fs from 'node:fs';
-import { parseSections, stringTable, withElfFile, type ElfInfo, type ReadAt } from './sections';
+import { boundedNames, parseSections, stringTable, withElfFile, type ElfInfo, type ReadAt } from './sections';
 
 export interface ElfSymbol {
   name: string;
@@ -34,7 +34,7 @@ export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): Elf
   const table = read(symtab.offset, symtab.size);
   const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'symbol name table') : Buffer.alloc(0);
   const entry = info.is64 ? 24 : 16;
-  const nameAt = symbolNames(names);
+  const nameAt = boundedNames(names);
   const functions: ElfSymbol[] = [];
   for (let o = 0; o + entry <= table.length; o += entry) {
     const nameOffset = info.littleEndian ? table.readUInt32LE(o) : table.readUInt32BE(o);
@@ -46,28 +46,6 @@ export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): Elf
   }
   functions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return functions;
-}
-
-/** Longer names are cut here: real Go names (generics included) are far shorter. */
-export const MAX_SYMBOL_NAME_BYTES = 8192;
-
-/**
- * Names from a string table, each decoded once per offset and at most MAX_SYMBOL_NAME_BYTES long:
- * symbols may share one long string (all at one offset, or at offsets into it), and copying it per
- * symbol made 3 GB of strings from a small file.
- */
-function symbolNames(names: Buffer): (offset: number) => string {
-  const seen = new Map<number, string>();
-  return (offset) => {
-    let name = seen.get(offset);
-    if (name === undefined) {
-      const window = names.subarray(offset, offset + MAX_SYMBOL_NAME_BYTES + 1);
-      const end = window.indexOf(0);
-      name = end >= 0 ? window.toString('utf8', 0, end) : window.length > MAX_SYMBOL_NAME_BYTES ? `${window.toString('utf8', 0, MAX_SYMBOL_NAME_BYTES)}…` : window.toString('utf8');
-      seen.set(offset, name);
-    }
-    return name;
-  };
 }
 
 const cache = new Map<string, { mtimeMs: number; symbols: ElfSymbols }>();
