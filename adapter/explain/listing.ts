@@ -42,35 +42,32 @@ export async function factsFromListing(input: string | NodeJS.ReadableStream, ad
   let seen = 0;
   let allWords = true;
   let lastSourceLine: number | undefined;
-  try {
-    for await (const line of lines) {
-      const header = parseTextLine(line);
-      if (header) {
-        block = { ...header };
-        continue;
-      }
-      const ins = parseInstructionLine(line);
-      if (!ins) {
-        if (line.trim()) lastSourceLine = undefined;
-        continue;
-      }
-      if (block && block.start === undefined) block.start = ins.address;
-      seen++;
-      allWords &&= ins.bytes.length === 8;
-      if (ins.address !== address) continue;
-      const arch = allWords && (seen > 1 || looksArm64(ins)) ? 'arm64' : 'amd64';
-      return {
-        address,
-        arch,
-        symbol: block?.name,
-        offset: block?.start !== undefined ? address - block.start : undefined,
-        source: ins.location ?? (block && lastSourceLine ? { file: block.file, line: lastSourceLine } : undefined),
-        instruction: { text: ins.text, bytes: ins.bytes.length === 8 && arch === 'arm64' ? reverseWord(ins.bytes) : ins.bytes },
-        origin: `the listing ${label}`,
-      };
+  // Leaving the loop early (found) closes the generator, and it the stream.
+  for await (const line of lines) {
+    const header = parseTextLine(line);
+    if (header) {
+      block = { ...header };
+      continue;
     }
-  } finally {
-    if (typeof input === 'string') (stream as fs.ReadStream).destroy();
+    const ins = parseInstructionLine(line);
+    if (!ins) {
+      if (line.trim()) lastSourceLine = undefined;
+      continue;
+    }
+    if (block && block.start === undefined) block.start = ins.address;
+    seen++;
+    allWords &&= ins.bytes.length === 8;
+    if (ins.address !== address) continue;
+    const arch = allWords && (seen > 1 || looksArm64(ins)) ? 'arm64' : 'amd64';
+    return {
+      address,
+      arch,
+      symbol: block?.name,
+      offset: block?.start !== undefined ? address - block.start : undefined,
+      source: ins.location ?? (block && lastSourceLine ? { file: block.file, line: lastSourceLine } : undefined),
+      instruction: { text: ins.text, bytes: ins.bytes.length === 8 && arch === 'arm64' ? reverseWord(ins.bytes) : ins.bytes },
+      origin: `the listing ${label}`,
+    };
   }
   return undefined;
 }
