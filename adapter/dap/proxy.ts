@@ -9,7 +9,7 @@ import { bootTicks, killLeftovers, launchedBy, orphansSince, type Debuggee } fro
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint } from './endpoints';
-import type { ProxyContext, ProxyHook } from './hooks';
+import { pipelineOrder, type HookFactory, type ProxyContext, type ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from './messages';
 import { OrderedOutbox } from './orderedOutbox';
 import { observeEndpoint, type MessageObserver } from './traceFile';
@@ -26,7 +26,8 @@ export interface ProxyOptions {
   /** Known up front (VS Code hands the resolved configuration over): connect before `initialize`. */
   initialTarget?: DlvTarget;
   defaults?: TargetDefaults;
-  hooks?: ProxyHook[];
+  /** Makes the session's hooks (they run in pipelineOrder). */
+  hooks?: HookFactory;
   /** Diagnostics for the proxy's own log (not sent to the client); dlv's lifecycle is 'info'. */
   log?: (line: string, level?: 'info' | 'debug') => void;
   /** How long an annotation waits for dlv (default 15 s); the fuzz tests shorten it. */
@@ -83,7 +84,7 @@ export class DlvProxy implements ProxyContext {
   private readonly ownTimeoutMs: number;
 
   constructor(private readonly options: ProxyOptions = {}) {
-    this.hooks = options.hooks ?? [];
+    this.hooks = pipelineOrder(options.hooks?.(this) ?? []);
     this.ownTimeoutMs = options.ownRequestTimeoutMs ?? OWN_REQUEST_TIMEOUT_MS;
     observeEndpoint(this.client, 'client', options.observe);
     this.outbox = new OrderedOutbox<Message>(
@@ -151,7 +152,7 @@ export class DlvProxy implements ProxyContext {
       return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, 'This debug session has ended. Start a new one.'));
     }
     for (const hook of this.hooks) {
-      let answer = hook.answer?.(request, this);
+      let answer = hook.answer?.(request);
       if (answer instanceof Promise) answer = await answer; // most hooks answer at once: no extra tick
       if (answer) return this.reply(answer);
     }
@@ -295,11 +296,11 @@ export class DlvProxy implements ProxyContext {
   }
 
   private rewriteResponse(response: DebugProtocol.Response, request: DebugProtocol.Request): Message | Promise<Message> {
-    return this.applyHooks(response, (h) => h.rewriteResponse?.(response, request, this));
+    return this.applyHooks(response, (h) => h.rewriteResponse?.(response, request));
   }
 
   private rewriteEvent(e: DebugProtocol.Event): Message | Promise<Message> {
-    return this.applyHooks(e, (h) => h.rewriteEvent?.(e, this));
+    return this.applyHooks(e, (h) => h.rewriteEvent?.(e));
   }
 
   /** Runs hooks in order; stays synchronous until a hook needs to wait. A failing hook leaves the message as it was. */

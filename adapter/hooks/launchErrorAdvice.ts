@@ -6,6 +6,7 @@ import type { ProxyHook } from '../dap/hooks';
 
 export const launchErrorAdvice: ProxyHook = {
   name: 'launchErrorAdvice',
+  stage: 'annotate',
   rewriteResponse(response) {
     if (response.success || (response.command !== 'launch' && response.command !== 'attach')) return;
     const error = (response as DebugProtocol.ErrorResponse).body?.error;

@@ -6,6 +6,7 @@ import type { ProxyHook } from '../dap/hooks';
 
 export const sysregNames: ProxyHook = {
   name: 'sysregNames',
+  stage: 'annotate',
   rewriteResponse(response) {
     if (response.command !== 'disassemble' || !response.success) return;
     const instructions = (response as DebugProtocol.DisassembleResponse).body?.instructions;

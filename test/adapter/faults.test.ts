@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultHooks } from '../../adapter/hooks';
 import { frame, FrameReader } from '../../adapter/dap/framing';
-import type { ProxyHook } from '../../adapter/dap/hooks';
+import type { ProxyContext, ProxyHook } from '../../adapter/dap/hooks';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { ensureDlv } from '../support/paths';
 import { InProcessSession } from '../support/inProcess';
@@ -204,22 +204,23 @@ describe('faults', () => {
     // A hook that asks dlv for a stack whenever the program has just been resumed:
     // dlv refuses (the program is running), as it does for the bluepill hooks' reads.
     let ownFailures = 0;
-    const probe: ProxyHook = {
+    const probe = (ctx: ProxyContext): ProxyHook => ({
       name: 'probe',
-      async rewriteEvent(e, ctx) {
+      stage: 'observe',
+      async rewriteEvent(e) {
         if (e.event !== 'continued') return;
         const r = await ctx.requestDlv('stackTrace', { threadId: 1, levels: 5 });
         if (!r.success) ownFailures++;
       },
-      async rewriteResponse(_response, request, ctx) {
+      async rewriteResponse(_response, request) {
         if (request.command !== 'continue') return;
         for (const [command, args] of [['stackTrace', { threadId: 1, levels: 5 }], ['evaluate', { expression: 'x' }]] as const) {
           const own = await ctx.requestDlv(command, args);
           if (!own.success) ownFailures++;
         }
       },
-    };
-    const s = open({ defaults: { dlvPath }, hooks: [...defaultHooks(), probe] });
+    });
+    const s = open({ defaults: { dlvPath }, hooks: (ctx) => [...defaultHooks()(ctx), probe(ctx)] });
     const script = steps(s);
     for (const step of script.slice(0, 4)) await step();
     await s.request('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });

@@ -37,3 +37,38 @@ export function phaseSequence(states: BluepillState[]): string[] {
   for (const s of states) if (s.stop && out[out.length - 1] !== s.stop.phase) out.push(s.stop.phase);
   return out;
 }
+
+export interface BackToBackRun {
+  /** Stopped events seen while stepping (the first stop excluded). */
+  stops: number;
+  /** Every bluepill/state event that describes a stop, from the first stop on, in order. */
+  states: BluepillState[];
+  /** The state the proxy holds at the end (bluepill/getState). */
+  final: BluepillState;
+}
+
+/**
+ * Steps one thread by instruction as fast as the adapter answers: the next step goes
+ * out as soon as the previous one's `stopped` arrives, never waiting for a state
+ * event. Stops once `done(final state)` holds after a step (checked through
+ * bluepill/getState every `checkEvery` steps) or after `maxSteps`. Works the same on
+ * a local and a remote (board) target.
+ */
+export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; checkEvery?: number; statesFrom?: number } = {}): Promise<BackToBackRun> {
+  const from = o.statesFrom ?? 0;
+  let stops = 0;
+  let final: BluepillState | undefined;
+  for (let i = 0; i < (o.maxSteps ?? 2000); i++) {
+    const stopped = dc.waitForEvent('stopped');
+    await dc.stepInRequest({ threadId, granularity: 'instruction' });
+    await stopped;
+    stops++;
+    if (i % (o.checkEvery ?? 25) === 0 || i === (o.maxSteps ?? 2000) - 1) {
+      final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+      if (done(final)) break;
+    }
+  }
+  final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+  const states = dc.events('bluepill/state').slice(from).map((e) => e.body as BluepillState).filter((s) => !s.running && s.stop);
+  return { stops, states, final };
+}

@@ -3,7 +3,7 @@
 // also raises a notification (a `bluepill/warning` event and an output line).
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext, ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../dap/hooks';
 import { WARNING_EVENT } from '../../bluepill/state';
 import { shortName } from '../../bluepill/symbols';
 import { outputEvent } from '../../dap/messages';
@@ -30,7 +30,8 @@ export const GUEST_BREAKPOINT_MESSAGE =
 
 export function breakpointSafety(session: BluepillSession): ProxyHook {
   let warned = false;
-  const warn = (ctx: ProxyContext, what: string) => {
+  const { ctx } = session;
+  const warn = (what: string) => {
     if (warned) return;
     warned = true;
     ctx.sendEvent(WARNING_EVENT, { message: `Breakpoint ${what}: ${GUEST_BREAKPOINT_MESSAGE}` });
@@ -42,7 +43,8 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
 
   return {
     name: 'breakpointSafety',
-    rewriteResponse(response, request, ctx) {
+    stage: 'annotate',
+    rewriteResponse(response, request) {
       if (!response.success || !request.command.startsWith('set') || !request.command.endsWith('Breakpoints')) return;
       const breakpoints = (response.body as { breakpoints?: DebugProtocol.Breakpoint[] } | undefined)?.breakpoints;
       if (!breakpoints) return;
@@ -51,35 +53,28 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
         asked.forEach((b, i) => {
           if (breakpoints[i] && runsInGuestByName(b.name)) {
             mark(breakpoints[i]);
-            warn(ctx, `on ${b.name}`);
+            warn(`on ${b.name}`);
           }
         });
       } else if (request.command === 'setBreakpoints') {
         const file = (request.arguments as DebugProtocol.SetBreakpointsArguments).source.path;
         if (file && runsInGuestByPath(file)) {
           for (const bp of breakpoints) mark(bp);
-          if (breakpoints.length) warn(ctx, `in ${path.basename(file)}`);
+          if (breakpoints.length) warn(`in ${path.basename(file)}`);
         }
       } else if (request.command === 'setInstructionBreakpoints') {
-        session.bind(ctx);
         return (async () => {
           for (const bp of breakpoints) {
             const address = bp.instructionReference;
             if (!address) continue;
-            const symbol = session.symbolFor(BigInt(address)) ?? (await locationFile(ctx, address));
+            const symbol = session.symbolFor(BigInt(address)) ?? (await session.instructions.at(BigInt(address)))?.file;
             if (symbol && (runsInGuestByName(symbol.replace(/\+0x[0-9a-f]+$/, '')) || runsInGuestByPath(symbol))) {
               mark(bp);
-              warn(ctx, `at ${address} (${symbol})`);
+              warn(`at ${address} (${symbol})`);
             }
           }
         })();
       }
     },
   };
-}
-
-/** Where dlv places an address: the source file of the instruction, for the path rule. */
-async function locationFile(ctx: ProxyContext, address: string): Promise<string | undefined> {
-  const r = (await ctx.requestDlv('disassemble', { memoryReference: address, instructionCount: 1 })) as DebugProtocol.DisassembleResponse;
-  return r.success ? r.body?.instructions?.[0]?.location?.path : undefined;
 }
