@@ -27,16 +27,21 @@ export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
   const exit = () => {
     if (exiting) return;
     exiting = true;
-    // Give dlv its chance to end what it launched, but never outlive that by much.
-    setTimeout(() => process.exit(0), 5000).unref();
+    // Give dlv its chance to end what it launched, but never outlive that by much,
+    // nor leave it behind (it is in its own process group).
+    setTimeout(() => {
+      if (proxy.dlvPid) process.kill(proxy.dlvPid, 'SIGKILL');
+      process.exit(0);
+    }, 5000).unref();
     void proxy.shutdown().finally(() => process.exit(0));
   };
   // The client vanished (its end of the pipe closed): stdout errors with EPIPE.
   process.stdout.on('error', exit);
   process.stdin.on('end', exit);
   process.stdin.on('close', exit);
-  process.on('SIGTERM', exit);
-  process.on('SIGINT', exit);
+  // Every signal that ends a terminal's programs: detach (or end what dlv launched)
+  // cleanly. dlv runs in its own process group, so the same signal does not reach it.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, exit);
   return proxy;
 }
 

@@ -5,7 +5,6 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
 import { DlvConnection } from '../dlv/connection';
-import { bootTicks, killLeftovers, launchedBy, orphansSince, type Debuggee } from '../dlv/debuggees';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint } from './endpoints';
@@ -76,10 +75,6 @@ export class DlvProxy implements ProxyContext {
   private clientGone = false;
   private args: Record<string, unknown> | undefined;
   private warnedUnauthenticated = false;
-  /** Programs our spawned dlv launched: ended if dlv dies without ending them. */
-  private debuggees: Debuggee[] = [];
-  /** When a `launch` went to our spawned dlv and is not answered yet (boot ticks). */
-  private launchPendingSince: number | undefined;
   private readonly hooks: ProxyHook[];
   private readonly ownTimeoutMs: number;
 
@@ -259,7 +254,6 @@ export class DlvProxy implements ProxyContext {
   }
 
   private forward(request: DebugProtocol.Request): void {
-    if (request.command === 'launch' && this.conn!.pid) this.launchPendingSince = bootTicks();
     const seq = this.conn!.endpoint.sendRequestSeq(request.command, request.arguments);
     this.forwarded.set(seq, request);
   }
@@ -288,10 +282,6 @@ export class DlvProxy implements ProxyContext {
     this.forwarded.delete(response.request_seq);
     const forClient = { ...response, seq: 0, request_seq: request.seq };
     this.outbox.push(this.rewriteResponse(forClient, request));
-    if (request.command === 'launch') this.launchPendingSince = undefined;
-    if (request.command === 'launch' && response.success && this.conn?.pid && typeof this.args?.program === 'string') {
-      this.debuggees = launchedBy(this.conn.pid, this.args.program);
-    }
     if (request.command === 'disconnect') void this.shutdown();
   }
 
@@ -365,11 +355,7 @@ export class DlvProxy implements ProxyContext {
       this.failPending('The debug session ended before dlv answered.');
       return;
     }
-    const program = this.args?.program;
-    const launching = this.launchPendingSince !== undefined && typeof program === 'string' ? orphansSince(program, this.launchPendingSince) : [];
-    const ended = killLeftovers([...this.debuggees, ...launching]);
-    const also = ended.length ? ` The program it launched (pid ${ended.join(', ')}) was ended with it.` : '';
-    this.outbox.push(outputEvent('stderr', `bluepill-lens: ${explanation}${also}\n`));
+    this.outbox.push(outputEvent('stderr', `bluepill-lens: ${explanation}\n`));
     this.failPending(explanation);
     this.outbox.push(event('terminated'));
   }
