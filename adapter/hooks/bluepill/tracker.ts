@@ -7,8 +7,9 @@
 // resume (continue, step) waits until the analysis of the stop before it is done,
 // for at most RESUME_WAIT_MS: frame ids and registers are only valid until the
 // thread moves, so a client stepping as fast as dlv answers still has every stop
-// analysed. The reads are few: one stackTrace per stop, instructions from the
-// session's cache, and the ucontext only in the handler's phases.
+// analysed. The reads are few: one stackTrace per stop (of the top frame alone
+// while a thread steps through host code), instructions from the session's cache,
+// and the ucontext only in the handler's phases.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../dap/hooks';
 import { evaluateNumber, readWords } from '../../bluepill/memory';
@@ -16,7 +17,7 @@ import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '
 import { classify, diagnose, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
-import type { Classification } from '../../bluepill/classify';
+import { isUnsymbolized, type Classification } from '../../bluepill/classify';
 import type { Phase, Variant } from '../../bluepill/model';
 import { successResponse } from '../../dap/messages';
 import type { BluepillSession } from './session';
@@ -53,13 +54,32 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return Promise.race([analyses, bound]).finally(() => clearTimeout(timer));
   };
 
+  async function stack(threadId: number, levels: number): Promise<DebugProtocol.StackFrame[]> {
+    const r = (await ctx.requestDlv('stackTrace', { threadId, startFrame: 0, levels })) as DebugProtocol.StackTraceResponse;
+    return r.success ? r.body.stackFrames : [];
+  }
+
+  /**
+   * The frames that decide this stop. A thread stepped on from host code has only host
+   * frames below its top one (a step enters at most one call, and the handler's entry is
+   * a landmark itself), so there the top frame is enough unless it is a landmark or has
+   * no symbol. Any other stop reads the stack.
+   */
+  async function framesFor(stop: Stop, variant: Variant | undefined): Promise<DebugProtocol.StackFrame[]> {
+    const previous = previousPhase.get(stop.threadId);
+    if (!variant || !stop.stepped || (previous !== 'host' && previous !== 'resumed')) return stack(stop.threadId, STACK_LEVELS);
+    const top = await stack(stop.threadId, 1);
+    if (top.length === 0 || (!isUnsymbolized(top[0].name) && !session.index(variant).bySymbolName(top[0].name))) return top;
+    return stack(stop.threadId, STACK_LEVELS);
+  }
+
   async function analyse(stop: Stop): Promise<void> {
-    const r = (await ctx.requestDlv('stackTrace', { threadId: stop.threadId, startFrame: 0, levels: STACK_LEVELS })) as DebugProtocol.StackTraceResponse;
-    const frames = r.success ? r.body.stackFrames : [];
+    const known = await session.variant();
+    const frames = await framesFor(stop, known);
     if (frames.length === 0) return;
     session.frames.set(stop.threadId, frames);
     const frameId = session.symbolizedFrameId(stop.threadId);
-    const variant = await session.variant(frameId);
+    const variant = known ?? (await session.variant(frameId));
     if (!variant) return;
     const pc = BigInt(frames[0].instructionPointerReference ?? '0');
     const facts: StopFacts = {
