@@ -1,6 +1,6 @@
 // Runs the proxy on stdin/stdout, for DAP clients other than VS Code (nvim-dap,
 // Emacs dap-mode, ...). stdout carries DAP only: diagnostics go to stderr.
-import { DlvProxy } from './dap/proxy';
+import { DlvProxy } from './session/proxy';
 import { defaultHooks } from './hooks';
 import { locateDlv } from './dlv/locate';
 import type { DlvTarget } from './dlv/target';

@@ -47,7 +47,7 @@ export async function benchProxy(root) {
    * the client side; the only socket is the one to dlv, as with dlv alone.
    */
   async function inlineSession() {
-    const { DlvProxy } = require(path.join(root, 'out/adapter/dap/proxy.js'));
+    const { DlvProxy } = require(path.join(root, 'out/adapter/session/proxy.js'));
     const { defaultHooks } = require(path.join(root, 'out/adapter/hooks/index.js'));
     const { ensureDlv } = require(path.join(root, 'out/test/support/paths.js'));
     const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: defaultHooks() });

@@ -8,14 +8,16 @@
 // a symbol (any thread's: memory is shared). Reads use the "clipboard" context,
 // where dlv does not shorten long values with "...".
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext } from '../dap/hooks';
 import { parseWordArray } from './ucontext';
 
 /** dlv's default maxArrayValues: the longest array one evaluate returns whole. */
 const ELEMENTS_PER_READ = 64;
 const CHUNK_BYTES = ELEMENTS_PER_READ * 8;
 
-type Requester = Pick<ProxyContext, 'requestDlv'>;
+/** Whoever sends dlv requests of the proxy's own (the session's context). */
+export interface Requester {
+  requestDlv(command: string, args?: unknown): Promise<DebugProtocol.Response>;
+}
 
 export async function evaluateText(ctx: Requester, expression: string, frameId: number, context: 'watch' | 'clipboard' = 'watch'): Promise<string | undefined> {
   const r = (await ctx.requestDlv('evaluate', { expression, frameId, context })) as DebugProtocol.EvaluateResponse;

@@ -36,7 +36,7 @@ export class DlvConnection {
     this.endpoint = new DlvEndpoint({
       ...events,
       response: (r) => {
-        if (STARTS_PROGRAMS.has(r.command)) this.offspring?.settle();
+        if (STARTS_PROGRAMS.has(r.message.command)) this.offspring?.settle();
         events.response(r);
       },
     });

@@ -14,8 +14,12 @@ export interface Debuggee {
   exe?: string;
 }
 
-/** While a launch is pending, dlv's children are read this often (dlv forks, then loads symbols for longer). */
-const WATCH_MS = 5;
+/**
+ * While a launch is pending, dlv's children are read this often: dlv forks, then loads
+ * symbols for tens of milliseconds. A dlv killed within this time of the fork leaves its
+ * program unrecorded (and running); nothing else is ever guessed at.
+ */
+const WATCH_MS = 2;
 
 export class Offspring {
   private readonly known = new Map<number, Debuggee>();

@@ -3,13 +3,13 @@
 import { NotElfError, withElfFile } from '../elf/sections';
 import { cachedElfFunctions, symbolize } from '../elf/symbols';
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
-import { VARIANTS } from '../bluepill/model';
+import { archOfMachine, detectVariant } from '../bluepill/detect';
 import type { ExplainInput } from './explain';
 
 const SHT_PROGBITS = 1;
 export function factsFromBinary(file: string, address: bigint): ExplainInput {
   const { info, functions } = cachedElfFunctions(file);
-  const arch = info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined;
+  const arch = archOfMachine(info.machine);
   if (!arch) throw new Error(`${file} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
   const hit = symbolize(functions, address);
   const section = info.sections.find((s) => s.type === SHT_PROGBITS && s.addr <= address && address < s.addr + BigInt(s.size));
@@ -36,11 +36,10 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
       instruction = { text: first.text.startsWith('BYTE') ? undefined : first.text, bytes: first.bytes.toString('hex') };
     }
   }
-  const sigframe = arch === 'amd64' && functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
   return {
     address,
     arch,
-    variant: VARIANTS.find((v) => v.id === (arch === 'arm64' ? 'arm64' : sigframe ? 'amd64-sigframe' : 'amd64-cli')),
+    variant: detectVariant(info.machine, functions.map((f) => f.name)),
     symbol: hit ? clean(hit.symbol.name) : undefined,
     offset: hit?.offset,
     instruction,

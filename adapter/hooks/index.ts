@@ -1,6 +1,6 @@
-// The hooks every session runs. Their order is the pipeline's (adapter/dap/hooks.ts):
+// The hooks every session runs. Their order is the pipeline's (adapter/session/hooks.ts):
 // by stage, then as listed here. Each feature is one module.
-import type { HookFactory } from '../dap/hooks';
+import type { HookFactory } from '../session/hooks';
 import { bluepillHooks, type BluepillSettings } from './bluepill';
 import { launchErrorAdvice } from './launchErrorAdvice';
 import { sysregNames } from './sysregNames';

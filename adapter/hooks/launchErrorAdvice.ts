@@ -2,7 +2,7 @@
 // program, missing files). The original dlv text stays first, unchanged.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { adviceFor } from '../dlv/errorHints';
-import type { ProxyHook } from '../dap/hooks';
+import type { ProxyHook } from '../session/hooks';
 
 export const launchErrorAdvice: ProxyHook = {
   name: 'launchErrorAdvice',
@@ -15,5 +15,6 @@ export const launchErrorAdvice: ProxyHook = {
     if (!advice) return;
     if (error) error.format = `${error.format}\n\n${advice}`;
     else response.message = `${text}\n\n${advice}`;
+    return true;
   },
 };

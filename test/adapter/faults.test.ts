@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultHooks } from '../../adapter/hooks';
 import { frame, FrameReader } from '../../adapter/dap/framing';
-import type { ProxyContext, ProxyHook } from '../../adapter/dap/hooks';
+import type { ProxyContext, ProxyHook } from '../../adapter/session/hooks';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { ensureDlv } from '../support/paths';
 import { InProcessSession } from '../support/inProcess';
@@ -168,6 +168,8 @@ describe('faults', () => {
     const dlvPid = s.proxy.dlvPid!;
     assert.ok(await s.until(() => childrenRunning(dlvPid, program).length > 0, 10_000), 'dlv starts the program');
     const launched = childrenRunning(dlvPid, program)[0];
+    // Killed a moment after the fork, while dlv loads the program's symbols (launch still pending).
+    await new Promise((r) => setTimeout(r, 20));
     process.kill(dlvPid, 'SIGKILL');
     await launch;
     assert.ok(await s.event('terminated', 0, 5000));

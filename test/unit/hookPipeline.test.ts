@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { HOOK_STAGES, pipelineOrder, type ProxyContext } from '../../adapter/dap/hooks';
+import { HOOK_STAGES, pipelineOrder, type ProxyContext } from '../../adapter/session/hooks';
 import { defaultHooks } from '../../adapter/hooks';
 
 function contextAnswering(evaluate: (expression: string) => string | undefined): ProxyContext {

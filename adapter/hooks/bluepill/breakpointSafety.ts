@@ -3,7 +3,7 @@
 // also raises a notification (a `bluepill/warning` event and an output line).
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../session/hooks';
 import { WARNING_EVENT } from '../../bluepill/state';
 import { shortName } from '../../bluepill/symbols';
 import { outputEvent } from '../../dap/messages';
@@ -23,6 +23,17 @@ export function runsInGuestByPath(file: string): boolean {
   return dir === 'ring0' || (dir === 'kvm' && /^(bluepill|machine)/.test(base));
 }
 
+/** Where a breakpoint is: its function, or its source file. */
+export interface GuestCodePlace {
+  functionName?: string;
+  file?: string;
+}
+
+/** The judgement: does code at this place also run inside the KVM guest? */
+export function runsInGuest(place: GuestCodePlace): boolean {
+  return (place.functionName !== undefined && runsInGuestByName(place.functionName)) || (place.file !== undefined && runsInGuestByPath(place.file));
+}
+
 export const GUEST_BREAKPOINT_MESSAGE =
   'This code also runs inside the KVM guest. A software breakpoint here traps in guest mode (a KVM debug exit kills the sandbox) ' +
   'or, hit on the host mid round trip, makes bluepillGuestExit record the wrong exit PC, and the sandbox continues incorrectly. ' +
@@ -37,8 +48,12 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
     ctx.sendEvent(WARNING_EVENT, { message: `Breakpoint ${what}: ${GUEST_BREAKPOINT_MESSAGE}` });
     ctx.sendEvent('output', outputEvent('important', `bluepill-lens: breakpoint ${what} is in code that also runs inside the KVM guest. ${GUEST_BREAKPOINT_MESSAGE}\n`).body);
   };
-  const mark = (bp: DebugProtocol.Breakpoint) => {
+  /** Marks a breakpoint whose place runs in the guest; true if it did. */
+  const check = (bp: DebugProtocol.Breakpoint | undefined, place: GuestCodePlace, what: string): boolean => {
+    if (!bp || !runsInGuest(place)) return false;
     bp.message = bp.message ? `${bp.message}\n${GUEST_BREAKPOINT_MESSAGE}` : GUEST_BREAKPOINT_MESSAGE;
+    warn(what);
+    return true;
   };
 
   return {
@@ -50,29 +65,23 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
       if (!breakpoints) return;
       if (request.command === 'setFunctionBreakpoints') {
         const asked = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints;
-        asked.forEach((b, i) => {
-          if (breakpoints[i] && runsInGuestByName(b.name)) {
-            mark(breakpoints[i]);
-            warn(`on ${b.name}`);
-          }
-        });
-      } else if (request.command === 'setBreakpoints') {
+        return asked.map((b, i) => check(breakpoints[i], { functionName: b.name }, `on ${b.name}`)).some(Boolean);
+      }
+      if (request.command === 'setBreakpoints') {
         const file = (request.arguments as DebugProtocol.SetBreakpointsArguments).source.path;
-        if (file && runsInGuestByPath(file)) {
-          for (const bp of breakpoints) mark(bp);
-          if (breakpoints.length) warn(`in ${path.basename(file)}`);
-        }
-      } else if (request.command === 'setInstructionBreakpoints') {
+        return file !== undefined && breakpoints.map((bp) => check(bp, { file }, `in ${path.basename(file)}`)).some(Boolean);
+      }
+      if (request.command === 'setInstructionBreakpoints') {
         return (async () => {
+          let changed = false;
           for (const bp of breakpoints) {
             const address = bp.instructionReference;
             if (!address) continue;
-            const symbol = session.symbolFor(BigInt(address)) ?? (await session.instructions.at(BigInt(address)))?.file;
-            if (symbol && (runsInGuestByName(symbol.replace(/\+0x[0-9a-f]+$/, '')) || runsInGuestByPath(symbol))) {
-              mark(bp);
-              warn(`at ${address} (${symbol})`);
-            }
+            const symbol = session.symbolFor(BigInt(address));
+            const file = symbol ? undefined : (await session.instructions.at(BigInt(address)))?.file;
+            changed = check(bp, { functionName: symbol?.replace(/\+0x[0-9a-f]+$/, ''), file }, `at ${address} (${symbol ?? file})`) || changed;
           }
+          return changed;
         })();
       }
     },

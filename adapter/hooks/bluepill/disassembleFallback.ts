@@ -2,7 +2,7 @@
 // find memory reference"): the vDSO's rt_sigreturn trampoline, for one. The proxy
 // then reads the memory itself and answers with what it decodes.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../session/hooks';
 import { readBytesPrefix } from '../../bluepill/memory';
 import { decodeAmd64, decodeArm64 } from '../../bluepill/miniDisassembler';
 import type { BluepillSession } from './session';
@@ -28,11 +28,11 @@ export function disassembleFallback(session: BluepillSession): ProxyHook {
   };
 }
 
-async function answerFromMemory(session: BluepillSession, response: DebugProtocol.Response, request: DebugProtocol.Request): Promise<void> {
+async function answerFromMemory(session: BluepillSession, response: DebugProtocol.Response, request: DebugProtocol.Request): Promise<boolean> {
   const args = request.arguments as DebugProtocol.DisassembleArguments;
   const frameId = session.symbolizedFrameId();
   const variant = await session.variant(frameId);
-  if (!variant || frameId === undefined) return;
+  if (!variant || frameId === undefined) return false;
   const count = Math.min(args.instructionCount, MAX_INSTRUCTIONS);
   const width = variant.arch === 'arm64' ? 4 : 1;
   const start = BigInt(args.memoryReference) + BigInt(args.offset ?? 0) + BigInt((args.instructionOffset ?? 0) * width);
@@ -40,7 +40,7 @@ async function answerFromMemory(session: BluepillSession, response: DebugProtoco
   // first unreadable chunk (the mapping of such code often ends with its page).
   const wanted = count * (variant.arch === 'arm64' ? 4 : AMD64_MAX_LENGTH);
   const code = await readBytesPrefix(session.ctx, start, wanted, frameId);
-  if (!code) return; // unmapped: dlv's error stands
+  if (!code) return false; // unmapped: dlv's error stands
   const decoded = (variant.arch === 'arm64' ? decodeArm64(start, code) : decodeAmd64(start, code)).slice(0, count);
   const instructions: DebugProtocol.DisassembledInstruction[] = decoded.map((d, i) => ({
     address: `0x${d.address.toString(16)}`,
@@ -52,4 +52,5 @@ async function answerFromMemory(session: BluepillSession, response: DebugProtoco
   answer.success = true;
   delete (answer as { message?: string }).message;
   answer.body = { instructions };
+  return true;
 }

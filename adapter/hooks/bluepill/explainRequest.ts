@@ -2,7 +2,7 @@
 // a debug session: the facts come from dlv (the frame, a one-instruction
 // disassembly) and the local binary's symbols, the words from explain().
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { explain, type ExplainInput } from '../../explain/explain';
 import { isUnsymbolized } from '../../bluepill/classify';

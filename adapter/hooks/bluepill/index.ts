@@ -1,5 +1,5 @@
 // The bluepill hooks of one session, sharing one BluepillSession.
-import type { ProxyContext, ProxyHook } from '../../dap/hooks';
+import type { ProxyContext, ProxyHook } from '../../session/hooks';
 import { breakpointSafety } from './breakpointSafety';
 import { disassembleFallback } from './disassembleFallback';
 import { explainRequest } from './explainRequest';

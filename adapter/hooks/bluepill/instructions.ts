@@ -4,8 +4,7 @@
 // in it), and where dlv has no symbol (the vDSO, a trampoline page) the bytes are
 // read from memory instead.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext } from '../../dap/hooks';
-import { readBytesPrefix } from '../../bluepill/memory';
+import { readBytesPrefix, type Requester } from '../../bluepill/memory';
 
 export interface Instruction {
   /** Go syntax, as dlv prints it; absent for bytes read from memory. */
@@ -26,7 +25,7 @@ export class InstructionCache {
   private readonly known = new Map<bigint, Instruction>();
 
   constructor(
-    private readonly ctx: Pick<ProxyContext, 'requestDlv'>,
+    private readonly ctx: Requester,
     private readonly archOf: (frameId: number | undefined) => Promise<'arm64' | 'amd64' | undefined>,
   ) {}
 

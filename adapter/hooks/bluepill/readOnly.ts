@@ -4,7 +4,7 @@
 // read requests of its own (stackTrace, disassemble, evaluate, readMemory)
 // through `request`. It changes nothing: annotations need the proxy.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext } from '../../dap/hooks';
+import type { ProxyContext } from '../../session/hooks';
 import { STATE_EVENT, type BluepillState } from '../../bluepill/state';
 import type { Explanation } from '../../explain/explain';
 import { EXPLAIN_REQUEST, explainRequest } from './explainRequest';

@@ -2,9 +2,10 @@
 // which variant of the model applies (from the binary when it is here, else from
 // dlv), the frames seen at the current stop, a frame id to read memory with, and
 // the instructions read so far (code does not change: each address is asked once).
-import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext } from '../../dap/hooks';
+import type { ProxyContext } from '../../session/hooks';
+import { localBinary } from '../../config/launchArgs';
+import { detectVariant } from '../../bluepill/detect';
 import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
 import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
 import { cachedElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
@@ -65,15 +66,12 @@ export class BluepillSession {
   private async detect(frameId?: number): Promise<Variant | undefined> {
     const forced = (this.ctx.sessionArgs?.bluepillVariant as BluepillSettings['variant'] | undefined) ?? this.settings.variant;
     if (forced && forced !== 'auto') return this.withExtras(variantById(forced));
-    const binary = this.localBinary();
+    const binary = localBinary(this.ctx.sessionArgs);
     if (binary) {
       try {
         const { info, functions } = cachedElfFunctions(binary);
-        if (info.machine === 183) return this.withExtras(variantById('arm64'));
-        if (info.machine === 62) {
-          const sigframe = functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
-          return this.withExtras(variantById(sigframe ? 'amd64-sigframe' : 'amd64-cli'));
-        }
+        const variant = detectVariant(info.machine, functions.map((f) => f.name));
+        if (variant) return this.withExtras(variant);
       } catch {
         // unreadable here: ask dlv below
       }
@@ -92,7 +90,7 @@ export class BluepillSession {
   /** The function at an address, from the local binary's symbol table (undefined for a remote board). */
   symbolFor(address: bigint): string | undefined {
     if (this.symbols === undefined) {
-      const binary = this.localBinary();
+      const binary = localBinary(this.ctx.sessionArgs);
       try {
         this.symbols = binary ? cachedElfFunctions(binary).functions : null;
       } catch {
@@ -102,14 +100,6 @@ export class BluepillSession {
     if (!this.symbols) return undefined;
     const hit = symbolize(this.symbols, address);
     return hit ? `${hit.symbol.name.replace(/\.abi0$/, '')}${hit.offset ? `+0x${hit.offset.toString(16)}` : ''}` : undefined;
-  }
-
-  private localBinary(): string | undefined {
-    const args = this.ctx.sessionArgs;
-    if (!args || args.host !== undefined || args.mode === 'remote') return undefined;
-    if (typeof args.program === 'string' && fs.existsSync(args.program)) return args.program;
-    if (typeof args.processId === 'number') return `/proc/${args.processId}/exe`;
-    return undefined;
   }
 
   private withExtras(variant: Variant): Variant {

@@ -11,7 +11,7 @@
 // while a thread steps through host code), instructions from the session's cache,
 // and the ucontext only in the handler's phases.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, readWords } from '../../bluepill/memory';
 import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
 import { classify, diagnose, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';

@@ -1,7 +1,7 @@
 // Labels stack frames that have no symbol but whose code is the rt_sigreturn
 // trampoline: `[vdso] __kernel_rt_sigreturn (rt_sigreturn trampoline)`.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../session/hooks';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, trampolineLabel, type Variant } from '../../bluepill/model';
 import type { BluepillSession } from './session';
@@ -36,14 +36,17 @@ export function trampolineFrames(session: BluepillSession): ProxyHook {
   };
 }
 
-async function labelTrampolines(session: BluepillSession, frames: DebugProtocol.StackFrame[], unnamed: DebugProtocol.StackFrame[], threadId: number): Promise<void> {
+async function labelTrampolines(session: BluepillSession, frames: DebugProtocol.StackFrame[], unnamed: DebugProtocol.StackFrame[], threadId: number): Promise<boolean> {
   const frameId = frames.find((f) => !isUnsymbolized(f.name))?.id ?? session.symbolizedFrameId(threadId);
   const variant = await session.variant(frameId);
-  if (!variant || frameId === undefined) return;
+  if (!variant || frameId === undefined) return false;
+  let changed = false;
   for (const frame of unnamed) {
     if (await isTrampolineAt(session, variant, BigInt(frame.instructionPointerReference!), frameId)) {
       frame.name = trampolineLabel(variant.arch);
       frame.presentationHint = 'normal';
+      changed = true;
     }
   }
+  return changed;
 }

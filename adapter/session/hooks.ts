@@ -20,6 +20,9 @@ export interface ProxyContext {
 export const HOOK_STAGES = ['answer', 'replace', 'annotate', 'observe'] as const;
 export type HookStage = (typeof HOOK_STAGES)[number];
 
+/** true when the hook changed the message (it is then written anew, not as the bytes it came in). */
+export type HookResult = void | boolean | Promise<void | boolean>;
+
 export interface ProxyHook {
   readonly name: string;
   readonly stage: HookStage;
@@ -28,10 +31,10 @@ export interface ProxyHook {
    * A promise holds the request (and every later one) back until it settles.
    */
   answer?(request: DebugProtocol.Request): DebugProtocol.Response | undefined | Promise<DebugProtocol.Response | undefined>;
-  /** Rewrite (mutate) a dlv response before the client sees it. */
-  rewriteResponse?(response: DebugProtocol.Response, request: DebugProtocol.Request): void | Promise<void>;
-  /** Rewrite (mutate) a dlv event before the client sees it. */
-  rewriteEvent?(event: DebugProtocol.Event): void | Promise<void>;
+  /** Rewrite (mutate) a dlv response before the client sees it; return true if it changed. */
+  rewriteResponse?(response: DebugProtocol.Response, request: DebugProtocol.Request): HookResult;
+  /** Rewrite (mutate) a dlv event before the client sees it; return true if it changed. */
+  rewriteEvent?(event: DebugProtocol.Event): HookResult;
 }
 
 /** Makes a session's hooks, given the context they will use. */
