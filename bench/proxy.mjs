@@ -127,7 +127,7 @@ export async function benchProxy(root) {
     for (const name of order) stepping[name].push(await timeSteps(sessions[name], STEPS_PER_ROUND));
   }
   // The tracker did its full work at every stop, however fast the steps came: one state per stop.
-  const stopStates = dc.events('bluepill/state').filter((e) => e.body.stop && !e.body.running).length;
+  const stopStates = new Set(dc.events('bluepill/state').filter((e) => e.body.stop).map((e) => e.body.stop.index)).size;
   const statesPerStep = stopStates / dc.events('stopped').length;
 
   // Per request: each sample times dlv alone and the proxy back to back (alternating which

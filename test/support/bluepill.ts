@@ -41,7 +41,7 @@ export function phaseSequence(states: BluepillState[]): string[] {
 export interface BackToBackRun {
   /** Stopped events seen while stepping (the first stop excluded). */
   stops: number;
-  /** Every bluepill/state event that describes a stop, from the first stop on, in order. */
+  /** The bluepill/state that describes each stop, in order. */
   states: BluepillState[];
   /** The state the proxy holds at the end (bluepill/getState). */
   final: BluepillState;
@@ -56,6 +56,7 @@ export interface BackToBackRun {
  */
 export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; checkEvery?: number; statesFrom?: number } = {}): Promise<BackToBackRun> {
   const from = o.statesFrom ?? 0;
+  const before = ((await dc.customRequest('bluepill/getState')).body as BluepillState).stop?.index ?? 0;
   let stops = 0;
   let final: BluepillState | undefined;
   for (let i = 0; i < (o.maxSteps ?? 2000); i++) {
@@ -69,6 +70,12 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
     }
   }
   final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
-  const states = dc.events('bluepill/state').slice(from).map((e) => e.body as BluepillState).filter((s) => !s.running && s.stop);
+  // One state per stop: the first that describes it (a stop analysed after the thread moved on is
+  // already marked running; the running state a resume sends repeats the stop before it).
+  const states: BluepillState[] = [];
+  for (const e of dc.events('bluepill/state').slice(from)) {
+    const s = e.body as BluepillState;
+    if (s.stop && s.stop.index > (states.at(-1)?.stop!.index ?? before)) states.push(s);
+  }
   return { stops, states, final };
 }

@@ -44,6 +44,11 @@ export class InstructionCache {
     return raw;
   }
 
+  /** The instruction at `pc` if it is already known: no request. */
+  peek(pc: bigint): Instruction | undefined {
+    return this.known.get(pc);
+  }
+
   /** `count` bytes of code from `address`, instruction after instruction. */
   async bytesAt(address: bigint, count: number, frameId?: number): Promise<Buffer | undefined> {
     const parts: Buffer[] = [];

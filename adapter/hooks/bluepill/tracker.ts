@@ -20,6 +20,7 @@ import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bl
 import { isUnsymbolized, type Classification } from '../../bluepill/classify';
 import type { Phase, Variant } from '../../bluepill/model';
 import { successResponse } from '../../dap/messages';
+import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
@@ -33,7 +34,14 @@ interface Stop {
   threadId: number;
   time: number;
   stepped: boolean;
+  /** Resumes seen before this stop: a later one means the thread has moved on. */
+  resumesBefore: number;
+  /** Sure to need one read only (see pipelined(), decided when its analysis starts): the next resume may follow it to dlv at once. */
+  pipelined?: boolean;
 }
+
+/** Instructions after which the next PC is not simply the next instruction (Go syntax, amd64 and arm64). */
+const MAY_TRANSFER = /^(J|B|CALL|RET|SVC|HVC|SMC|SYSCALL|SYSENTER|INT|UD|HLT|ERET|CB|TB|LOOP|WORD|BYTE)/;
 
 export function bluepillTracker(session: BluepillSession): ProxyHook {
   const { ctx } = session;
@@ -42,17 +50,42 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   let stopIndex = 0;
   /** The analyses, chained in stop order. */
   let analyses: Promise<void> = Promise.resolve();
+  /** Resolves once the analysis of the latest stop has sent every read it will send. */
+  let readsSent: Promise<void> = Promise.resolve();
+  let resumes = 0;
+  let known: Variant | undefined;
   const previousPhase = new Map<number, Phase>();
+  /** Per thread, the top frame and instruction of its last stop. */
+  const lastTop = new Map<number, { name: string; pc: bigint; instruction?: Instruction }>();
   const ucontextPointer = new Map<number, bigint>();
 
   const publish = () => ctx.sendEvent(STATE_EVENT, state);
 
-  /** Resolves when every stop so far is analysed, or after `ms`. */
-  const analysed = (ms = RESUME_WAIT_MS) => {
+  /** Resolves when `work` is done, or after `ms`. */
+  const bounded = (work: Promise<void>, ms = RESUME_WAIT_MS) => {
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-    return Promise.race([analyses, bound]).finally(() => clearTimeout(timer));
+    return Promise.race([work, bound]).finally(() => clearTimeout(timer));
   };
+
+  /**
+   * A thread stepping through straight-line host code: its next PC is the instruction
+   * after the last one, in the same function, already in the cache, and neither is a
+   * landmark. Its analysis then needs the top frame only (to confirm the PC), and dlv
+   * answers that read before it runs the next resume, so the resume need not wait for
+   * the answer. Should the thread be elsewhere after all (a signal), the stop is still
+   * recorded, from its top frame.
+   */
+  function pipelined(threadId: number, stepped: boolean): boolean {
+    const previous = previousPhase.get(threadId);
+    const last = lastTop.get(threadId);
+    const ins = last?.instruction;
+    if (!known || !stepped || (previous !== 'host' && previous !== 'resumed') || !last || !ins?.text || !ins.bytes || MAY_TRANSFER.test(ins.text)) return false;
+    const index = session.index(known);
+    if (isUnsymbolized(last.name) || index.bySymbolName(last.name) || index.byCode(ins.text, ins.bytes).length) return false;
+    const next = session.instructions.peek(last.pc + BigInt(ins.bytes.length / 2));
+    return next !== undefined && index.byCode(next.text, next.bytes).length === 0;
+  }
 
   async function stack(threadId: number, levels: number): Promise<DebugProtocol.StackFrame[]> {
     const r = (await ctx.requestDlv('stackTrace', { threadId, startFrame: 0, levels })) as DebugProtocol.StackTraceResponse;
@@ -65,7 +98,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
    * a landmark itself), so there the top frame is enough unless it is a landmark or has
    * no symbol. Any other stop reads the stack.
    */
-  async function framesFor(stop: Stop, variant: Variant | undefined): Promise<DebugProtocol.StackFrame[]> {
+  async function framesFor(stop: Stop, variant: Variant | undefined, sent: () => void): Promise<DebugProtocol.StackFrame[]> {
+    if (stop.pipelined) {
+      const top = stack(stop.threadId, 1);
+      sent();
+      return top;
+    }
     const previous = previousPhase.get(stop.threadId);
     if (!variant || !stop.stepped || (previous !== 'host' && previous !== 'resumed')) return stack(stop.threadId, STACK_LEVELS);
     const top = await stack(stop.threadId, 1);
@@ -73,32 +111,31 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return stack(stop.threadId, STACK_LEVELS);
   }
 
-  async function analyse(stop: Stop): Promise<void> {
-    const known = await session.variant();
-    const frames = await framesFor(stop, known);
+  async function analyse(stop: Stop, sent: () => void): Promise<void> {
+    known ??= await session.variant();
+    // Decided here, when the analysis of the stop before it is complete.
+    stop.pipelined = pipelined(stop.threadId, stop.stepped);
+    const frames = await framesFor(stop, known, sent);
     if (frames.length === 0) return;
     session.frames.set(stop.threadId, frames);
     const frameId = session.symbolizedFrameId(stop.threadId);
-    const variant = known ?? (await session.variant(frameId));
+    const variant = known ?? (known = await session.variant(frameId));
     if (!variant) return;
     const pc = BigInt(frames[0].instructionPointerReference ?? '0');
-    const facts: StopFacts = {
-      ...stop,
-      frames: frames.map((f) => f.name),
-      pc,
-      instruction: await session.instructions.at(pc, frameId),
-      previousPhase: previousPhase.get(stop.threadId),
-    };
+    // Once the thread has moved on, only what is already known may be used.
+    const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
+    const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
     const c = classify(session.index(variant), facts);
-    const read = await readFacts(variant, c, facts, frames);
+    const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
+    lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
 
     const view = stopView(++stopIndex, variant, c, facts);
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
     log.record(tripStop(view, ucontext));
     state = {
       variant: { id: variant.id, title: variant.title, arch: variant.arch },
-      running: false,
+      running: resumes > stop.resumesBefore,
       ended: false,
       stop: view,
       ucontext,
@@ -151,9 +188,14 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   }
 
   async function resume(): Promise<undefined> {
-    await analysed();
-    session.resumed();
-    log.resumed(Date.now());
+    await bounded(readsSent);
+    resumes++;
+    const time = Date.now();
+    // In stop order: after the analysis of the stop this resume leaves.
+    analyses = analyses.then(() => {
+      session.resumed();
+      log.resumed(time);
+    });
     if (!state.running) {
       state = { ...state, running: true };
       publish();
@@ -165,7 +207,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     name: 'bluepillTracker',
     stage: 'observe',
     answer(request) {
-      if (request.command === GET_STATE_REQUEST) return analysed().then(() => successResponse(request, state));
+      if (request.command === GET_STATE_REQUEST) return bounded(analyses).then(() => successResponse(request, state));
       if (RESUMES.has(request.command)) return resume();
       return undefined;
     },
@@ -173,8 +215,15 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         if (body.threadId === undefined) return;
-        const stop: Stop = { threadId: body.threadId, time: Date.now(), stepped: body.reason === 'step' };
-        analyses = analyses.then(() => analyse(stop)).catch(() => undefined);
+        const stepped = body.reason === 'step';
+        const stop: Stop = { threadId: body.threadId, time: Date.now(), stepped, resumesBefore: resumes };
+        let sent!: () => void;
+        const allSent = new Promise<void>((r) => (sent = r));
+        analyses = analyses
+          .then(() => analyse(stop, sent))
+          .catch(() => undefined)
+          .finally(sent);
+        readsSent = allSent;
       } else if (event.event === 'terminated' || event.event === 'exited') {
         void analyses.then(() => {
           if (state.ended) return;
