@@ -27,12 +27,9 @@ export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
   const exit = () => {
     if (exiting) return;
     exiting = true;
-    // Give dlv its chance to end what it launched, but never outlive that by much,
-    // nor leave it behind (it is in its own process group).
-    setTimeout(() => {
-      if (proxy.dlvPid) process.kill(proxy.dlvPid, 'SIGKILL');
-      process.exit(0);
-    }, 5000).unref();
+    // Give dlv its chance to end what it launched (the session SIGKILLs it, by its
+    // ChildProcess, 3 s at most after asking), but never outlive that by much.
+    setTimeout(() => process.exit(0), 5000).unref();
     void proxy.shutdown().finally(() => process.exit(0));
   };
   // The client vanished (its end of the pipe closed): stdout errors with EPIPE.

@@ -12,7 +12,7 @@ import type { TripStop } from './tripLog';
 import type { DecodedUcontext } from './ucontext';
 
 /** Phases in which the thread runs the signal handler, so a ucontext exists. */
-export const HANDLER_PHASES: readonly Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
+const HANDLER_PHASES: readonly Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
 
 export interface StopFacts {
   threadId: number;
@@ -103,6 +103,6 @@ export function tripStop(view: StopView, ucontext: UcontextView | undefined): Tr
   return { threadId: view.threadId, time: view.time, phase: view.phase, pc: view.pc, symbol: view.symbol, ucontextPc: ucontext?.pc };
 }
 
-export function hex(n: bigint): string {
+function hex(n: bigint): string {
   return `0x${n.toString(16)}`;
 }

@@ -98,7 +98,7 @@ function childPids(pid: number): number[] {
   }
 }
 
-export function startTimeOf(pid: number): string | undefined {
+function startTimeOf(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // After the command name (which may hold spaces and parentheses): field 3 on; the start time is field 22.

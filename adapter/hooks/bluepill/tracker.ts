@@ -4,10 +4,12 @@
 // sent to the client as a `bluepill/state` event.
 //
 // Scheduling: analyses run one after another, from the moment the stop arrives. A
-// resume (continue, step) waits until the analysis of the stop before it is done,
-// for at most RESUME_WAIT_MS: frame ids and registers are only valid until the
-// thread moves, so a client stepping as fast as dlv answers still has every stop
-// analysed. The reads are few: one stackTrace per stop (of the top frame alone
+// resume (continue, step) waits until the analysis of the stop before it has sent
+// its last read to dlv, for at most RESUME_WAIT_MS: frame ids and registers are only
+// valid until the thread moves, and dlv answers requests in the order they came, so
+// a client stepping as fast as dlv answers still has every stop analysed. Mostly
+// that means waiting for the analysis to finish; in straight-line host code it is
+// sure to need one read only, and the resume follows that read at once. The reads are few: one stackTrace per stop (of the top frame alone
 // while a thread steps through host code), instructions from the session's cache,
 // and the ucontext only in the handler's phases.
 import type { DebugProtocol } from '@vscode/debugprotocol';
