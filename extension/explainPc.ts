@@ -1,7 +1,12 @@
 // "Bluepill: Explain This PC": the PC of the focused stack frame, else the address
-// under the cursor in a go-objdump document, else one the user types. Shows the
-// explanation as Markdown beside the editor and returns it (for scripts and tests).
+// under the cursor in a go-objdump document, else one the user types (or a script
+// passes as { address }). A typed address is explained by what already names the
+// program: the session, an open listing, the session's binary; only with none of
+// them is a binary asked for. Shows the explanation in one Markdown preview beside
+// the editor, replaced by the next one, and returns it (for scripts and tests).
 // "Bluepill: Explain Address in Binary..." does the same offline for a picked ELF.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { explain, explanationMarkdown, type Explanation } from '../adapter/explain/explain';
 import { factsFromBinary } from '../adapter/explain/fromElf';
@@ -12,25 +17,28 @@ import { GO_OBJDUMP } from './objdumpHover';
 import { indexFor } from './listingIndexes';
 import { readOnlyObserver } from './readOnlySessions';
 
-export const EXPLAIN_SCHEME = 'bluepill-explain';
-const pages = new Map<string, string>();
-const changed = new vscode.EventEmitter<vscode.Uri>();
-
-export const explanationPages: vscode.TextDocumentContentProvider = {
-  onDidChange: changed.event,
-  provideTextDocumentContent: (uri) => pages.get(uri.toString()) ?? '',
-};
-
-/** Command arguments: VS Code passes the Call Stack item when run from its context menu. */
+/** Command arguments: VS Code passes the Call Stack item when run from its context menu; a script may pass { address }. */
 export async function explainPc(arg?: unknown): Promise<Explanation | undefined> {
   try {
-    const explanation = (await fromDebugSession(arg)) ?? (await fromObjdumpEditor()) ?? (await fromInputBox());
+    const given = addressOf(arg);
+    const explanation = given
+      ? await explainTypedAddress(given)
+      : (await fromDebugSession(arg)) ?? (await fromObjdumpEditor()) ?? (await fromInputBox());
     if (explanation) await show(explanation);
     return explanation;
   } catch (e) {
     void vscode.window.showErrorMessage(`bluepill-lens: ${(e as Error).message}`);
     return undefined;
   }
+}
+
+const HEX_ADDRESS = /^(0x)?[0-9a-f]{1,16}$/i;
+
+function addressOf(arg: unknown): string | undefined {
+  const a = (arg as { address?: unknown } | undefined)?.address;
+  if (typeof a !== 'string') return undefined;
+  if (!HEX_ADDRESS.test(a.trim())) throw new Error(`"${a}" is not an address: write it in hex, e.g. 0x95c6d8.`);
+  return `0x${a.trim().replace(/^0x/i, '')}`;
 }
 
 /** Asks the active session: the proxy of a bluepill session, or the read-only tracker of a Go one. */
@@ -63,10 +71,14 @@ async function fromObjdumpEditor(): Promise<Explanation | undefined> {
   const lineAddress = parseInstructionLine(doc.lineAt(position.line).text)?.address;
   const address = word ? BigInt(doc.getText(word)) : lineAddress;
   if (address === undefined) return undefined;
-  const live = await inSession({ address: `0x${address.toString(16)}` });
-  if (live) return live;
+  return (await inSession({ address: `0x${address.toString(16)}` })) ?? fromListing(doc, address, false);
+}
+
+/** An address explained from a go-objdump document's index: its block, line and instruction. */
+async function fromListing(doc: vscode.TextDocument, address: bigint, onlyIfListed = true): Promise<Explanation | undefined> {
   const index = await indexFor(doc);
   const block = index.blockAt(Number(address));
+  if (!block && onlyIfListed) return undefined;
   const line = index.lineOf(Number(address), { lineCount: doc.lineCount, lineAt: (n) => doc.lineAt(n).text });
   const ins = line !== undefined ? parseInstructionLine(doc.lineAt(line).text) : undefined;
   return explain({
@@ -80,32 +92,77 @@ async function fromObjdumpEditor(): Promise<Explanation | undefined> {
   });
 }
 
+/** The binary the active session debugs, when this machine has it (a launch's program). */
+function sessionBinary(): string | undefined {
+  const program = vscode.debug.activeDebugSession?.configuration.program;
+  return typeof program === 'string' && path.isAbsolute(program) && fs.existsSync(program) ? program : undefined;
+}
+
+/** A typed address: the session, then an open listing that has it, then the session's binary, then ask. */
+async function explainTypedAddress(address: string): Promise<Explanation | undefined> {
+  const live = await inSession({ address });
+  if (live) return live;
+  for (const doc of vscode.workspace.textDocuments.filter((d) => d.languageId === GO_OBJDUMP)) {
+    const fromDoc = await fromListing(doc, BigInt(address));
+    if (fromDoc) return fromDoc;
+  }
+  const binary = sessionBinary();
+  if (binary) return explain(factsFromBinary(binary, BigInt(address)));
+  return explanationFromPickedBinary(address);
+}
+
 async function fromInputBox(): Promise<Explanation | undefined> {
   const text = await vscode.window.showInputBox({
     title: 'Explain This PC',
     prompt: 'An address, in hex (0x optional)',
     placeHolder: '0x95c6d8',
-    validateInput: (v) => (/^(0x)?[0-9a-f]{1,16}$/i.test(v.trim()) ? undefined : 'Write the address in hex, e.g. 0x95c6d8 or 95c6d8.'),
+    ignoreFocusOut: true,
+    validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex, e.g. 0x95c6d8 or 95c6d8.'),
   });
   if (!text) return undefined;
-  const address = `0x${text.trim().replace(/^0x/i, '')}`;
-  return (await inSession({ address })) ?? explainInPickedBinary(address);
+  return explainTypedAddress(`0x${text.trim().replace(/^0x/i, '')}`);
 }
 
-/** Offline: an address in an ELF binary the user picks (e.g. runsc). */
-export async function explainInPickedBinary(address?: string): Promise<Explanation | undefined> {
-  const picked = await vscode.window.showOpenDialog({ title: 'Explain an address in which binary?', canSelectMany: false, openLabel: 'Use this binary' });
-  if (!picked?.[0]) return undefined;
-  const addr = address ?? (await vscode.window.showInputBox({ title: 'Explain address', prompt: 'An address in hex', validateInput: (v) => (/^(0x)?[0-9a-f]{1,16}$/i.test(v.trim()) ? undefined : 'Write the address in hex.') }));
-  if (!addr) return undefined;
-  const explanation = explain(factsFromBinary(picked[0].fsPath, BigInt(`0x${addr.trim().replace(/^0x/i, '')}`)));
-  await show(explanation);
+/** "Explain Address in Binary...": offline, an address in an ELF binary the user picks (e.g. runsc). */
+export async function explainInPickedBinary(): Promise<Explanation | undefined> {
+  const explanation = await explanationFromPickedBinary();
+  if (explanation) await show(explanation);
   return explanation;
 }
 
+async function explanationFromPickedBinary(address?: string): Promise<Explanation | undefined> {
+  const picked = await vscode.window.showOpenDialog({ title: `Explain ${address ?? 'an address'} in which binary?`, canSelectMany: false, openLabel: 'Use this binary' });
+  if (!picked?.[0]) return undefined;
+  const addr = address ?? (await vscode.window.showInputBox({ title: 'Explain address', prompt: 'An address in hex', ignoreFocusOut: true, validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex.') }));
+  if (!addr) return undefined;
+  return explain(factsFromBinary(picked[0].fsPath, BigInt(`0x${addr.trim().replace(/^0x/i, '')}`)));
+}
+
+/**
+ * One explanation panel, beside the editor: the next explanation replaces its content
+ * where it is. The Markdown is rendered by VS Code's own Markdown extension, so it looks
+ * like any Markdown preview.
+ */
+let panel: vscode.WebviewPanel | undefined;
+
 async function show(e: Explanation): Promise<void> {
-  const uri = vscode.Uri.parse(`${EXPLAIN_SCHEME}:/Explain ${e.address}.md`);
-  pages.set(uri.toString(), explanationMarkdown(e));
-  changed.fire(uri);
-  await vscode.commands.executeCommand('markdown.showPreviewToSide', uri);
+  const body = await vscode.commands.executeCommand<string>('markdown.api.render', explanationMarkdown(e));
+  if (!panel) {
+    panel = vscode.window.createWebviewPanel('bluepill.explain', '', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: false, enableFindWidget: true });
+    panel.onDidDispose(() => (panel = undefined));
+  } else {
+    panel.reveal(panel.viewColumn, true);
+  }
+  panel.title = `Explain ${e.address}`;
+  panel.webview.html = page(panel.webview, body);
+}
+
+function page(webview: vscode.Webview, body: string): string {
+  // Nothing runs in the page: no scripts, styles only from the page itself.
+  const csp = `default-src 'none'; style-src ${webview.cspSource} 'unsafe-inline'; img-src ${webview.cspSource};`;
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
+<style>body{font-family:var(--vscode-markdown-font-family,var(--vscode-font-family));font-size:var(--vscode-markdown-font-size,14px);line-height:1.6;padding:0 20px;color:var(--vscode-foreground)}
+code{font-family:var(--vscode-editor-font-family)}pre{background:var(--vscode-textCodeBlock-background);padding:8px;overflow-x:auto}
+table{border-collapse:collapse}td,th{border:1px solid var(--vscode-panel-border);padding:2px 8px}</style></head>
+<body>${body}</body></html>`;
 }

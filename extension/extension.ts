@@ -5,15 +5,15 @@ import { AddressDocumentProvider, DISASM_SCHEME, OPEN_ADDRESS_COMMAND, openAddre
 import { BluepillStates, type CurrentState } from './bluepillStates';
 import { BluepillConfigurationProvider } from './configurationProvider';
 import { DEBUG_TYPE } from './debugType';
-import { EXPLAIN_SCHEME, explainInPickedBinary, explainPc, explanationPages } from './explainPc';
+import { explainInPickedBinary, explainPc } from './explainPc';
 import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
 import { ObjdumpDefinitionProvider, ObjdumpSymbolProvider } from './objdumpNavigation';
 import { forgetIndex } from './listingIndexes';
 import { pickSandboxProcess } from './processPicker';
 import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
-import { StateViewProvider } from './stateView';
+import { createStateView } from './stateView';
 import { registerReadOnlyTracker } from './readOnlySessions';
-import { phaseStatusBar, STATE_VIEW_ID } from './statusBar';
+import { phaseStatusBar } from './statusBar';
 import { OPEN_TRACE_COMMAND, TraceFiles } from './traceFiles';
 import { attachToSandboxCommand, buildRunscCommand, dockerRuntimeCommand, locateDlvCommand, showStateViewCommand } from './walkthrough';
 
@@ -45,10 +45,9 @@ export function activate(context: vscode.ExtensionContext): BluepillApi {
     vscode.languages.registerHoverProvider({ language: GO_OBJDUMP }, new ObjdumpHoverProvider()),
     vscode.languages.registerDocumentSymbolProvider({ language: GO_OBJDUMP }, new ObjdumpSymbolProvider()),
     vscode.languages.registerDefinitionProvider({ language: GO_OBJDUMP }, new ObjdumpDefinitionProvider()),
-    vscode.workspace.registerTextDocumentContentProvider(EXPLAIN_SCHEME, explanationPages),
     vscode.commands.registerCommand('bluepill.explainPc', explainPc),
-    vscode.commands.registerCommand('bluepill.explainAddressInBinary', () => explainInPickedBinary()),
-    vscode.window.registerTreeDataProvider(STATE_VIEW_ID, new StateViewProvider(states)),
+    vscode.commands.registerCommand('bluepill.explainAddressInBinary', explainInPickedBinary),
+    createStateView(states),
     vscode.workspace.registerTextDocumentContentProvider(STATE_SCHEME, new StatePaneProvider(states)),
     vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),
     vscode.commands.registerCommand('bluepill.openStatePane', openStatePane),

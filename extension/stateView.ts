@@ -1,13 +1,37 @@
-// The "Bluepill State" tree in the Run and Debug sidebar: phase and mode, the
-// landmark under the PC, the decoded signal context, diagnoses and the trip log.
-// Addresses open in a disassembly document when clicked.
+// The "Bluepill State" tree, in the Bluepill panel: phase, what the stopped thread is
+// now, the landmark under the PC, the interrupted context saved in the ucontext,
+// diagnoses and the trip log. Labels stay short (the panel may be narrow); details go
+// in descriptions and tooltips. Addresses open in a disassembly document when clicked.
 import * as vscode from 'vscode';
 import { PHASES } from '../adapter/bluepill/model';
 import type { BluepillState } from '../adapter/bluepill/state';
 import type { BluepillStates } from './bluepillStates';
 import { OPEN_ADDRESS_COMMAND } from './addressDocument';
+import { STATE_VIEW_ID } from './statusBar';
 
 type Node = vscode.TreeItem & { children?: Node[] };
+
+/**
+ * The view, and its one unprompted move: at the first stop of a session that is inside
+ * the round trip, it shows itself (without taking the keyboard focus), so nobody has to
+ * find and widen it before it is useful.
+ */
+export function createStateView(states: BluepillStates): vscode.Disposable {
+  const provider = new StateViewProvider(states);
+  const view = vscode.window.createTreeView(STATE_VIEW_ID, { treeDataProvider: provider });
+  const shownFor = new Set<string>();
+  const sub = states.onDidChange(() => {
+    const current = states.current();
+    const stop = current?.state.stop;
+    if (!current || !stop || stop.phase === 'host' || shownFor.has(current.session.id)) return;
+    shownFor.add(current.session.id);
+    void vscode.commands.executeCommand('setContext', 'bluepill.stateViewRequested', true).then(() => {
+      const phase = provider.getChildren().find((n) => n.id === 'phase');
+      if (phase && !view.visible) return view.reveal(phase, { focus: false, select: false });
+    });
+  });
+  return vscode.Disposable.from(view, sub);
+}
 
 export class StateViewProvider implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -19,6 +43,11 @@ export class StateViewProvider implements vscode.TreeDataProvider<Node> {
 
   getTreeItem(node: Node): vscode.TreeItem {
     return node;
+  }
+
+  /** Only top-level rows are revealed (the phase row, at the first stop of a trip). */
+  getParent(): Node | undefined {
+    return undefined;
   }
 
   getChildren(node?: Node): Node[] {
@@ -68,27 +97,31 @@ function topLevel(state: BluepillState): Node[] {
     n.iconPath = new vscode.ThemeIcon(p.phase === s.phase ? 'debug-stackframe' : 'circle-outline');
     return n;
   });
-  const phase = item(`Phase: ${s.phaseTitle}`, state.running ? 'running (last stop)' : s.mode.split(' (')[0], `**${s.phaseTitle}**: ${phaseInfo.words}\n\nWhy: ${s.because}.\n\nMode: ${s.mode}.`, diagram, false);
+  const phase = item('Phase', `${s.phaseTitle}${state.running ? ' · running (last stop)' : ''}`, `**${s.phaseTitle}**: ${phaseInfo.words}\n\nWhy: ${s.because}.`, diagram, false);
   phase.iconPath = new vscode.ThemeIcon(s.phase === 'in-guest' ? 'vm' : 'server-process');
   phase.id = 'phase';
+  // The stopped thread as it is now; the ucontext below holds the code it interrupted,
+  // which may be in another mode (a vCPU thread in KVM_RUN interrupted host code at ring 3).
+  const threadNow = item('Thread now', s.mode, `**Thread ${s.threadId} now**: ${s.mode}.\n\nThis is the stopped thread itself. The *interrupted context* row, when there is one, is the code the signal interrupted, saved in the ucontext.`);
+  threadNow.iconPath = new vscode.ThemeIcon('debug-stackframe-focused');
 
   const stopChildren: Node[] = [address('PC', s.pc, `Where thread ${s.threadId} stopped.`), item('Function', s.symbol)];
   if (s.instruction) stopChildren.push(item('Instruction', s.instruction));
-  const landmark = item(`Landmark: ${s.landmark ? s.landmark.role : 'none'}`, s.symbol, s.landmark ? `${s.landmark.words}${s.landmark.runsInGuest ? '\n\n⚠ This code also runs inside the guest: avoid software breakpoints here.' : ''}` : 'No bluepill landmark under the PC.', stopChildren, true);
+  const landmark = item('Stopped in', s.landmark ? `${s.symbol} · ${s.landmark.role}` : s.symbol, s.landmark ? `**${s.landmark.role}**: ${s.landmark.words}${s.landmark.runsInGuest ? '\n\n⚠ This code also runs inside the guest: avoid software breakpoints here.' : ''}` : 'No bluepill landmark under the PC.', stopChildren, true);
   landmark.iconPath = new vscode.ThemeIcon(s.landmark?.runsInGuest ? 'warning' : 'location');
 
-  const nodes: Node[] = [phase, landmark];
+  const nodes: Node[] = [phase, threadNow, landmark];
   if (state.ucontext) {
     const u = state.ucontext;
     const ctx = [
       address('PC', u.pc, `The interrupted PC saved in the ucontext${u.pcSymbol ? ` (${u.pcSymbol})` : ''}. After the guest exit it is where the host resumes.`),
       address('SP', u.sp, 'The interrupted stack pointer.'),
       ...(u.lr ? [address('LR', u.lr, 'The link register (X30) of the interrupted code.')] : []),
-      item('Mode', u.mode, u.host ? 'The interrupted code ran in host user mode (EL0 / ring 3).' : 'The interrupted code ran privileged: the guest (EL1 / ring 0).'),
+      item('Mode', u.mode, u.host ? 'The interrupted code ran in host user mode (EL0 / ring 3), whatever the stopped thread is now.' : 'The interrupted code ran privileged: the guest (EL1 / ring 0).'),
       item('PSTATE', u.flags, u.flagsSummary ?? 'Flags of the interrupted code.'),
       address('Fault address', u.faultAddress, 'The fault address the kernel reported with the signal.'),
     ];
-    const uc = item('Signal context', `${u.mode} · PC ${u.pc}${u.pcSymbol ? ` ${u.pcSymbol}` : ''}`, `The ucontext at ${u.address}: what the kernel saved when the trap was delivered, and what the thread resumes with after rt_sigreturn.`, ctx, true);
+    const uc = item('Interrupted', `${u.mode} · PC ${u.pc}${u.pcSymbol ? ` ${u.pcSymbol}` : ''}`, `**The interrupted context**: the ucontext at ${u.address}, what the kernel saved when the signal was delivered (the code the thread was running then, not the thread now), and what the thread resumes with after rt_sigreturn.`, ctx, true);
     uc.iconPath = new vscode.ThemeIcon('symbol-structure');
     nodes.push(uc);
   }

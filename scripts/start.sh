@@ -51,7 +51,7 @@ log "building demo/bin/demo and the minibluepill round trip without optimisation
 go tool objdump -S -s '^(main|minibluepill/kvm)\.' demo/bin/minibluepill-arm64 >demo/bin/minibluepill-arm64.objdump
 # An absolute path, so it cannot be committed: demo/.gitignore lists this file.
 mkdir -p demo/.vscode
-printf '{\n  "bluepill.dlvPath": "%s"\n}\n' "$ROOT/tools/bin/dlv" >demo/.vscode/settings.json
+node scripts/demo-settings.mjs >demo/.vscode/settings.json
 
 port_free() { node -e 'const s=require("net").createServer();s.once("error",()=>process.exit(1));s.listen(+process.argv[2],process.argv[1],()=>s.close())' "$BIND" "$1"; }
 if [[ -n "${PORT:-}" ]]; then
@@ -67,7 +67,8 @@ if [[ -z "${PUBLIC_HOST:-}" ]]; then
   if [[ "$BIND" == 0.0.0.0 || "$BIND" == "::" ]]; then PUBLIC_HOST="$(uname -n)"; else PUBLIC_HOST="$BIND"; fi
 fi
 
-# First start only: quiet user settings (later starts keep what you change).
+# First start only: quiet user settings (later starts keep what you change). No port
+# forwarding offers: dlv's ports (yours and other users') are not services to forward.
 USER_DATA="$VT/start/user-data"
 mkdir -p "$USER_DATA/User" "$VT/extensions" "$VT/xdg/config" "$VT/xdg/data" "$VT/xdg/cache"
 [[ -f "$USER_DATA/User/settings.json" ]] || cat >"$USER_DATA/User/settings.json" <<'EOF'
@@ -77,7 +78,8 @@ mkdir -p "$USER_DATA/User" "$VT/extensions" "$VT/xdg/config" "$VT/xdg/data" "$VT
   "update.mode": "none",
   "extensions.autoCheckUpdates": false,
   "security.workspace.trust.enabled": false,
-  "git.openRepositoryInParentFolders": "never"
+  "git.openRepositoryInParentFolders": "never",
+  "remote.autoForwardPorts": false
 }
 EOF
 

@@ -1,6 +1,8 @@
 // The Markdown a hover or an explanation shows for a system register.
 import { genericName } from './encoding';
 import { accessSummary, nameFor, sysregInfo } from './sysregs';
+import { layoutFor, layoutSummary } from './sysregFields';
+import { SYSREG_FIELDS_SOURCE } from './sysregFields.generated';
 
 export function sysregMarkdown(field: number, direction?: 'mrs' | 'msr', raw?: string): string {
   const info = sysregInfo(field);
@@ -18,5 +20,7 @@ export function sysregMarkdown(field: number, direction?: 'mrs' | 'msr', raw?: s
   if (direction === 'msr' && info.readOnly) lines.push('', '⚠ An MSR to a read-only register is undefined: it traps.');
   if (direction === 'mrs' && info.writeOnly) lines.push('', '⚠ An MRS of a write-only register is undefined: it traps.');
   lines.push('', info.description);
+  const layout = layoutFor(name);
+  if (layout) lines.push('', `Fields (Linux ${SYSREG_FIELDS_SOURCE.version}, ${layout.layout.from ?? 'arch/arm64/tools/sysreg'}): ${layoutSummary(layout.layout)}`);
   return lines.join('\n');
 }

@@ -1,12 +1,11 @@
-// Decodes the fields of register values a user meets while debugging the bluepill:
-// PSTATE/SPSR (is this host EL0 or guest EL1?), ESR_EL1 (why did the guest trap?),
-// CurrentEL and SCTLR_EL1. Bit positions are the Arm ARM's; the words are ours.
+// Decodes register values a user meets while debugging the bluepill: PSTATE/SPSR (is this host
+// EL0 or guest EL1?), ESR_ELx (why did the guest trap?), MIDR_EL1 (which CPU?), and every register
+// Linux describes. Layouts, enumerations, exception class and CPU names are generated from Linux
+// (sysregFields.generated.ts); the words about the bluepill are ours.
+import { decodeFields, fieldOf, fieldValue, layoutFor, type DecodedField } from './sysregFields';
+import { MIDR_IMPLEMENTERS, MIDR_PARTS, SYSREG_LAYOUTS } from './sysregFields.generated';
 
-export interface DecodedField {
-  name: string;
-  value: string;
-  meaning?: string;
-}
+export type { DecodedField };
 
 export interface DecodedValue {
   register: string;
@@ -17,17 +16,22 @@ export interface DecodedValue {
 const bit = (v: bigint, n: number) => Number((v >> BigInt(n)) & 1n);
 const bits = (v: bigint, hi: number, lo: number) => Number((v >> BigInt(lo)) & ((1n << BigInt(hi - lo + 1)) - 1n));
 
-/** PSTATE.M[3:0] for AArch64: the exception level and which stack pointer it uses. */
-export const AARCH64_MODES: Record<number, string> = { 0b0000: 'EL0t', 0b0100: 'EL1t', 0b0101: 'EL1h', 0b1000: 'EL2t', 0b1001: 'EL2h', 0b1100: 'EL3t', 0b1101: 'EL3h' };
+const PSTATE = SYSREG_LAYOUTS.PSTATE;
+const field = (name: string) => fieldOf(PSTATE, name)!;
+
+/** PSTATE.M[3:0] for AArch64: the exception level and which stack pointer it uses (Linux's PSR_MODE_*). */
+export const AARCH64_MODES: Readonly<Record<number, string>> = field('MODE')[3]!;
 
 export function decodePstate(value: bigint, register = 'PSTATE'): DecodedValue {
   const aarch32 = bit(value, 4) === 1;
-  const mode = bits(value, 3, 0);
+  const mode = Number(fieldValue(value, field('MODE')));
   const modeName = aarch32 ? `AArch32 mode 0x${bits(value, 4, 0).toString(16)}` : (AARCH64_MODES[mode] ?? `reserved mode ${mode}`);
-  const flags = ['N', 'Z', 'C', 'V'].filter((_, i) => bit(value, 31 - i)).join('') || '-';
-  const masked = ['D', 'A', 'I', 'F'].filter((_, i) => bit(value, 9 - i)).join('') || 'none';
+  const set = (names: string[]) => names.filter((n) => fieldValue(value, field(n)) === 1n).join('');
+  const flags = set(['N', 'Z', 'C', 'V']) || '-';
+  const masked = set(['D', 'A', 'I', 'F']) || 'none';
   const el = aarch32 ? undefined : mode >> 2;
   const where = el === 0 ? 'host user space (EL0): not in the guest' : el === 1 ? 'kernel level (EL1): inside the KVM guest for gVisor' : el !== undefined ? `EL${el}` : 'AArch32';
+  const others = decodeFields(PSTATE, value).filter((f) => !['MODE', 'N', 'Z', 'C', 'V', 'D', 'A', 'I', 'F'].includes(f.name));
   return {
     register,
     summary: `${modeName} · NZCV ${flags} · DAIF masked ${masked} · ${where}`,
@@ -35,73 +39,25 @@ export function decodePstate(value: bigint, register = 'PSTATE'): DecodedValue {
       { name: 'M', value: modeName, meaning: where },
       { name: 'NZCV', value: flags, meaning: 'condition flags that are set' },
       { name: 'DAIF', value: masked, meaning: 'masked: D debug, A SError, I IRQ, F FIQ' },
-      { name: 'SS', value: String(bit(value, 21)), meaning: 'software step pending' },
-      { name: 'IL', value: String(bit(value, 20)), meaning: 'illegal execution state' },
-      { name: 'PAN', value: String(bit(value, 22)) },
-      { name: 'UAO', value: String(bit(value, 23)) },
-      { name: 'SSBS', value: String(bit(value, 12)) },
-      { name: 'BTYPE', value: String(bits(value, 11, 10)) },
+      ...others,
     ],
   };
 }
 
-/** ESR_ELx.EC: the exception class, in words. */
-export const EXCEPTION_CLASSES: Record<number, string> = {
-  0x00: 'unknown reason (an undefined or trapped instruction, e.g. an MRS of a register this level may not read)',
-  0x01: 'WFI or WFE trapped',
-  0x03: 'AArch32 MCR/MRC (coprocessor 15) trapped',
-  0x04: 'AArch32 MCRR/MRRC (coprocessor 15) trapped',
-  0x05: 'AArch32 MCR/MRC (coprocessor 14) trapped',
-  0x06: 'AArch32 LDC/STC trapped',
-  0x07: 'SVE, SIMD or floating point access trapped',
-  0x0a: 'LD64B/ST64B trapped',
-  0x0c: 'AArch32 MRRC (coprocessor 14) trapped',
-  0x0d: 'branch target exception (BTI)',
-  0x0e: 'illegal execution state',
-  0x11: 'SVC from AArch32',
-  0x12: 'HVC from AArch32',
-  0x13: 'SMC from AArch32',
-  0x15: 'SVC from AArch64 (a system call: in gVisor, the guest application calling the Sentry)',
-  0x16: 'HVC from AArch64 (a hypervisor call)',
-  0x17: 'SMC from AArch64 (a secure monitor call)',
-  0x18: 'MSR, MRS or system instruction trapped',
-  0x19: 'SVE access trapped',
-  0x1a: 'ERET trapped (nested virtualization)',
-  0x1b: 'TSTART trapped',
-  0x1c: 'pointer authentication failure',
-  0x1d: 'SME access trapped',
-  0x1e: 'granule protection check',
-  0x20: 'instruction abort from a lower level (a page fault on fetch)',
-  0x21: 'instruction abort at the same level',
-  0x22: 'PC alignment fault',
-  0x24: 'data abort from a lower level (a page fault on load/store)',
-  0x25: 'data abort at the same level',
-  0x26: 'SP alignment fault',
-  0x27: 'memory operation exception',
-  0x28: 'AArch32 floating point exception',
-  0x2c: 'AArch64 floating point exception',
-  0x2d: 'GCS exception',
-  0x2f: 'SError interrupt',
-  0x30: 'breakpoint from a lower level',
-  0x31: 'breakpoint at the same level',
-  0x32: 'software step from a lower level',
-  0x33: 'software step at the same level',
-  0x34: 'watchpoint from a lower level',
-  0x35: 'watchpoint at the same level',
-  0x38: 'AArch32 BKPT',
-  0x3a: 'vector catch (AArch32)',
-  0x3c: 'BRK instruction (AArch64 software breakpoint)',
-  0x3d: 'profiling exception',
-};
+const ESR = SYSREG_LAYOUTS.ESR_ELx;
+
+/** ESR_ELx.EC: the exception class, as the kernel names it (esr.h values, traps.c's esr_class_str). */
+export const EXCEPTION_CLASSES: Readonly<Record<number, string>> = fieldOf(ESR, 'EC')![3]!;
 
 export function decodeEsr(value: bigint, register = 'ESR_EL1'): DecodedValue {
-  const ec = bits(value, 31, 26);
-  const iss = bits(value, 24, 0);
-  const meaning = EXCEPTION_CLASSES[ec] ?? 'reserved or unallocated exception class';
+  const ec = Number(fieldValue(value, fieldOf(ESR, 'EC')!));
+  const il = fieldValue(value, fieldOf(ESR, 'IL')!);
+  const meaning = EXCEPTION_CLASSES[ec];
   const fields: DecodedField[] = [
     { name: 'EC', value: `0x${ec.toString(16).padStart(2, '0')}`, meaning },
-    { name: 'IL', value: String(bit(value, 25)), meaning: bit(value, 25) ? '32-bit instruction' : '16-bit instruction' },
-    { name: 'ISS', value: `0x${iss.toString(16)}` },
+    { name: 'IL', value: String(il), meaning: il ? '32-bit instruction' : '16-bit instruction' },
+    { name: 'ISS', value: `0x${fieldValue(value, fieldOf(ESR, 'ISS')!).toString(16)}` },
+    { name: 'ISS2', value: `0x${fieldValue(value, fieldOf(ESR, 'ISS2')!).toString(16)}` },
   ];
   if (ec === 0x15 || ec === 0x11) fields.push({ name: 'imm16', value: `0x${bits(value, 15, 0).toString(16)}`, meaning: 'the SVC immediate' });
   if (ec === 0x24 || ec === 0x25 || ec === 0x20 || ec === 0x21) {
@@ -143,29 +99,35 @@ export function decodeCurrentEl(value: bigint): DecodedValue {
   return { register: 'CurrentEL', summary: `EL${el}`, fields: [{ name: 'EL', value: String(el), meaning: el === 0 ? 'user' : el === 1 ? 'kernel (the gVisor guest runs ring0 here)' : el === 2 ? 'hypervisor' : 'secure monitor' }] };
 }
 
-const SCTLR_BITS: Array<[number, string, string]> = [
-  [0, 'M', 'MMU on'],
-  [1, 'A', 'alignment checking'],
-  [2, 'C', 'data cache on'],
-  [3, 'SA', 'SP alignment check at EL1'],
-  [4, 'SA0', 'SP alignment check at EL0'],
-  [9, 'UMA', 'EL0 may change DAIF'],
-  [12, 'I', 'instruction cache on'],
-  [14, 'DZE', 'EL0 may use DC ZVA'],
-  [15, 'UCT', 'EL0 may read CTR_EL0'],
-  [16, 'nTWI', 'WFI at EL0 does not trap'],
-  [18, 'nTWE', 'WFE at EL0 does not trap'],
-  [19, 'WXN', 'writable memory is never executable'],
-  [23, 'SPAN', 'PAN is not set on exception entry'],
-  [25, 'EE', 'big-endian at EL1'],
-  [26, 'UCI', 'EL0 may run cache maintenance'],
-  [31, 'EnIA', 'pointer authentication with key IA'],
-];
+/** Any register Linux describes: its fields; the summary names the one-bit fields that are set. */
+export function decodeWithLayout(value: bigint, register: string): DecodedValue | undefined {
+  const found = layoutFor(register);
+  if (!found) return undefined;
+  const fields = decodeFields(found.layout, value);
+  const on = found.layout.fields.filter(([msb, lsb]) => msb === lsb).filter((f) => fieldValue(value, f) === 1n).map((f) => f[2]).reverse(); // low bit first
+  // Enumerated fields with a non-zero value, by their names (ID registers: which features).
+  const named = fields.filter((f, i) => found.layout.fields[i][3] && f.value !== '0' && f.value !== '0x0' && /\(bits/.test(f.meaning ?? '')).map((f) => `${f.name}=${f.meaning!.replace(/ \(bits.*/, '')}`);
+  const summary = [on.length ? `set: ${on.join(' ')}` : 'no one-bit field set', ...named].join(' · ');
+  return { register: register.toUpperCase() === found.name.toUpperCase() ? found.name : register, summary, fields };
+}
 
 export function decodeSctlr(value: bigint, register = 'SCTLR_EL1'): DecodedValue {
-  const fields = SCTLR_BITS.map(([n, name, meaning]) => ({ name, value: String(bit(value, n)), meaning }));
-  const on = fields.filter((f) => f.value === '1').map((f) => f.name);
-  return { register, summary: on.length ? `set: ${on.join(' ')}` : 'no main bit set', fields };
+  return decodeWithLayout(value, register)!;
+}
+
+/** MIDR_EL1: who made the CPU and which part it is (Linux's cputype.h names). */
+export function decodeMidr(value: bigint): DecodedValue {
+  const layout = SYSREG_LAYOUTS.MIDR_EL1;
+  const get = (name: string) => Number(fieldValue(value, fieldOf(layout, name)!));
+  const implementer = get('IMPLEMENTOR');
+  const part = get('PARTNUM');
+  const implementerName = MIDR_IMPLEMENTERS[implementer];
+  const partName = MIDR_PARTS[implementer]?.[part];
+  const fields = decodeFields(layout, value).map((f) =>
+    f.name === 'IMPLEMENTOR' ? { ...f, meaning: implementerName ?? 'an implementer Linux does not name' } : f.name === 'PARTNUM' ? { ...f, meaning: partName ?? 'a part Linux does not name' } : f,
+  );
+  const who = `${implementerName ?? `implementer 0x${implementer.toString(16)}`} ${partName ?? `part 0x${part.toString(16)}`}`;
+  return { register: 'MIDR_EL1', summary: `${who} r${get('VARIANT')}p${get('REVISION')}`, fields };
 }
 
 /** The decoder for a register's value, by register name, if we have one. */
@@ -174,6 +136,7 @@ export function valueDecoderFor(name: string): ((value: bigint) => DecodedValue)
   if (upper === 'PSTATE' || upper === 'CPSR' || /^SPSR_EL\d+$/.test(upper) || upper === 'DSPSR_EL0') return (v) => decodePstate(v, upper);
   if (/^ESR_EL\d+$/.test(upper)) return (v) => decodeEsr(v, upper);
   if (upper === 'CURRENTEL') return decodeCurrentEl;
-  if (/^SCTLR_EL(1|12)$/.test(upper)) return (v) => decodeSctlr(v, upper);
+  if (upper === 'MIDR_EL1') return decodeMidr;
+  if (layoutFor(upper)) return (v) => decodeWithLayout(v, name)!;
   return undefined;
 }

@@ -4,6 +4,7 @@ import { accessSummary, nameFor, sysregInfo, type SysregInfo } from '../arm64/sy
 import { parseSysreg, SysregParseError, type ParsedSysreg } from '../arm64/parseSysreg';
 import { genericName } from '../arm64/encoding';
 import { valueDecoderFor } from '../arm64/valueFields';
+import { SYSREG_FIELDS_SOURCE } from '../arm64/sysregFields.generated';
 import { parseFlags } from './flags';
 
 export function sysregCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
@@ -69,7 +70,7 @@ function writeAllTsv(out: NodeJS.WritableStream): void {
   out.write(rows.join('\n') + '\n');
 }
 
-/** `sysreg NAME --value V`: the fields of a register value (PSTATE/SPSR, ESR, CurrentEL, SCTLR). */
+/** `sysreg NAME --value V`: the fields of a register value (any register Linux describes, PSTATE/SPSR, ESR, CurrentEL). */
 function decodeValue(positional: string[], valueText: string, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   if (positional.length !== 1) return fail(err, 'with --value, name one register, e.g. `bluepill-lens sysreg ESR_EL1 --value 0x56000000`.');
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(valueText)) return fail(err, `--value wants a number (hex with 0x, or decimal); got "${valueText}".`);
@@ -81,7 +82,7 @@ function decodeValue(positional: string[], valueText: string, json: boolean, out
     // PSTATE and CPSR are not system register encodings: keep the name as given.
   }
   const decoder = valueDecoderFor(name);
-  if (!decoder) return fail(err, `no field decoder for ${name}: values of PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL and SCTLR_EL1 are decoded.`);
+  if (!decoder) return fail(err, `no field layout for ${name}: Linux's arch/arm64/tools/sysreg (${SYSREG_FIELDS_SOURCE.package} ${SYSREG_FIELDS_SOURCE.version}) does not describe it; PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL, MIDR_EL1, TCR_EL1 and the registers it describes are decoded.`);
   const decoded = decoder(BigInt(valueText));
   if (json) out.write(JSON.stringify(decoded, null, 2) + '\n');
   else out.write([`${decoded.register} = ${valueText}: ${decoded.summary}`, ...decoded.fields.map((f) => `  ${f.name.padEnd(6)} ${f.value}${f.meaning ? `  ${f.meaning}` : ''}`)].join('\n') + '\n');

@@ -6,6 +6,7 @@ import { parseSysreg } from '../arm64/parseSysreg';
 import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
 import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, trampolineLabel, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
 import { landmarkIndex } from '../bluepill/symbols';
+import { guestBreakpointWarning, judgeFunction } from '../bluepill/guestCode';
 
 export interface ExplainInput {
   address: bigint;
@@ -54,7 +55,8 @@ export function explain(input: ExplainInput): Explanation {
     ? { host: 'Unknown: the address is in none of this binary\'s functions or code sections (a mapping of its own, e.g. the vDSO, or a stack or heap address).', guest: 'Unknown, for the same reason.' }
     : modes(text, bytes, sysreg?.field, trampoline);
   const pitfalls: string[] = [];
-  if (landmark?.runsInGuest || named?.runsInGuest) pitfalls.push('A software breakpoint here is unsafe: this code also runs inside the guest, where the breakpoint either kills the sandbox (a KVM debug exit) or makes bluepillGuestExit record the wrong exit PC.');
+  const guestWarning = input.symbol ? guestBreakpointWarning(judgeFunction(input.symbol, input.arch)) : undefined;
+  if (guestWarning) pitfalls.push(`A software breakpoint here is unsafe: ${guestWarning}`);
   if (trap) pitfalls.push('Stepping one instruction here (si) lands in the signal handler, not on the next instruction: the trap is delivered first.');
   if (named?.role === 'sighandler') pitfalls.push('This runs on the signal stack: unwinding past the handler gives junk frames, and the interrupted context is in the ucontext, not in the caller frames.');
   if (trampoline) pitfalls.push('No symbol: dlv cannot disassemble here (error 2013); bluepill-lens decodes it from memory.');

@@ -47,10 +47,15 @@ describe('bluepill-lens CLI', () => {
 
   it('`sysreg NAME --value V` decodes a value field by field', () => {
     const esr = JSON.parse(execFileSync(process.execPath, [cliBundle, 'sysreg', 'ESR_EL1', '--value', '0x56000000', '--json'], { encoding: 'utf8' }));
-    assert.match(esr.summary, /^EC 0x15: SVC from AArch64/);
+    assert.match(esr.summary, /^EC 0x15: SVC \(AArch64\)/);
     const spsr = execFileSync(process.execPath, [cliBundle, 'sysreg', 'S3_0_C4_C0_0', '--value', '0x3c5'], { encoding: 'utf8' });
     assert.match(spsr, /^SPSR_EL1 = 0x3c5: EL1h/);
-    assert.throws(() => execFileSync(process.execPath, [cliBundle, 'sysreg', 'TPIDR_EL1', '--value', '1'], { stdio: 'pipe' }), /no field decoder for TPIDR_EL1/);
+    // Layouts generated from Linux's description: MIDR_EL1 names the CPU, TTBR1_EL1 splits ASID and BADDR.
+    const midr = execFileSync(process.execPath, [cliBundle, 'sysreg', 'MIDR_EL1', '--value', '0x410fd083'], { encoding: 'utf8' });
+    assert.match(midr, /^MIDR_EL1 = 0x410fd083: ARM CORTEX_A72 r0p3/);
+    const ttbr = execFileSync(process.execPath, [cliBundle, 'sysreg', 'TTBR1_EL1', '--value', '0x2a000041234001'], { encoding: 'utf8' });
+    assert.match(ttbr, /ASID +0x2a/);
+    assert.throws(() => execFileSync(process.execPath, [cliBundle, 'sysreg', 'TPIDR_EL0', '--value', '1'], { stdio: 'pipe' }), /no field layout for TPIDR_EL0: Linux's arch\/arm64\/tools\/sysreg/);
   });
 
   it('`explain` on amd64: the CLI trap, from the binary and from its listing', () => {

@@ -44,6 +44,5 @@ export function prepareDemo(): void {
   build('arm64', `${DEMO_MINIBLUEPILL}-arm64`);
   fs.writeFileSync(DEMO_LISTING, execFileSync(goBinary(), ['tool', 'objdump', '-S', '-s', '^(main|minibluepill/kvm)\\.', `${DEMO_MINIBLUEPILL}-arm64`], { maxBuffer: 1 << 28 }));
   // Absolute, so it is per clone; demo/.gitignore keeps it out of git.
-  fs.writeFileSync(path.join(DEMO_DIR, '.vscode', 'settings.json'),
-    JSON.stringify({ 'bluepill.dlvPath': PINNED_DLV }, null, 2) + '\n');
+  fs.writeFileSync(path.join(DEMO_DIR, '.vscode', 'settings.json'), execFileSync('node', [path.join(REPO_ROOT, 'scripts', 'demo-settings.mjs')]));
 }

@@ -114,10 +114,15 @@ export async function addFunctionBreakpoint(page: Page, name: string): Promise<v
   if (await callStack.count()) await callStack.first().click();
 }
 
-/** Opens the Bluepill State view in the Run and Debug sidebar, folding `others` to give it room. */
-export async function openBluepillStateView(page: Page, others: string[]): Promise<void> {
-  const view = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Bluepill State/i }) });
-  await waitVisible(view.locator('.pane-header'), 'the Bluepill State view header');
-  await foldSections(page, others);
-  if ((await view.locator('.pane-header[aria-expanded="false"]').count()) > 0) await view.locator('.pane-header').click();
+/** The rows of the Bluepill State view, in the Bluepill panel. */
+export const stateViewRows = (page: Page): Locator => page.locator('.part.panel .monaco-list-row');
+
+/**
+ * Waits for the Bluepill State view in its panel. At the first stop inside the round trip
+ * the view shows itself; `open` runs "Bluepill: Show State View" first, as a user would.
+ */
+export async function openBluepillStateView(page: Page, open = false): Promise<void> {
+  if (open) await runCommand(page, 'Bluepill: Show State View');
+  await waitVisible(page.locator('.part.panel .composite.title').filter({ hasText: /Bluepill/i }), 'the Bluepill panel', 30_000);
+  await waitVisible(stateViewRows(page).first(), 'the rows of the Bluepill State view', 30_000);
 }

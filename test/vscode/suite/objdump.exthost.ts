@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { until } from './poll';
 
 const listing = () => vscode.Uri.file(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'bin', 'minibluepill-arm64.objdump'));
 
@@ -77,4 +78,28 @@ suite('go-objdump documents', () => {
     assert.equal(e.landmark?.role, 'trap-instruction');
     assert.equal(e.landmark?.phase, 'entering');
   });
+
+  test('Explain This PC with a typed address: the open listing answers it, no binary is asked for, one preview is shown', async () => {
+    const doc = await open();
+    const mrs = find(doc, 'MRS $18052, R10');
+    const address = /0x[0-9a-f]+/.exec(doc.lineAt(mrs.line).text)![0];
+    // The listing is open but not the active editor (a source file is): it still names the program.
+    const main = await vscode.workspace.openTextDocument(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'main.go'));
+    await vscode.window.showTextDocument(main);
+    const groups: number[] = [];
+    for (let n = 0; n < 2; n++) {
+      // A file dialog in the test host is refused, so asking for a binary would fail this call.
+      const e = await vscode.commands.executeCommand<{ where: string; origin: string; sysreg?: { name: string } } | undefined>('bluepill.explainPc', { address });
+      assert.ok(e, 'explained without asking for a binary');
+      assert.match(e.origin, /the listing .*minibluepill-arm64\.objdump/);
+      assert.equal(e.sysreg?.name, 'TPIDR_EL1');
+      groups.push(vscode.window.tabGroups.all.length);
+    }
+    // The preview's tab appears once its webview is up.
+    const labels = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).filter((l) => l.includes('Explain'));
+    await until(() => labels().length > 0 || undefined, 'the explanation preview tab');
+    assert.deepEqual(labels(), [`Explain ${address}`], 'one explanation panel, reused');
+    assert.equal(groups[1], groups[0], 'the second explanation opened no new editor group');
+  });
+
 });
