@@ -33,6 +33,10 @@ export interface Board {
   runscLogs(): Promise<string>;
   /** Where the kernel mapped a process's vDSO in the board, and the vDSO's bytes. */
   vdso(pid: number): Promise<{ start: bigint; image: Buffer }>;
+  /** The board kernel's KVM events of a process's threads (default: runsc-sandbox) for some seconds, as trace_pipe text. */
+  trace(seconds: number, pid?: number): Promise<string>;
+  /** Every events/kvm/NAME/format of the board's kernel, by NAME. */
+  kvmFormats(): Promise<Map<string, string>>;
   /** The lines of the board's serial console. */
   console(): string;
   stop(): Promise<void>;
@@ -84,6 +88,11 @@ export async function startBoard(scenario: BoardScenario, o: BoardOptions = {}):
       if (!/^0x[0-9a-f]+$/.test(head)) throw new Error(`vdso ${pid}: ${head}`);
       return { start: BigInt(head), image: answer.subarray(newline + 1) };
     },
+    trace: async (seconds, pid) => controlAnswer(await controlRequest(controlPort, `trace ${seconds}${pid ? ` ${pid}` : ''}`), 'trace'),
+    kvmFormats: async () => {
+      const text = controlAnswer(await controlRequest(controlPort, 'kvm-formats'), 'kvm-formats');
+      return new Map(text.split(/^== /m).filter(Boolean).map((part) => [part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1)]));
+    },
     console: () => readOr(env.BOARD_SERIAL_LOG),
     stop,
   };
@@ -98,6 +107,13 @@ export function controlRequest(port: number, line: string): Promise<Buffer> {
     socket.on('end', () => resolve(Buffer.concat(chunks)));
     socket.on('error', reject);
   });
+}
+
+/** A control answer as text; one that starts with "error: " is thrown. */
+function controlAnswer(answer: Buffer, request: string): string {
+  const text = answer.toString('utf8');
+  if (text.startsWith('error: ')) throw new Error(`board control ${request}: ${text.slice(7).trim()}`);
+  return text;
 }
 
 /** Processes in a status snapshot: pid, state letter (t: stopped by a debugger), voluntary context switches, argv. */

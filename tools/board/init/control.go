@@ -18,9 +18,13 @@ import (
 //	status     the board's log, its processes ("pid state switches argv") and the tails of runsc's debug logs
 //	runsc-logs runsc's debug logs, whole
 //	vdso PID   the address of PID's [vdso] mapping in hex, a newline, then the mapping's bytes
+//	trace SECONDS [PID]  the kernel's KVM events of PID's threads (runsc-sandbox when left out) for
+//	           SECONDS, streamed as trace_pipe prints them (see trace.go)
+//	kvm-formats          every events/kvm/NAME/format of the board's kernel, each after "== NAME"
 //
-// Tests read it to see that a program still runs, why runsc failed, or where the
-// kernel's vDSO really is.
+// Tests read it to see that a program still runs, why runsc failed, where the
+// kernel's vDSO really is, or what a sandbox's vCPUs did in the guest.
+// An answer that fails starts with "error: ".
 func serveControl(addr string) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -55,6 +59,18 @@ func answer(c net.Conn) {
 		}
 		fmt.Fprintf(c, "0x%x\n", start)
 		c.Write(image)
+	case f[0] == "trace":
+		seconds, pid, err := traceRequest(f[1:])
+		if err == nil {
+			err = traceKVM(c, seconds, pid)
+		}
+		if err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+		}
+	case f[0] == "kvm-formats":
+		if err := kvmFormats(c); err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+		}
 	default:
 		fmt.Fprintf(c, "error: unknown request %q\n", strings.TrimSpace(line))
 	}
