@@ -110,6 +110,16 @@ func removeInstance(dir string) {
 	logf("trace instance %s could not be removed", dir)
 }
 
+// traceInstanceList names the instances under tracefs, one a line.
+func traceInstanceList() string {
+	entries, _ := os.ReadDir(filepath.Join(tracefs, "instances"))
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintln(&b, e.Name())
+	}
+	return b.String()
+}
+
 // kvmFormats prints every events/kvm/NAME/format, each after a line "== NAME".
 func kvmFormats(w io.Writer) error {
 	files, _ := filepath.Glob(filepath.Join(tracefs, "events", "kvm", "*", "format"))
