@@ -4,13 +4,13 @@
 // vCPUs did in the guest: kvm_exit's esr_ec and vcpu_pc, named by the arm64 runsc's symbols.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { boardTraceInstances, boardUnavailable, startBoard, type Board } from '../support/board';
 import { isAlive } from '../support/processes';
 import { GVISOR_VERSION } from '../support/runsc';
 import { readElfFunctions, symbolize, type ElfSymbol } from '../../adapter/elf/symbols';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 const RING0 = 'gvisor.dev/gvisor/pkg/ring0.';
 

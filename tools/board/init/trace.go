@@ -85,7 +85,7 @@ func traceKVM(w io.Writer, seconds float64, pid int) error {
 func threadIDs(pid int) ([]string, error) {
 	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
-		return nil, fmt.Errorf("no process %d to trace: %v", pid, err)
+		return nil, fmt.Errorf("no process %d in the board: %v", pid, err)
 	}
 	var tids []string
 	for _, e := range entries {
