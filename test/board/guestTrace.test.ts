@@ -54,7 +54,9 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, its guest exits t
     assert.equal(markers.kvm_exit, 'PC: 0x');
   });
 
-  it('traces only runsc-sandbox\'s threads, and leaves no trace instance behind', { timeout: 10 * 60_000 }, async () => {
+  it('traces only runsc-sandbox\'s threads, refuses bad requests clearly, and leaves no trace instance behind', { timeout: 10 * 60_000 }, async () => {
+    await assert.rejects(board.trace(0), /trace: SECONDS must be a number in \(0, 600\], not "0"/);
+    await assert.rejects(board.trace(1, 999_999), /no process 999999 in the board/);
     threads = new Set(await board.tasks(sandboxPid));
     // The sandbox's shell sleeps in a loop: its vCPUs leave the guest for the kernel half now and
     // then (an interrupt while the application runs). Trace until such exits were seen (3 rounds at most).
