@@ -13,6 +13,8 @@ export const GUEST_USAGE = `  guest --pid PID [--seconds N] [--binary PATH] [--j
 `;
 
 const POLL_MS = 50;
+/** Read at most this much per turn, so the timer keeps its beat in a flood. */
+const POLL_BYTES = 4 << 20;
 
 export async function guestCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const parsed = parseFlags(args, ['pid', 'seconds', 'binary'], ['json']);
@@ -35,7 +37,7 @@ export async function guestCommand(args: string[], out: NodeJS.WritableStream, e
   try {
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end) {
-      tracer.poll();
+      tracer.poll(POLL_BYTES);
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, end - Date.now()))));
     }
     tracer.poll();
