@@ -8,6 +8,7 @@ import { benchAnnotate } from './annotate.mjs';
 import { benchExplain } from './explain.mjs';
 import { benchAnnotationHook, benchProxy } from './proxy.mjs';
 import { benchPathologicalHover } from './hover.mjs';
+import { benchGuestFlood, benchGuestParse } from './guest.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -16,20 +17,32 @@ fs.mkdirSync(tmp, { recursive: true });
 const cli = path.join(root, 'dist', 'cli.js');
 
 const results = { date: new Date().toISOString(), machine: machine() };
-// `npm run bench -- proxy` runs one group (annotate, explain, hover, proxy) and keeps the others' last figures.
+// `npm run bench -- proxy` runs one group (annotate, explain, hover, proxy, guest, guest-flood) and keeps the others' last figures.
 const only = process.argv[2];
 const resultsFile = path.join(root, 'bench', 'results.json');
 if (only && fs.existsSync(resultsFile)) Object.assign(results, JSON.parse(fs.readFileSync(resultsFile, 'utf8')), { date: results.date, machine: results.machine });
 if (!only || only === 'annotate') results.annotate = benchAnnotate(tmp, cli);
 if (!only || only === 'explain') results.explain = await benchExplain(tmp, root);
 if (!only || only === 'hover') results.hover = await benchPathologicalHover(root);
+if (!only || only === 'guest') results.guest = benchGuestParse(root);
+// Live, 60 s, root and the hanging runsc: only when asked for (npm run bench -- guest-flood).
+if (only === 'guest-flood') results.guestFlood = await benchGuestFlood(root);
 if (!only || only === 'proxy') {
   results.proxy = await benchProxy(root);
   results.annotationHook = benchAnnotationHook(root);
 }
 
-const a = results.annotate;
 const f = (n) => n.toFixed(1);
+const g = results.guest;
+const mps = (x) => `${(x / 1e6).toFixed(2)} M events/s`;
+const guestRows = () => {
+  if (g) {
+    console.log(`| parse ${g.lines.toLocaleString('en-US')} recorded KVM events of the amd64 hang (${f(g.mb)} MB, ${g.rounds} interleaved rounds) | line split: ${mps(g.split.median)} (${mps(g.split.min)}–${mps(g.split.max)}) | parse: ${mps(g.parse.median)} (${mps(g.parse.min)}–${mps(g.parse.max)}); parse + aggregate: ${mps(g.aggregate.median)} | ${g.ratio.median.toFixed(2)}× split (${g.ratio.low.toFixed(2)}–${g.ratio.high.toFixed(2)}) | ≥ 1,000,000 events/s |`);
+  }
+  const h = results.guestFlood;
+  if (h && !h.skipped) console.log(`| 60 s trace of the live hang (bluepill-lens guest --seconds 60) | — | ${h.events.toLocaleString('en-US')} events read (${h.eventsPerSecond.toLocaleString('en-US')}/s), ${h.lost.toLocaleString('en-US')} dropped by the kernel; peak RSS ${f(h.peakRssMb)} MB | | RSS < 100 MB |`);
+};
+const a = results.annotate;
 console.log(`\nbluepill-lens benchmarks (${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node})\n`);
 console.log('| benchmark | baseline | bluepill-lens | ratio | goal |');
 console.log('|---|---|---|---|---|');
@@ -56,5 +69,6 @@ for (const [name, l] of Object.entries(p.latency)) {
 const h = results.annotationHook;
 console.log(`| annotation part of a ${h.instructions}-instruction disassemble (${h.moves} MRS/MSR) | — | median ${h.median.toFixed(3)} ms, p99 ${h.p99.toFixed(3)} ms | | ≤ 1 ms |`);
 console.log(`| ${p.longSession.requests} requests through one proxy | — | RSS ${f(p.longSession.rssBeforeMb)} → ${f(p.longSession.rssAfterMb)} MB (+${f(p.longSession.growthMb)} MB) | | < 20 MB |`);
+guestRows();
 fs.writeFileSync(path.join(root, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
 console.log('\nwrote bench/results.json');

@@ -57,7 +57,6 @@ export class ThreadTrace {
   /** Guest PCs where KVM emulated an instruction, with its bytes. */
   readonly emulated = new Counter(MAX_PCS);
   emulationFailures = 0;
-  readonly faultAddresses = new Counter(MAX_PCS);
   /** Failed guest page walks, keyed "pc|address|error". */
   readonly walkFaults = new Counter(MAX_PCS);
   /** The first failed walk and its page-table entry (traced from the start, the root cause). */
@@ -126,7 +125,6 @@ export class ThreadTrace {
         if (e.reason === 'failed') this.emulationFailures++;
         break;
       case 'page-fault':
-        if (e.detail) this.faultAddresses.add(e.detail);
         break;
       default:
         return;

@@ -28,6 +28,8 @@ type Rule = (s: GuestSummary, t: VcpuSummary) => string | undefined;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const rate = (n: number, seconds: number) => Math.round(n / Math.max(seconds, 1e-6)).toLocaleString('en-US');
+/** Rates count the events read: when the kernel dropped some, the real rate is higher. */
+const atLeast = (s: GuestSummary) => (s.lost > 0 ? 'at least ' : '');
 const ms = (us: number) => (us >= 1e6 ? `${(us / 1e6).toFixed(1)} s` : `${(us / 1e3).toFixed(1)} ms`);
 const vcpu = (t: VcpuSummary) => `vCPU thread ${t.tid}`;
 const short = (symbol: string) => symbol.replace(/^gvisor\.dev\/gvisor\/pkg\//, '');
@@ -85,14 +87,14 @@ const sameExceptionRule: Rule = (s, t) => {
   const total = t.exceptions.reduce((n, e) => n + e.count, 0);
   const top = t.exceptions[0];
   if (!top || top.count < THRESHOLDS.minEventsForRate || top.count < total * THRESHOLDS.exceptionShare || top.count / Math.max(s.seconds, 1e-6) < THRESHOLDS.exceptionsPerSecond) return undefined;
-  return `${vcpu(t)}: KVM injected the same exception into the guest ${top.count.toLocaleString('en-US')} times (${top.exception}, ${rate(top.count, s.seconds)} a second). The guest takes it, and takes it again: its exception handler does not fix the cause. For gVisor this means ring0 cannot handle the fault itself, and it never gets to the point where it would hand it to the Sentry on the host.`;
+  return `${vcpu(t)}: KVM injected the same exception into the guest ${top.count.toLocaleString('en-US')} times (${top.exception}, ${atLeast(s)}${rate(top.count, s.seconds)} a second). The guest takes it, and takes it again: its exception handler does not fix the cause. For gVisor this means ring0 cannot handle the fault itself, and it never gets to the point where it would hand it to the Sentry on the host.`;
 };
 
 const emulationRule: Rule = (s, t) => {
   if (t.emulated < THRESHOLDS.minEventsForRate || t.emulated / Math.max(s.seconds, 1e-6) < THRESHOLDS.emulatedPerSecond) return undefined;
   const share = t.events ? t.emulated / t.events : 0;
   const pvm = s.kvmModules.includes('kvm_pvm');
-  return `${vcpu(t)}: KVM emulates the guest's instructions one by one instead of running them (${t.emulated.toLocaleString('en-US')} kvm_emulate_insn, ${rate(t.emulated, s.seconds)} a second${t.emulationFailures ? `, ${t.emulationFailures} failed` : ''}). Each costs a trip through KVM's instruction emulator and a walk of the guest's page tables, so the guest gets that many instructions a second where hardware would run billions${pvm ? `. This host's KVM is PVM (module kvm_pvm loaded: KVM built on page tables, without hardware virtualisation, as nested cloud VMs offer)` : ''}.${share > 0.05 ? ' Whatever else is wrong, a guest that crawls like this cannot make the Sentry fast.' : ''} Try: --platform=systrap, which needs no KVM, or a host with hardware KVM (kvm_intel or kvm_amd).`;
+  return `${vcpu(t)}: KVM emulates the guest's instructions one by one instead of running them (${t.emulated.toLocaleString('en-US')} kvm_emulate_insn, ${atLeast(s)}${rate(t.emulated, s.seconds)} a second${t.emulationFailures ? `, ${t.emulationFailures} failed` : ''}). Each costs a trip through KVM's instruction emulator and a walk of the guest's page tables, so the guest gets that many instructions a second where hardware would run billions${pvm ? `. This host's KVM is PVM (module kvm_pvm loaded: KVM built on page tables, without hardware virtualisation, as nested cloud VMs offer)` : ''}.${share > 0.05 ? ' Whatever else is wrong, a guest that crawls like this cannot make the Sentry fast.' : ''} Try: --platform=systrap, which needs no KVM, or a host with hardware KVM (kvm_intel or kvm_amd).`;
 };
 
 const noUserspaceExitRule: Rule = (_s, t) => {
@@ -109,7 +111,7 @@ const exitStormRule: Rule = (s, t) => {
   const exits = t.byEvent.kvm_exit ?? 0;
   if (exits / Math.max(s.seconds, 1e-6) < THRESHOLDS.exitsPerSecond) return undefined;
   const top = t.exitReasons[0];
-  return `${vcpu(t)}: exit storm, ${rate(exits, s.seconds)} kvm_exit a second${top ? `, mostly ${top.reason} (${Math.round((100 * top.count) / exits)}%)` : ''}. Each exit costs the vCPU a trip to the host kernel; gVisor's guest should run long stretches between exits.`;
+  return `${vcpu(t)}: exit storm, ${atLeast(s)}${rate(exits, s.seconds)} kvm_exit a second${top ? `, mostly ${top.reason} (${Math.round((100 * top.count) / exits)}%)` : ''}. Each exit costs the vCPU a trip to the host kernel; gVisor's guest should run long stretches between exits.`;
 };
 
 /** Per-sandbox rules (not per thread). */

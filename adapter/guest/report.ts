@@ -26,6 +26,8 @@ export interface ReportOptions {
   kvmModules?: string[];
 }
 
+const RECENT_IN_SUMMARY = 64;
+
 export function buildSummary(agg: GuestAggregate, namer: PcNamer, options: ReportOptions): GuestSummary {
   const threads = [...agg.threads.values()].sort((a, b) => b.events - a.events);
   const firstUs = Math.min(...threads.map((t) => t.firstUs));
@@ -59,6 +61,7 @@ export function buildSummary(agg: GuestAggregate, namer: PcNamer, options: Repor
     loops,
     findings: [],
     threads: threads.map((t) => vcpuSummary(t, namer, nowUs)),
+    recent: agg.recentInOrder().slice(-RECENT_IN_SUMMARY),
   };
   summary.findings = findingsFor(summary);
   return summary;

@@ -1,6 +1,7 @@
 // The shape every front end reads: the CLI's --json, the session's once-a-second summary,
 // the VS Code view and the timeline. Plain JSON (no bigint, no Map).
 import type { GuestArch } from './addressMap';
+import type { GuestEvent } from './events';
 
 /** A guest PC named by runsc's symbols, with how often the trace saw the guest there. */
 export interface HotPc {
@@ -102,4 +103,6 @@ export interface GuestSummary {
   findings: string[];
   /** Per vCPU thread, busiest first. */
   threads: VcpuSummary[];
+  /** The last events read (up to 64, oldest first), for a timeline: time (µs, trace clock), thread, event, guest PC. */
+  recent: GuestEvent[];
 }

@@ -97,12 +97,15 @@ export class GuestTracer {
     this.instance = new TraceInstance({ tracefs, events: this.events, tids: [...this.tids] });
   }
 
-  /** Reads what the kernel has for us now; also starts following threads made since. Returns bytes read. */
-  poll(): number {
+  /**
+   * Reads what the kernel has for us now, up to `maxBytes` (a watch inside a host process keeps
+   * each turn short); also starts following threads made since. Returns bytes read.
+   */
+  poll(maxBytes?: number): number {
     const fresh = threadsOf(this.options.pid).filter((t) => !this.tids.has(t));
     for (const t of fresh) this.tids.add(t);
     this.instance.addThreads(fresh);
-    return this.instance.readAvailable((chunk) => this.stream.feed(chunk));
+    return this.instance.readAvailable((chunk) => this.stream.feed(chunk), maxBytes);
   }
 
   /** What was seen so far; `describe` adds source lines and instructions (runs addr2line/objdump once per PC). */

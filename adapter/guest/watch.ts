@@ -4,6 +4,8 @@
 import type { GuestSummary } from './summary';
 import { GuestTracer } from './tracer';
 
+const POLL_BYTES = 1 << 20;
+
 export interface GuestWatch {
   /** Stops tracing (the trace instance is removed) and gives the last summary. Safe to call twice. */
   stop(): GuestSummary;
@@ -36,10 +38,10 @@ export function startGuestWatch(pid: number, binary: string | undefined, onSumma
       options.onError?.(e as Error);
     }
   };
-  const poll = setInterval(guarded(() => tracer.poll()), options.pollMs ?? 50);
+  // At most 1 MB per turn of the event loop: the host process (VS Code's) stays responsive in a flood.
+  const poll = setInterval(guarded(() => tracer.poll(POLL_BYTES)), options.pollMs ?? 50);
   const emit = setInterval(
     guarded(() => {
-      tracer.poll();
       last = tracer.summary();
       onSummary(last);
     }),
@@ -52,7 +54,7 @@ export function startGuestWatch(pid: number, binary: string | undefined, onSumma
         clearInterval(poll);
         clearInterval(emit);
         try {
-          tracer.poll();
+          tracer.poll(POLL_BYTES);
           last = tracer.summary();
         } finally {
           tracer.close();

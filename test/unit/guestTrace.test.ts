@@ -205,6 +205,8 @@ describe('the amd64 hang, recorded', () => {
     assert.ok(s.findings.some((f) => /GS base is 0/.test(f) && /part of the loop/.test(f)), s.findings.join('\n'));
     assert.ok(s.findings.some((f) => /No kvm_entry or kvm_exit fired/.test(f)));
     assert.match(renderSummary(s), /Loops:\n {2}vCPU thread 24082: 6 steps/);
+    assert.equal(s.recent.length, 64);
+    assert.ok(s.recent.every((e, i) => i === 0 || e.timeUs >= s.recent[i - 1].timeUs), 'recent events oldest first');
   });
 
   it('says nothing it cannot back: a short excerpt gives no rate findings and no loop finding', () => {
