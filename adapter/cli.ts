@@ -7,6 +7,7 @@ import { parseFlags } from './cli/flags';
 import { sysregCommand } from './cli/sysregCommand';
 import { annotateCommand } from './cli/annotateCommand';
 import { explainCommand } from './cli/explainCommand';
+import { GUEST_USAGE, guestCommand } from './cli/guestCommand';
 
 const USAGE = `Usage: bluepill-lens <command> [options]
 
@@ -32,7 +33,7 @@ Commands:
                  clients such as nvim-dap or Emacs dap-mode.
   processes [--json]
                  List processes as the VS Code picker does: runsc sandboxes first.
-  help           Show this text.
+${GUEST_USAGE}  help           Show this text.
 `;
 
 export async function main(argv: string[]): Promise<number | undefined> {
@@ -44,6 +45,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
       return annotateCommand(rest, process.stdout, process.stderr);
     case 'explain':
       return explainCommand(rest, process.stdout, process.stderr);
+    case 'guest':
+      return guestCommand(rest, process.stdout, process.stderr);
     case 'adapter':
       return adapterCommand(rest);
     case 'processes':
