@@ -12,6 +12,7 @@ import { forgetIndex } from './listingIndexes';
 import { pickSandboxProcess } from './processPicker';
 import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
 import { createStateView } from './stateView';
+import { registerTimelineView } from './timelineView';
 import { registerReadOnlyTracker } from './readOnlySessions';
 import { phaseStatusBar } from './statusBar';
 import { OPEN_TRACE_COMMAND, TraceFiles } from './traceFiles';
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): BluepillApi {
     vscode.commands.registerCommand('bluepill.explainPc', explainPc),
     vscode.commands.registerCommand('bluepill.explainAddressInBinary', explainInPickedBinary),
     createStateView(states),
+    registerTimelineView(states),
     vscode.workspace.registerTextDocumentContentProvider(STATE_SCHEME, new StatePaneProvider(states)),
     vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),
     vscode.commands.registerCommand('bluepill.openStatePane', openStatePane),
