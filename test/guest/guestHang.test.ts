@@ -13,6 +13,7 @@ import type { GuestSummary } from '../../adapter/guest/summary';
 import { startGuestWatch } from '../../adapter/guest/watch';
 import { instanceOwner, TRACEFS_MOUNTS } from '../../adapter/guest/tracefs';
 import { repoRoot } from '../support/paths';
+import { openSession, proxyClient } from '../support/client';
 import { GVISOR_VERSION, runscBinaries } from '../support/runsc';
 
 const cli = path.join(repoRoot, 'out', 'adapter', 'cli.js');
@@ -141,4 +142,35 @@ describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --p
     assert.ok(!ourInstances().includes(mine), 'the next start removed the dead owner\'s instance');
     assert.deepEqual(ourInstances(), []);
   });
+
+  it('a debug session attached to the sandbox sends its guest once a second, while it runs, and ends the watch with the session', { timeout: 180_000 }, async () => {
+    const dc = await proxyClient();
+    try {
+      await openSession(dc, 'attach', { mode: 'local', processId: sandboxPid });
+      await dc.configurationDoneRequest();
+      const guest = async () => {
+        for (let i = 0; i < 300; i++) {
+          const bodies = dc.events('bluepill/guest').map((e) => e.body as { summary?: GuestSummary; error?: string });
+          const error = bodies.find((b) => b.error);
+          assert.equal(error, undefined, `the watch failed: ${error?.error}`);
+          const withSummary = bodies.filter((b) => b.summary && b.summary.events > 0);
+          if (withSummary.length >= 2) return withSummary.map((b) => b.summary!);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('no bluepill/guest summaries within 30 s');
+      };
+      const summaries = await guest();
+      const last = summaries[summaries.length - 1];
+      assert.equal(last.pid, sandboxPid);
+      assert.ok(last.events >= summaries[0].events, 'cumulative, while the sandbox runs');
+      assert.ok(last.hot.every((h) => /\+0x[0-9a-f]+$/.test(h.symbol)), 'named by runsc symbols');
+      if (last.kvmModules.includes('kvm_pvm')) assert.match(last.hot[0].symbol, /pkg\/ring0\.(pageFault|exception)\+/);
+      assert.equal(ourInstances().length, 1, 'one trace instance, the session\'s');
+    } finally {
+      await dc.stop();
+    }
+    for (let i = 0; i < 50 && ourInstances().length; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(ourInstances(), [], 'the session took its trace instance with it');
+  });
 });
+
