@@ -161,7 +161,8 @@ function guestSection(guest: GuestView): Node {
   const children: Node[] = [];
   if (s.findings.length) {
     const f = item('Findings', String(s.findings.length), undefined, s.findings.map((text) => {
-      const n = item(text.split(/[.:]/)[0], undefined, text);
+      // The first sentence as the label (symbols hold dots, so a sentence ends at ". " or the end).
+      const n = item(/^(.*?\.)(\s|$)/.exec(text)?.[1] ?? text, undefined, text);
       n.iconPath = new vscode.ThemeIcon('lightbulb');
       return n;
     }), true);

@@ -7,7 +7,11 @@ import { timelineSvg } from '../adapter/guest/timeline';
 import type { BluepillStates } from './bluepillStates';
 
 export const TIMELINE_VIEW_ID = 'bluepill.timeline';
-const SPAN_MS = 60_000;
+/** The axis spans what was traced, from 10 s up to the last minute, so the lanes fill the width. */
+function spanOf(samples: readonly { time: number; intervalMs: number }[], now: number): number {
+  const first = samples.length ? samples[0].time - samples[0].intervalMs : now;
+  return Math.min(60_000, Math.max(10_000, now - first));
+}
 
 export function registerTimelineView(states: BluepillStates): vscode.Disposable {
   let view: vscode.WebviewView | undefined;
@@ -23,7 +27,7 @@ export function registerTimelineView(states: BluepillStates): vscode.Disposable 
       ? '<p>The timeline fills in during a debug session attached to a sandbox.</p>'
       : current.guest?.error && !samples.length
         ? `<p>${escapeHtml(current.guest.error)}</p>`
-        : timelineSvg(samples, trips, { width: 900, now, spanMs: SPAN_MS });
+        : timelineSvg(samples, trips, { width: 900, now, spanMs: spanOf(samples, now) });
     view.webview.html = page(view.webview, body);
   };
   const schedule = () => {

@@ -93,12 +93,13 @@ export interface TimelineDrawing {
 }
 
 /**
- * One lane per vCPU thread: a bar per interval whose height is the share of it spent in the
- * guest (the rest was host), exit ticks coloured by reason, a red mark where guest page walks
- * failed. Above the lanes, the round trips of the state view (each stop a dot on its phase).
+ * One lane per vCPU thread: per interval, a grey bar for its events (relative to the busiest
+ * interval), a blue bar for the share of it spent in the guest (the rest was host), exit ticks
+ * coloured by reason, a red mark where guest page walks failed. Above the lanes, the round
+ * trips of the state view (each stop a dot on its phase).
  */
 export function timelineSvg(samples: readonly TimelineSample[], trips: readonly Trip[], d: TimelineDrawing): string {
-  const left = 110;
+  const left = 130;
   const laneH = 34;
   const tripsH = 26;
   const tids = [...new Set(samples.flatMap((s) => Object.keys(s.lanes).map(Number)))].sort((a, b) => a - b);
@@ -114,6 +115,9 @@ export function timelineSvg(samples: readonly TimelineSample[], trips: readonly 
     parts.push(`<line x1="${Math.min(...xs)}" x2="${Math.max(...xs)}" y1="12" y2="12" stroke="#888"/>`);
     for (const s of stops) parts.push(`<circle cx="${x(s.time)}" cy="12" r="4" fill="${s.phase === 'in-guest' ? '#61afef' : '#98c379'}"><title>trip #${trip.number}: ${esc(s.phase)} at ${esc(s.pc)} ${esc(s.symbol)}</title></circle>`);
   }
+  // Activity (events per interval) is drawn for every lane: a KVM that fires no entry/exit
+  // events (PVM) gives no time in the guest, but still shows how busy the vCPU is.
+  const maxEvents = Math.max(1, ...samples.flatMap((s) => Object.values(s.lanes).map((l) => l.events)));
   tids.forEach((tid, i) => {
     const top = tripsH + i * laneH;
     parts.push(`<text x="4" y="${top + 20}" fill="currentColor">vCPU thread ${tid}</text>`);
@@ -127,6 +131,8 @@ export function timelineSvg(samples: readonly TimelineSample[], trips: readonly 
       const h = Math.round(share * (laneH - 8));
       const exits = Object.entries(lane.exits).sort((a, b) => b[1] - a[1]);
       const words = `${Math.round(share * 100)}% in guest, ${lane.events} events${exits.length ? `, exits: ${exits.map(([r, n]) => `${r} ×${n}`).join(', ')}` : ', no exit'}${lane.faults ? `, ${lane.faults} failed page walks` : ''}`;
+      const busy = Math.max(1, Math.round((lane.events / maxEvents) * (laneH - 12)));
+      parts.push(`<rect x="${x0}" y="${top + laneH - 4 - busy}" width="${w}" height="${busy}" fill="#888" opacity="0.35"><title>${esc(words)}</title></rect>`);
       parts.push(`<rect x="${x0}" y="${top + laneH - 4 - h}" width="${w}" height="${h}" fill="#61afef" opacity="0.8"><title>${esc(words)}</title></rect>`);
       let tick = 0;
       for (const [reason] of exits.slice(0, 4)) parts.push(`<rect x="${x0 + tick++ * 3}" y="${top + 2}" width="2" height="6" fill="${colourOf(reason)}"><title>${esc(reason)}</title></rect>`);

@@ -6,71 +6,36 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { GuestSummary } from '../../adapter/guest/summary';
 import { startGuestWatch } from '../../adapter/guest/watch';
 import { instanceOwner, TRACEFS_MOUNTS } from '../../adapter/guest/tracefs';
 import { repoRoot } from '../support/paths';
 import { openSession, proxyClient } from '../support/client';
-import { GVISOR_VERSION, runscBinaries } from '../support/runsc';
+import { GVISOR_VERSION } from '../support/runsc';
+import { guestTraceUnavailable, startRunscHang, type RunscHang } from '../support/runscHang';
 
 const cli = path.join(repoRoot, 'out', 'adapter', 'cli.js');
 const tracefs = TRACEFS_MOUNTS.find((m) => fs.existsSync(path.join(m, 'instances')));
-const why = !fs.existsSync('/dev/kvm') ? 'no /dev/kvm' : process.getuid?.() !== 0 ? 'needs root' : !tracefs ? 'tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)' : undefined;
+const why = guestTraceUnavailable();
 if (why) console.log(`skipped: ${why}`);
-
-/** The process and every descendant, from /proc/PID/task/TID/children: provably ours. */
-function descendants(pid: number): number[] {
-  const out = [pid];
-  let children: string[] = [];
-  try {
-    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) children = children.concat(fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
-  } catch {
-    // gone
-  }
-  for (const c of children) out.push(...descendants(Number(c)));
-  return out;
-}
 
 function ourInstances(): string[] {
   return fs.readdirSync(path.join(tracefs!, 'instances')).filter((n) => instanceOwner(n) !== undefined);
 }
 
 describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --platform=kvm), live`, { skip: why ?? false }, () => {
-  let runsc: ChildProcess;
+  let hang: RunscHang;
   let sandboxPid = 0;
-  let root: string;
   let summary: GuestSummary;
 
   before(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'runsc-root-'));
-    runsc = spawn(runscBinaries().amd64, [`--root=${root}`, '--platform=kvm', '--network=none', 'do', '/bin/true'], { stdio: 'ignore', detached: true });
-    for (let i = 0; i < 300 && !sandboxPid; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      sandboxPid = descendants(runsc.pid!).find((p) => {
-        try {
-          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('runsc-sandbox');
-        } catch {
-          return false;
-        }
-      }) ?? 0;
-    }
-    // Let its vCPU get going.
-    await new Promise((r) => setTimeout(r, 2000));
+    hang = await startRunscHang();
+    sandboxPid = hang.sandboxPid;
   });
 
-  after(() => {
-    if (runsc?.pid) for (const p of descendants(runsc.pid).reverse()) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(root, { recursive: true, force: true });
-  });
+  after(() => hang?.stop());
 
   it('the CLI names the guest code where the vCPU spins, by runsc symbols, with a loop and findings', () => {
     assert.ok(sandboxPid, 'a runsc-sandbox process appeared');

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { REPO_ROOT, addFunctionBreakpoint, openBluepillStateView, quickPickRows, runCommand, screenshot, waitForText, waitVisible, withHost } from './host';
+import { REPO_ROOT, addFunctionBreakpoint, openBluepillStateView, pressF5, screenshot, waitForText, waitVisible, withHost } from './host';
 import { boardUnavailable, startBoard } from '../support/board';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
@@ -28,10 +28,7 @@ describe('the emulated ARM64 board in VS Code', () => {
       fs.writeFileSync(path.join(workspace, '.vscode', 'launch.json'), JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2));
       await withHost({ workspace, label: 'arm64-board' }, async ({ page }) => {
         await addFunctionBreakpoint(page, 'minibluepill/kvm.kvmRun');
-        await runCommand(page, 'Select and Start Debugging');
-        await page.keyboard.type('ARM64 board');
-        await waitVisible(quickPickRows(page).filter({ hasText: 'ARM64 board: minibluepill' }), 'the board configuration');
-        await page.keyboard.press('Enter');
+        await pressF5(page); // the workspace's one configuration, as a user starts it from Run and Debug
         // An emulated board: dlv there is ~100× slower than on the host.
         await waitVisible(page.locator('.debug-call-stack .monaco-list-row[aria-label^="Stack Frame kvm.kvmRun"]'), 'kvm.kvmRun in CALL STACK', 180_000);
         await openBluepillStateView(page);

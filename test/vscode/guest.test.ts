@@ -1,0 +1,71 @@
+// The guest of a real, hanging runsc in a real VS Code: a `bluepill` attach to the sandbox
+// (`runsc --platform=kvm do /bin/true`, amd64, which never returns here) fills the Bluepill
+// State view's Guest section while the sandbox runs, with no stop, and the Guest Timeline
+// draws its vCPU lane. Its screenshot is the README's picture of the hang.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { REPO_ROOT, pressF5, runCommand, screenshot, stateViewRows, waitForText, waitVisible, withHost } from './host';
+import { PINNED_DLV } from './demo';
+import { guestTraceUnavailable, startRunscHang } from '../support/runscHang';
+
+const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
+
+describe('the guest of a hanging runsc in VS Code', () => {
+  test('attached to the sandbox, the Guest section and the Guest Timeline show where its vCPU spins, by runsc symbols', { timeout: 240_000 }, async (t) => {
+    const unavailable = guestTraceUnavailable();
+    if (unavailable) {
+      console.log(`skipped: ${unavailable}`);
+      t.skip(unavailable);
+      return;
+    }
+    execFileSync('bash', [path.join(REPO_ROOT, 'scripts', 'setup-vscode.sh')], { stdio: ['ignore', 2, 2] });
+    const hang = await startRunscHang();
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-guest-ws-'));
+    try {
+      assert.ok(hang.sandboxPid, 'a runsc-sandbox process appeared');
+      fs.mkdirSync(path.join(workspace, '.vscode'));
+      const config = { type: 'bluepill', request: 'attach', name: 'Attach to the hanging sandbox', mode: 'local', processId: hang.sandboxPid, dlvPath: PINNED_DLV };
+      fs.writeFileSync(path.join(workspace, '.vscode', 'launch.json'), JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2));
+      await withHost({ workspace, label: 'guest-hang' }, async ({ page }) => {
+        // F5 in Run and Debug starts the workspace's one configuration, as a user does.
+        await page.keyboard.press('Control+Shift+D');
+        await waitVisible(page.locator('.debug-viewlet, .pane-header').first(), 'the Run and Debug sidebar');
+        // VS Code takes F5 only once a debugger's extension is active (at startup here, on a loaded
+        // machine it can take a while): press it until the debug toolbar shows the session.
+        const toolbar = page.locator('.debug-toolbar');
+        for (let i = 0; i < 24 && !(await toolbar.isVisible()); i++) {
+          await pressF5(page);
+          await toolbar.waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+        }
+        await waitVisible(toolbar, 'the debug toolbar of the attach session', 10_000);
+        // No stop: the sandbox runs, and the view fills in from the guest watch alone.
+        await runCommand(page, 'Bluepill: Show State View');
+        await waitForText(page, '.part.panel .monaco-list-row', /Guest\s*\d+\s+vCPU\s+threads?\s+·\s+\d+\s+events\/s/, 60_000);
+        await runCommand(page, 'View: Toggle Maximized Panel'); // room for every row of the Guest section
+        const rows = await stateViewRows(page).allInnerTexts();
+        const said = rows.join('\n');
+        if (fs.existsSync('/sys/module/kvm_pvm')) {
+          // What this machine's KVM does with gVisor's guest (see the README): ring0's exception path, round and round.
+          await waitForText(page, '.part.panel .monaco-list-row', /Findings\s*\d+/, 30_000);
+          await waitForText(page, '.part.panel .monaco-list-row', /ring0\.(pageFault|exception)\+0x/, 30_000);
+        }
+        assert.doesNotMatch(said, /not watched/, 'the guest is watched');
+        // The timeline, beside the view: a lane for the vCPU thread.
+        await runCommand(page, 'Bluepill: Focus on Guest Timeline View');
+        const timeline = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+        await waitVisible(timeline.locator('svg text').filter({ hasText: /^vCPU thread \d+$/ }).first(), 'a vCPU lane in the Guest Timeline', 30_000);
+        await waitVisible(timeline.locator('svg rect[opacity="0.35"]').first(), 'an activity bar in the vCPU lane', 30_000);
+        await page.waitForTimeout(2500); // a few more summaries: the picture shows a running guest
+        await screenshot(page, path.join(SCREENSHOTS, 'guest-hang.png'));
+        await page.keyboard.press('Shift+F5');
+      });
+    } finally {
+      hang.stop();
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+});
