@@ -1,0 +1,68 @@
+// Run to Guest Exit / Resume Point / Next Phase in a real bluepill session of the amd64
+// minibluepill: the breakpoints they add are host-only, gone after the stop, and the
+// user's own breakpoints are left as they were.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { BluepillApi } from '../../../extension/extension';
+import type { RunToResult } from '../../../extension/runTo';
+import { until } from './poll';
+
+const EXTENSION_ID = 'bluepill-lens.bluepill-lens';
+
+function functionBreakpoints(): string[] {
+  return vscode.debug.breakpoints.filter((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint).map((b) => b.functionName).sort();
+}
+
+suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 minibluepill)', () => {
+  test('from a stop in KVM_RUN: to the guest exit, to the resume point, then phase by phase round a whole trip', async function () {
+    this.timeout(300_000);
+    const api = await vscode.extensions.getExtension<BluepillApi>(EXTENSION_ID)!.activate();
+    const folder = vscode.workspace.workspaceFolders![0];
+    const inKvmRun = new vscode.FunctionBreakpoint('minibluepill/kvm.kvmRun');
+    const usersGuestExit = new vscode.FunctionBreakpoint('minibluepill/kvm.bluepillGuestExit');
+    vscode.debug.addBreakpoints([inKvmRun]);
+    const run = async (command: string) => {
+      const result = await vscode.commands.executeCommand<RunToResult>(command);
+      assert.ok(result, `${command} returned nothing`);
+      return result;
+    };
+    try {
+      assert.equal(await vscode.debug.startDebugging(folder, 'Round trip: minibluepill (amd64)'), true, 'the round-trip session did not start');
+      const first = await until(() => api.current()?.state.stop?.phase === 'in-guest' ? api.current() : undefined, 'a stop in guest (KVM_RUN)', 120_000);
+      assert.equal(first.sessionType, 'bluepill');
+      assert.match(first.state.stop!.symbol, /kvm\.kvmRun$/);
+      assert.equal(first.state.variant?.id, 'amd64-cli');
+
+      const exit = await run('bluepill.runToGuestExit');
+      assert.equal(exit.reached, 'guest-exit', exit.words);
+      assert.match(api.current()!.state.stop!.symbol, /kvm\.bluepillGuestExit$/);
+      assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.kvmRun'], 'Run to Guest Exit left its breakpoint behind, or touched the user\'s');
+      assert.ok(vscode.debug.breakpoints.includes(inKvmRun) && inKvmRun.enabled, 'the user\'s breakpoint was replaced or disabled');
+
+      const resume = await run('bluepill.runToResumePoint');
+      assert.equal(resume.reached, 'resumed', resume.words);
+      assert.match(api.current()!.state.stop!.symbol, /kvm\.(bluepill|hostSyscall)$/, 'the resume point is not where bluepillGuestExit sends the host');
+      assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.kvmRun']);
+
+      // The user swaps their breakpoint in KVM_RUN for one in the guest exit: Run to Next Phase uses it and leaves it.
+      vscode.debug.removeBreakpoints([inKvmRun]);
+      vscode.debug.addBreakpoints([usersGuestExit]);
+      const phases: string[] = [];
+      const words: string[] = [];
+      for (const expected of ['host', 'in-guest', 'guest-exit', 'sigreturn', 'resumed']) {
+        const step = await run('bluepill.runToNextPhase');
+        phases.push(step.reached ?? `(none: ${step.words})`);
+        words.push(step.words);
+        assert.equal(step.reached, expected, `Run to Next Phase: ${phases.join(' → ')}\n${words.join('\n')}`);
+        assert.equal(api.current()!.state.stop!.phase, expected);
+      }
+      // From the host, "entering" (kvm.bluepill runs in guest mode too) and "trapped" (no amd64 kvm.sighandler in the table) are skipped, and said so.
+      assert.match(words[1], /Skipped: "entering".*Skipped: "trapped"/s);
+      assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.bluepillGuestExit'], 'the user\'s breakpoint in the guest exit was removed, or ours was left');
+      assert.ok(usersGuestExit.enabled);
+    } finally {
+      vscode.debug.removeBreakpoints([inKvmRun, usersGuestExit]);
+      await vscode.debug.stopDebugging();
+    }
+  });
+});
