@@ -43,7 +43,7 @@ type DapBreakpoint = { verified?: boolean; message?: string };
 
 /**
  * dlv's answer for each function breakpoint VS Code sends, seen on the wire: the continue must
- * wait until dlv has ours, and vscode.debug's getDebugProtocolBreakpoint does not report it here.
+ * wait until dlv has ours (getDebugProtocolBreakpoint gave nothing for 15 s in code-server 1.100).
  */
 class FunctionBreakpointReplies implements vscode.DebugAdapterTrackerFactory {
   private readonly listeners = new Set<(sessionId: string, name: string, reply: DapBreakpoint) => void>();

@@ -2,9 +2,12 @@
 // table (every breakpoint in a function it calls host-only) and the landmark model.
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { judgeFunction } from '../../adapter/bluepill/guestCode';
 import type { GuestCodeTable } from '../../adapter/bluepill/guestCodeTypes';
 import { PHASES, VARIANTS, variantById, type Phase } from '../../adapter/bluepill/model';
+import { repoRoot } from '../support/paths';
 import { planGuestExit, planNextPhase, planResumePoint, planRunTo, STEP_BUDGET, type RunToGoal } from '../../adapter/bluepill/runTo';
 
 const GOALS: RunToGoal[] = ['next-phase', 'guest-exit', 'resume-point'];
@@ -81,5 +84,17 @@ describe('run to a phase without an unsafe breakpoint', () => {
     assert.deepEqual(next.legs, []);
     assert.match(next.words, /No safe way to the next phase from "host"/);
     assert.deepEqual(planResumePoint(variantById('arm64'), 'host', everythingBoth).legs, []);
+  });
+
+  it('are buttons in the Bluepill State view\'s title and palette commands, shown while a bluepill session is stopped', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    for (const command of ['bluepill.runToNextPhase', 'bluepill.runToGuestExit', 'bluepill.runToResumePoint']) {
+      assert.ok(manifest.contributes.commands.some((c: { command: string; icon?: string }) => c.command === command && c.icon), `${command} is not contributed with an icon`);
+      const title = manifest.contributes.menus['view/title'].find((m: { command: string }) => m.command === command);
+      assert.match(title?.when ?? '', /view == bluepill\.state && debugType == bluepill && debugState == stopped/, `${command} is not in the view's title`);
+      assert.match(title.group, /^navigation/);
+      const palette = manifest.contributes.menus.commandPalette.find((m: { command: string }) => m.command === command);
+      assert.equal(palette?.when, 'debugType == bluepill && debugState == stopped');
+    }
   });
 });
