@@ -1,95 +1,143 @@
 #!/usr/bin/env node
-// bluepill-lens: the terminal front end. Each subcommand is thin glue over adapter/.
-import { runStdioAdapter } from './stdio';
-import { listProcesses } from './processes/procfs';
-import { describeProcess, orderForPicker } from './processes/sandboxes';
-import { parseFlags } from './cli/flags';
-import { sysregCommand } from './cli/sysregCommand';
+// bluepill-lens: the terminal front end. Each command is one module (adapter/cli/*Command.ts)
+// exporting a CliCommand (adapter/cli/command.ts): its node:util.parseArgs options, a one-line
+// synopsis, its help text, how many positional arguments it takes, and run(). To add a command,
+// write that module and add it to COMMANDS below: this file gives every command the same
+// -h/--help, `--` (ends options), exit status 2 with a usage line for unknown options and
+// extra arguments, and a quiet exit 0 when a reader such as `head` closes standard output.
+//
+// Exit status: 0 success, 1 a failure the message explains (a file, an address), 2 a usage error.
+// --json: explain prints one object; sysreg and processes print one array (see each --help).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, UsageError, type CliCommand, type CliIo } from './cli/command';
+import { adapterCommand } from './cli/adapterCommand';
 import { annotateCommand } from './cli/annotateCommand';
 import { explainCommand } from './cli/explainCommand';
+import { processesCommand } from './cli/processesCommand';
+import { sysregCommand } from './cli/sysregCommand';
+import { printable } from './cli/terminalText';
 
-const USAGE = `Usage: bluepill-lens <command> [options]
+const COMMANDS: CliCommand[] = [sysregCommand, annotateCommand, explainCommand, adapterCommand, processesCommand];
+
+const PROGRAM = 'bluepill-lens';
+
+function overview(): string {
+  const commands = COMMANDS.map((c) => `  ${c.name} ${c.synopsis}\n${indent(c.summary, 17)}`).join('\n');
+  return `Usage: ${PROGRAM} <command> [options] [--] [arguments]
 
 Commands:
-  sysreg VALUE... [--json]
-                 Name ARM64 system registers from any spelling: '$18052', 18052,
-                 S3_0_C13_C0_4, TPIDR_EL1, 0xd538d092, 92d038d5 (dlv's bytes),
-                 'MRS $18052, R18', 'MSR R10, S3_0_C13_C0_4', 'MSR $2, DAIFSet'.
-  sysreg NAME --value V [--json]
-                 Decode a register value field by field: PSTATE/SPSR (EL0t, EL1h,
-                 DAIF, NZCV), ESR_ELx (the exception class), CurrentEL, SCTLR_EL1.
-  sysreg --all --tsv
-                 Every 15-bit field: field, generic, mrs_name, msr_name, min_el.
-  annotate [FILE|-]
-                 Copy a \`go tool objdump\` listing (default: standard input) with
-                 every MRS/MSR register named, in constant memory.
-  explain (--binary FILE | --objdump FILE) ADDRESS [--json]
-                 Explain an address offline: its function, instruction, system
-                 register, bluepill role and phase, and what it does on the host
-                 and in the guest, from an ELF binary or a go tool objdump listing.
-  adapter [--dlv-path PATH] [--connect HOST:PORT] [--verbose]
-                 Run the debug adapter (the dlv proxy) on stdin/stdout, for DAP
-                 clients such as nvim-dap or Emacs dap-mode.
-  processes [--json]
-                 List processes as the VS Code picker does: runsc sandboxes first.
-  help           Show this text.
+${commands}
+  help [COMMAND]  Show this text, or a command's.
+
+Options: --version; -h/--help (for every command). Run \`${PROGRAM} COMMAND --help\` for more.
 `;
+}
 
-export async function main(argv: string[]): Promise<number | undefined> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'sysreg':
-      return sysregCommand(rest, process.stdout, process.stderr);
-    case 'annotate':
-      return annotateCommand(rest, process.stdout, process.stderr);
-    case 'explain':
-      return explainCommand(rest, process.stdout, process.stderr);
-    case 'adapter':
-      return adapterCommand(rest);
-    case 'processes':
-      return processesCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return 0;
+function commandHelp(c: CliCommand): string {
+  return `Usage: ${PROGRAM} ${c.name} ${c.synopsis}\n\n${c.help}\n  -h, --help  show this text\n`;
+}
+
+export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr, stdin: process.stdin }): Promise<number | undefined> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.err.write(overview());
+    return 2;
+  }
+  if (name === '--help' || name === '-h') {
+    io.out.write(overview());
+    return 0;
+  }
+  if (name === '--version') {
+    if (rest.length) return usageError(io, PROGRAM, `--version takes no arguments; got "${printable(rest[0])}".`, `${PROGRAM} --version`);
+    io.out.write(`${PROGRAM} ${version()}\n`);
+    return 0;
+  }
+  if (name === 'help') {
+    const about = rest[0] === undefined ? undefined : COMMANDS.find((c) => c.name === rest[0]);
+    if (rest.length > 1 || (rest[0] !== undefined && !about)) return usageError(io, PROGRAM, `help takes one command name (${COMMANDS.map((c) => c.name).join(', ')}); got "${printable(rest.join(' '))}".`, `${PROGRAM} help [COMMAND]`);
+    io.out.write(about ? commandHelp(about) : overview());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command && name.startsWith('-')) return usageError(io, PROGRAM, `unknown option ${printable(name)}: options go after the command, as in ${PROGRAM} processes --json.`, `${PROGRAM} <command> [options]`);
+  if (!command) return usageError(io, PROGRAM, `unknown command "${printable(name)}" (the commands are ${COMMANDS.map((c) => c.name).join(', ')}).`, `${PROGRAM} <command> [options]`);
+  const hint = `${PROGRAM} ${command.name} ${command.synopsis}`;
+
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    return usageError(io, `${PROGRAM} ${command.name}`, parseError(e as NodeJS.ErrnoException), hint);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out.write(commandHelp(command));
+    return 0;
+  }
+  if (positionals.length > command.maxPositionals) {
+    const extra = positionals.slice(command.maxPositionals).map((a) => `"${printable(a)}"`).join(' ');
+    return usageError(io, `${PROGRAM} ${command.name}`, `unexpected argument${positionals.length - command.maxPositionals > 1 ? 's' : ''} ${extra}.`, hint);
+  }
+  if (!command.ownsStdout) exitQuietlyWhenOutputCloses(io.out);
+  try {
+    return await command.run({ values: values as Record<string, string | boolean | undefined>, positionals }, io);
+  } catch (e) {
+    if (e instanceof UsageError) return usageError(io, `${PROGRAM} ${command.name}`, e.message, hint);
+    if (e instanceof CliError) {
+      io.err.write(`${PROGRAM} ${command.name}: ${e.message}\n`);
+      return 1;
+    }
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return 0; // `| head` closed the pipe
+    throw e;
+  }
+}
+
+/** parseArgs's errors, said in the user's terms. */
+function parseError(e: NodeJS.ErrnoException): string {
+  const option = /'(-[^' ]*)/.exec(e.message)?.[1];
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${printable(option ?? e.message)}. (An argument that starts with - goes after --, as in: -- ${printable(option ?? '-ARG')})`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(e.message) ? `${printable(option ?? 'the option')} needs a value.` : `${printable(option ?? 'the option')} ${/ambiguous/.test(e.message) ? 'is followed by something that looks like an option; write --name=VALUE' : 'takes no value'}.`;
     default:
-      process.stderr.write(`bluepill-lens: unknown command "${command}".\n\n${USAGE}`);
-      return 2;
+      return printable(e.message);
   }
 }
 
-function adapterCommand(args: string[]): number | undefined {
-  const parsed = parseFlags(args, ['dlv-path', 'connect'], ['verbose']);
-  if (typeof parsed === 'string') return usageError(parsed);
-  const { flags } = parsed;
-  let connect: { host: string; port: number } | undefined;
-  if (flags.connect) {
-    const m = /^(.*):(\d+)$/.exec(flags.connect as string);
-    if (!m) return usageError(`--connect wants HOST:PORT, e.g. 127.0.0.1:2345; got "${flags.connect}".`);
-    connect = { host: m[1] || '127.0.0.1', port: Number(m[2]) };
-  }
-  runStdioAdapter({ dlvPath: flags['dlv-path'] as string | undefined, connect, verbose: flags.verbose === true });
-  return undefined; // keeps running until the client goes away
-}
-
-function processesCommand(args: string[]): number {
-  const parsed = parseFlags(args, [], ['json']);
-  if (typeof parsed === 'string') return usageError(parsed);
-  const ordered = orderForPicker(listProcesses());
-  if (parsed.flags.json) {
-    process.stdout.write(JSON.stringify(ordered, null, 2) + '\n');
-  } else {
-    if (!ordered.some((p) => p.sandbox)) process.stdout.write('# no runsc sandbox is running on this machine\n');
-    for (const p of ordered) process.stdout.write(`${p.sandbox ? '*' : ' '} ${describeProcess(p)}  ${p.argv.join(' ')}\n`);
-  }
-  return 0;
-}
-
-function usageError(message: string): number {
-  process.stderr.write(`bluepill-lens: ${message}\n\n${USAGE}`);
+function usageError(io: CliIo, who: string, message: string, hint: string): number {
+  io.err.write(`${who}: ${message}\nUsage: ${hint}   (more: ${who} --help)\n`);
   return 2;
+}
+
+/** `bluepill-lens annotate big.objdump | head -1`: the reader is done, which is no error. */
+function exitQuietlyWhenOutputCloses(out: NodeJS.WritableStream): void {
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
+}
+
+/** The version of the package this bundle came in: dist/cli.js sits one folder below package.json. */
+function version(): string {
+  for (const file of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (manifest.name === PROGRAM) return manifest.version;
+    } catch {
+      // not there: try the next place
+    }
+  }
+  return 'unknown (no package.json beside the program)';
+}
+
+function indent(text: string, by: number): string {
+  return text
+    .split('\n')
+    .map((l) => ' '.repeat(by) + l)
+    .join('\n');
 }
 
 if (require.main === module) {
@@ -98,7 +146,7 @@ if (require.main === module) {
       if (code !== undefined) process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`bluepill-lens: ${(e as Error).stack ?? e}\n`);
+      process.stderr.write(`${PROGRAM}: ${(e as Error).stack ?? e}\n`);
       process.exitCode = 1;
     },
   );

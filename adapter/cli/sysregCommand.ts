@@ -5,36 +5,58 @@ import { parseSysreg, SysregParseError, type ParsedSysreg } from '../arm64/parse
 import { genericName } from '../arm64/encoding';
 import { valueDecoderFor } from '../arm64/valueFields';
 import { SYSREG_FIELDS_SOURCE } from '../arm64/sysregFields.generated';
-import { parseFlags } from './flags';
+import { UsageError, type CliCommand } from './command';
+import { jsonText, printable } from './terminalText';
 
-export function sysregCommand(args: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const parsed = parseFlags(args, ['value'], ['json', 'all', 'tsv']);
-  if (typeof parsed === 'string') return fail(err, parsed);
-  const { flags, positional } = parsed;
-  if (flags.all) {
-    if (!flags.tsv) return fail(err, '--all prints a table: add --tsv.');
-    writeAllTsv(out);
-    return 0;
-  }
-  if (positional.length === 0) return fail(err, 'give at least one value, e.g. `bluepill-lens sysreg \'$18052\' S3_0_C13_C0_4 TPIDR_EL1 0xd538d092`.');
-  if (flags.value !== undefined) return decodeValue(positional, String(flags.value), flags.json === true, out, err);
-  const results: unknown[] = [];
-  let failures = 0;
-  for (const value of positional) {
-    try {
-      const p = parseSysreg(value);
-      if (flags.json) results.push(toJson(p));
-      else out.write(toText(p) + '\n');
-    } catch (e) {
-      if (!(e instanceof SysregParseError)) throw e;
-      failures++;
-      if (flags.json) results.push({ input: value, error: e.message });
-      else err.write(`bluepill-lens: ${e.message}\n`);
+export const sysregCommand: CliCommand = {
+  name: 'sysreg',
+  summary: "Name ARM64 system registers from any spelling, or decode a register's value.",
+  synopsis: 'VALUE... [--json] | NAME --value V [--json] | --all (--tsv | --json)',
+  help: `sysreg VALUE...      Name ARM64 system registers from any spelling: '$18052', 18052,
+                     S3_0_C13_C0_4, TPIDR_EL1, 0xd538d092, 92d038d5 (dlv's bytes),
+                     'MRS $18052, R18', 'MSR R10, S3_0_C13_C0_4', 'MSR $2, DAIFSet'.
+sysreg NAME --value V
+                     Decode a register value field by field: every register Linux's
+                     arch/arm64/tools/sysreg describes, MIDR_EL1 (the CPU named), TCR_EL1,
+                     PSTATE/SPSR (EL0t, EL1h, DAIF, NZCV), ESR_ELx (the exception class),
+                     CurrentEL.
+sysreg --all --tsv   Every 15-bit field: field, generic, mrs_name, msr_name, min_el.
+sysreg --all --json  The same as JSON.
+--json               Always one JSON array: one object per VALUE (an {"input", "error"}
+                     object for one that cannot be read), the decoded value of --value,
+                     or every field of --all ({"field", "generic", "mrsName", "msrName", "minEl"}).`,
+  options: { value: { type: 'string' }, json: { type: 'boolean' }, all: { type: 'boolean' }, tsv: { type: 'boolean' } },
+  maxPositionals: Infinity,
+  run({ values, positionals }, { out, err }) {
+    const json = values.json === true;
+    if (values.all) {
+      if (positionals.length || values.value !== undefined) throw new UsageError('--all lists every field: give no VALUE and no --value with it.');
+      if (json === (values.tsv === true)) throw new UsageError('--all prints a table: add --tsv (tab-separated) or --json.');
+      if (json) out.write(jsonText(allFields()));
+      else writeAllTsv(out);
+      return 0;
     }
-  }
-  if (flags.json) out.write(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
-  return failures ? 1 : 0;
-}
+    if (values.tsv) throw new UsageError('--tsv goes with --all.');
+    if (positionals.length === 0) throw new UsageError("give at least one value, e.g. `bluepill-lens sysreg '$18052' S3_0_C13_C0_4 TPIDR_EL1 0xd538d092`.");
+    if (values.value !== undefined) return decodeValue(positionals, String(values.value), json, out);
+    const results: unknown[] = [];
+    let failures = 0;
+    for (const value of positionals) {
+      try {
+        const p = parseSysreg(value);
+        if (json) results.push(toJson(p));
+        else out.write(toText(p).split('\n').map(printable).join('\n') + '\n');
+      } catch (e) {
+        if (!(e instanceof SysregParseError)) throw e;
+        failures++;
+        if (json) results.push({ input: value, error: e.message });
+        else err.write(`bluepill-lens sysreg: ${printable(e.message)}\n`);
+      }
+    }
+    if (json) out.write(jsonText(results));
+    return failures ? 1 : 0;
+  },
+};
 
 function toJson(p: ParsedSysreg): unknown {
   if (p.kind === 'pstate') return { input: p.spelling, kind: 'pstate', name: p.name, imm: p.imm };
@@ -61,6 +83,13 @@ function toText(p: ParsedSysreg): string {
   return lines.join('\n');
 }
 
+function allFields(): unknown[] {
+  return Array.from({ length: 1 << 15 }, (_, field) => {
+    const info = sysregInfo(field);
+    return { field, generic: genericName(field), mrsName: info.mrsName, msrName: info.msrName, minEl: info.minEl };
+  });
+}
+
 function writeAllTsv(out: NodeJS.WritableStream): void {
   const rows = ['field\tgeneric\tmrs_name\tmsr_name\tmin_el'];
   for (let field = 0; field < 1 << 15; field++) {
@@ -71,9 +100,9 @@ function writeAllTsv(out: NodeJS.WritableStream): void {
 }
 
 /** `sysreg NAME --value V`: the fields of a register value (any register Linux describes, PSTATE/SPSR, ESR, CurrentEL). */
-function decodeValue(positional: string[], valueText: string, json: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  if (positional.length !== 1) return fail(err, 'with --value, name one register, e.g. `bluepill-lens sysreg ESR_EL1 --value 0x56000000`.');
-  if (!/^(0x[0-9a-f]+|\d+)$/i.test(valueText)) return fail(err, `--value wants a number (hex with 0x, or decimal); got "${valueText}".`);
+function decodeValue(positional: string[], valueText: string, json: boolean, out: NodeJS.WritableStream): number {
+  if (positional.length !== 1) throw new UsageError('with --value, name one register, e.g. `bluepill-lens sysreg ESR_EL1 --value 0x56000000`.');
+  if (!/^(0x[0-9a-f]+|\d+)$/i.test(valueText)) throw new UsageError(`--value wants a number (hex with 0x, or decimal); got "${printable(valueText)}".`);
   let name = positional[0];
   try {
     const p = parseSysreg(name);
@@ -82,14 +111,9 @@ function decodeValue(positional: string[], valueText: string, json: boolean, out
     // PSTATE and CPSR are not system register encodings: keep the name as given.
   }
   const decoder = valueDecoderFor(name);
-  if (!decoder) return fail(err, `no field layout for ${name}: Linux's arch/arm64/tools/sysreg (${SYSREG_FIELDS_SOURCE.package} ${SYSREG_FIELDS_SOURCE.version}) does not describe it; PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL, MIDR_EL1, TCR_EL1 and the registers it describes are decoded.`);
+  if (!decoder) throw new UsageError(`no field layout for ${printable(name)}: Linux's arch/arm64/tools/sysreg (${SYSREG_FIELDS_SOURCE.package} ${SYSREG_FIELDS_SOURCE.version}) does not describe it; PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL, MIDR_EL1, TCR_EL1 and the registers it describes are decoded.`);
   const decoded = decoder(BigInt(valueText));
-  if (json) out.write(JSON.stringify(decoded, null, 2) + '\n');
+  if (json) out.write(jsonText([decoded]));
   else out.write([`${decoded.register} = ${valueText}: ${decoded.summary}`, ...decoded.fields.map((f) => `  ${f.name.padEnd(6)} ${f.value}${f.meaning ? `  ${f.meaning}` : ''}`)].join('\n') + '\n');
   return 0;
-}
-
-function fail(err: NodeJS.WritableStream, message: string): number {
-  err.write(`bluepill-lens sysreg: ${message}\n`);
-  return 2;
 }

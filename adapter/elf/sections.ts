@@ -5,6 +5,8 @@ import * as fs from 'node:fs';
 export interface ElfSection {
   name: string;
   type: number;
+  /** sh_flags: SHF_ALLOC (2) for a section loaded in memory, SHF_EXECINSTR (4) for code. */
+  flags: number;
   /** sh_link: for a symbol table, the index of its string table. */
   link: number;
   addr: bigint;
@@ -21,6 +23,10 @@ export interface ElfInfo {
 }
 
 export class NotElfError extends Error {}
+
+export const SHF_ALLOC = 2;
+export const SHF_EXECINSTR = 4;
+export const SHT_NOBITS = 8;
 
 /** `read(offset, length)`: that many bytes of the file, or a NotElfError. */
 export type ReadAt = (offset: number, length: number) => Buffer;
@@ -99,6 +105,7 @@ export function parseSections(read: ReadAt, label = 'file'): ElfInfo {
     return {
       nameOffset: u32(table, o),
       type: u32(table, o + 4),
+      flags: Number(word(table, o + 8) & 0xffffffffn), // the defined flags all fit in 32 bits
       link: u32(table, o + (is64 ? 40 : 24)),
       addr: word(table, o + (is64 ? 16 : 12)),
       offset: Number(word(table, o + (is64 ? 24 : 16))),
@@ -107,8 +114,8 @@ export function parseSections(read: ReadAt, label = 'file'): ElfInfo {
   });
   const strtab = raw[shstrndx];
   const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'section name table') : Buffer.alloc(0);
-  const nameAt = (o: number) => names.toString('latin1', o, Math.max(o, names.indexOf(0, o)));
-  const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, link: s.link, addr: s.addr, offset: s.offset, size: s.size }));
+  const nameAt = boundedNames(names, 'latin1');
+  const sections = raw.map((s) => ({ name: nameAt(s.nameOffset), type: s.type, flags: s.flags, link: s.link, addr: s.addr, offset: s.offset, size: s.size }));
   return { is64, littleEndian, machine, sections };
 }
 
@@ -120,6 +127,28 @@ export function parseSections(read: ReadAt, label = 'file'): ElfInfo {
 export function stringTable(bytes: Buffer, label: string, what: string): Buffer {
   if (bytes.length > 0 && bytes[bytes.length - 1] !== 0) throw new NotElfError(`${label}: corrupt ELF (its ${what} does not end with a NUL byte)`);
   return bytes;
+}
+
+/** Longer names are cut here: real Go names (generics included) are far shorter. */
+export const MAX_NAME_BYTES = 8192;
+
+/**
+ * Names from a string table, each decoded once per offset and at most MAX_NAME_BYTES long:
+ * symbols (or sections) may share one long string (all at one offset, or at offsets into it),
+ * and copying it per symbol made 3 GB of strings from a small file.
+ */
+export function boundedNames(names: Buffer, encoding: BufferEncoding = 'utf8'): (offset: number) => string {
+  const seen = new Map<number, string>();
+  return (offset) => {
+    let name = seen.get(offset);
+    if (name === undefined) {
+      const window = names.subarray(offset, offset + MAX_NAME_BYTES + 1);
+      const end = window.indexOf(0);
+      name = end >= 0 ? window.toString(encoding, 0, end) : window.length > MAX_NAME_BYTES ? `${window.toString(encoding, 0, MAX_NAME_BYTES)}…` : window.toString(encoding);
+      seen.set(offset, name);
+    }
+    return name;
+  };
 }
 
 /** Go binaries carry build info (and, unstripped, a pclntab) in sections of their own. */

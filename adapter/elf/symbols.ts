@@ -1,7 +1,7 @@
 // Reads an ELF file's function symbols (.symtab) without loading the whole file:
 // enough to name addresses offline and to tell gVisor's variants apart.
 import * as fs from 'node:fs';
-import { parseSections, stringTable, withElfFile, type ElfInfo, type ReadAt } from './sections';
+import { boundedNames, parseSections, stringTable, withElfFile, type ElfInfo, type ReadAt } from './sections';
 
 export interface ElfSymbol {
   name: string;
@@ -34,6 +34,7 @@ export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): Elf
   const table = read(symtab.offset, symtab.size);
   const names = strtab ? stringTable(read(strtab.offset, strtab.size), label, 'symbol name table') : Buffer.alloc(0);
   const entry = info.is64 ? 24 : 16;
+  const nameAt = boundedNames(names);
   const functions: ElfSymbol[] = [];
   for (let o = 0; o + entry <= table.length; o += entry) {
     const nameOffset = info.littleEndian ? table.readUInt32LE(o) : table.readUInt32BE(o);
@@ -41,7 +42,7 @@ export function parseFunctions(info: ElfInfo, read: ReadAt, label = 'file'): Elf
     if ((typeInfo & 0xf) !== STT_FUNC) continue;
     const address = info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 8) : table.readBigUInt64BE(o + 8)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 4) : table.readUInt32BE(o + 4));
     const size = Number(info.is64 ? (info.littleEndian ? table.readBigUInt64LE(o + 16) : table.readBigUInt64BE(o + 16)) : BigInt(info.littleEndian ? table.readUInt32LE(o + 8) : table.readUInt32BE(o + 8)));
-    functions.push({ name: names.toString('utf8', nameOffset, Math.max(nameOffset, names.indexOf(0, nameOffset))), address, size });
+    functions.push({ name: nameAt(nameOffset), address, size });
   }
   functions.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   return functions;

@@ -1,18 +1,41 @@
 // Facts about an address from the binary alone: its function (ELF .symtab), and the
-// instruction there (code bytes from the section that holds it), with no listing.
-import { NotElfError, withElfFile } from '../elf/sections';
-import { cachedElfFunctions, symbolize } from '../elf/symbols';
+// instruction there, decoded only from an executable section (SHF_EXECINSTR): an
+// address in .rodata or .data is data, and one in no loaded section is not the program's.
+import { NotElfError, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, withElfFile, type ElfInfo, type ElfSection, type ReadAt } from '../elf/sections';
+import { cachedElfFunctions, symbolize, type ElfSymbols } from '../elf/symbols';
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
 import { VARIANTS } from '../bluepill/model';
 import type { ExplainInput } from './explain';
 
-const SHT_PROGBITS = 1;
+/** What holds an address: a code section, a section of data, or nothing the program loads. */
+export type Placement = { kind: 'code'; section: ElfSection } | { kind: 'data'; section: ElfSection } | { kind: 'outside' };
+
+export function placeAddress(info: ElfInfo, address: bigint): Placement {
+  // Sections not loaded (debug info, symbol tables) have no address at run time: they hold nothing.
+  const section = info.sections.find((s) => s.flags & SHF_ALLOC && s.size > 0 && s.addr <= address && address < s.addr + BigInt(s.size));
+  if (!section) return { kind: 'outside' };
+  return section.flags & SHF_EXECINSTR && section.type !== SHT_NOBITS ? { kind: 'code', section } : { kind: 'data', section };
+}
+
+/** The span of the loaded sections, to tell the user where the program is. */
+export function loadedSpan(info: ElfInfo): { from: bigint; to: bigint } | undefined {
+  const loaded = info.sections.filter((s) => s.flags & SHF_ALLOC && s.size > 0);
+  if (!loaded.length) return undefined;
+  return { from: loaded.reduce((m, s) => (s.addr < m ? s.addr : m), loaded[0].addr), to: loaded.reduce((m, s) => (s.addr + BigInt(s.size) > m ? s.addr + BigInt(s.size) : m), 0n) };
+}
+
+/** For the extension's "Explain Address in Binary": the file's symbols are cached per version. */
 export function factsFromBinary(file: string, address: bigint): ExplainInput {
-  const { info, functions } = cachedElfFunctions(file);
+  return withElfFile(file, (read) => factsFromElf(cachedElfFunctions(file), read, file, address));
+}
+
+/** `read` reads the ELF file's bytes (a file, or standard input held in memory). */
+export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, address: bigint): ExplainInput {
+  const { info, functions } = symbols;
   const arch = info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined;
-  if (!arch) throw new Error(`${file} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
+  if (!arch) throw new Error(`${label} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
   const hit = symbolize(functions, address);
-  const section = info.sections.find((s) => s.type === SHT_PROGBITS && s.addr <= address && address < s.addr + BigInt(s.size));
+  const placement = placeAddress(info, address);
   const nameOf = (a: bigint) => {
     const t = symbolize(functions, a);
     return t ? `${clean(t.symbol.name)}${t.offset ? `+0x${t.offset.toString(16)}` : ''}` : undefined;
@@ -20,11 +43,12 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
   let instruction: ExplainInput['instruction'];
   // The code bytes: up to 16, not past the section's end, and only if the section really is in
   // the file (a corrupt sh_offset/sh_size gives no instruction, not zeros or a RangeError).
-  const at = section ? Number(address - section.addr) : 0;
   let code: Buffer | undefined;
-  if (section) {
+  if (placement.kind === 'code') {
+    const { section } = placement;
+    const at = Number(address - section.addr);
     try {
-      code = withElfFile(file, (read) => read(section.offset + at, Math.min(16, section.size - at)));
+      code = read(section.offset + at, Math.min(16, section.size - at));
     } catch (e) {
       if (!(e instanceof NotElfError)) throw e;
     }
@@ -37,6 +61,14 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
     }
   }
   const sigframe = arch === 'amd64' && functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
+  const note =
+    placement.kind === 'outside'
+      ? ' (the address is in no section the program loads)'
+      : placement.kind === 'data'
+        ? ` (the address is data in ${placement.section.name || 'a section'}, not code)`
+        : instruction
+          ? ''
+          : ' (the code bytes of its section are not in the file)';
   return {
     address,
     arch,
@@ -44,7 +76,7 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
     symbol: hit ? clean(hit.symbol.name) : undefined,
     offset: hit?.offset,
     instruction,
-    origin: `the ELF symbols and code of ${file}${!section ? ' (the address is in no section with code)' : instruction ? '' : ' (the code bytes of its section are not in the file)'}`,
+    origin: `the ELF symbols and code of ${label}${note}`,
   };
 }
 

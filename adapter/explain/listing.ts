@@ -2,8 +2,8 @@
 // the shape of one line, and a streaming scan that finds an address in a listing
 // of any size in constant memory.
 import * as fs from 'node:fs';
-import * as readline from 'node:readline';
 import type { ExplainInput } from './explain';
+import { boundedLines } from './listingLines';
 
 export interface ListingInstruction {
   address: bigint;
@@ -30,43 +30,44 @@ export function parseInstructionLine(line: string): ListingInstruction | undefin
   return { address: BigInt(`0x${m[3]}`), bytes: m[4].toLowerCase(), text: m[5].trimEnd(), location: m[1] && Number.isSafeInteger(sourceLine) ? { file: m[1], line: sourceLine } : undefined };
 }
 
-/** Streams the listing until it finds `address`; undefined when the listing does not hold it. */
-export async function factsFromListing(file: string, address: bigint): Promise<ExplainInput | undefined> {
-  const lines = readline.createInterface({ input: fs.createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+/**
+ * Streams the listing (a file, or a stream such as standard input) until it finds `address`;
+ * undefined when the listing does not hold it. A line over 16 MiB is a LineTooLongError.
+ */
+export async function factsFromListing(input: string | NodeJS.ReadableStream, address: bigint, label = typeof input === 'string' ? input : 'standard input'): Promise<ExplainInput | undefined> {
+  const stream = typeof input === 'string' ? fs.createReadStream(input, { highWaterMark: 1 << 20 }) : input;
+  const lines = boundedLines(stream as AsyncIterable<Buffer>);
   let block: { name: string; file: string; start?: bigint } | undefined;
   // ARM64 listings show every instruction as one 8-hex-digit word; amd64 lengths vary.
   let seen = 0;
   let allWords = true;
   let lastSourceLine: number | undefined;
-  try {
-    for await (const line of lines) {
-      const header = parseTextLine(line);
-      if (header) {
-        block = { ...header };
-        continue;
-      }
-      const ins = parseInstructionLine(line);
-      if (!ins) {
-        if (line.trim()) lastSourceLine = undefined;
-        continue;
-      }
-      if (block && block.start === undefined) block.start = ins.address;
-      seen++;
-      allWords &&= ins.bytes.length === 8;
-      if (ins.address !== address) continue;
-      const arch = allWords && (seen > 1 || looksArm64(ins)) ? 'arm64' : 'amd64';
-      return {
-        address,
-        arch,
-        symbol: block?.name,
-        offset: block?.start !== undefined ? address - block.start : undefined,
-        source: ins.location ?? (block && lastSourceLine ? { file: block.file, line: lastSourceLine } : undefined),
-        instruction: { text: ins.text, bytes: ins.bytes.length === 8 && arch === 'arm64' ? reverseWord(ins.bytes) : ins.bytes },
-        origin: `the listing ${file}`,
-      };
+  // Leaving the loop early (found) closes the generator, and it the stream.
+  for await (const line of lines) {
+    const header = parseTextLine(line);
+    if (header) {
+      block = { ...header };
+      continue;
     }
-  } finally {
-    lines.close();
+    const ins = parseInstructionLine(line);
+    if (!ins) {
+      if (line.trim()) lastSourceLine = undefined;
+      continue;
+    }
+    if (block && block.start === undefined) block.start = ins.address;
+    seen++;
+    allWords &&= ins.bytes.length === 8;
+    if (ins.address !== address) continue;
+    const arch = allWords && (seen > 1 || looksArm64(ins)) ? 'arm64' : 'amd64';
+    return {
+      address,
+      arch,
+      symbol: block?.name,
+      offset: block?.start !== undefined ? address - block.start : undefined,
+      source: ins.location ?? (block && lastSourceLine ? { file: block.file, line: lastSourceLine } : undefined),
+      instruction: { text: ins.text, bytes: ins.bytes.length === 8 && arch === 'arm64' ? reverseWord(ins.bytes) : ins.bytes },
+      origin: `the listing ${label}`,
+    };
   }
   return undefined;
 }

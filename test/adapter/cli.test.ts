@@ -46,7 +46,7 @@ describe('bluepill-lens CLI', () => {
   });
 
   it('`sysreg NAME --value V` decodes a value field by field', () => {
-    const esr = JSON.parse(execFileSync(process.execPath, [cliBundle, 'sysreg', 'ESR_EL1', '--value', '0x56000000', '--json'], { encoding: 'utf8' }));
+    const [esr] = JSON.parse(execFileSync(process.execPath, [cliBundle, 'sysreg', 'ESR_EL1', '--value', '0x56000000', '--json'], { encoding: 'utf8' }));
     assert.match(esr.summary, /^EC 0x15: SVC \(AArch64\)/);
     const spsr = execFileSync(process.execPath, [cliBundle, 'sysreg', 'S3_0_C4_C0_0', '--value', '0x3c5'], { encoding: 'utf8' });
     assert.match(spsr, /^SPSR_EL1 = 0x3c5: EL1h/);

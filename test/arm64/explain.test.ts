@@ -62,7 +62,7 @@ describe('bluepill-lens explain, offline, arm64', () => {
     assert.match(bad.stderr, /"zz" is not an address: write it in hex/);
     const missing = spawnSync(process.execPath, [cliBundle, 'explain', '--objdump', '/nonexistent', '0x1'], { encoding: 'utf8' });
     assert.equal(missing.status, 1);
-    assert.match(missing.stderr, /no such file/);
+    assert.match(missing.stderr, /"\/nonexistent" does not exist: give the path of the listing/);
     const outside = spawnSync(process.execPath, [cliBundle, 'explain', '--objdump', listing, '0x10'], { encoding: 'utf8' });
     assert.equal(outside.status, 1);
     assert.match(outside.stderr, /not an instruction address/);

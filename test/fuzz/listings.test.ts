@@ -627,6 +627,10 @@ describe('fuzzing listings and encodings', () => {
       assert.ok(out.subarray(0, input.length - 20).equals(input.subarray(0, input.length - 20)));
       assert.match(out.subarray(-60).toString(), /\tMRS TPIDR_EL1, R10 {2}\/\/ \$18052 · EL1 only\t\t\n$/);
       assert.ok((await annotateChunks(split(input, [1, 777_777, 5e6, 5e6 + 1, input.length - 3]))).equals(out));
+      // In one chunk the line is annotated whole; in pieces, all but its last 64 KB goes out first (constant memory): the same bytes.
+      assert.ok((await annotateChunks([input])).equals(out));
+      const midLineTab = Buffer.from(`${pathologicalLine('moves', 3e6)}\tMRS $18052, R10 ${'x'.repeat(200_000)}\tMSR R1, S3_0_C13_C0_4\t\n`);
+      assert.ok((await annotateChunks(chunked(midLineTab, 65536))).equals(await annotateChunks([midLineTab])));
       // Linear in the length of the line (joining the pieces of a long line at every chunk was quadratic).
       const time = async (b: Buffer) => {
         const chunks = chunked(b, 65536);

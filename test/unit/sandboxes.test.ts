@@ -26,6 +26,17 @@ describe('sandbox processes', () => {
     assert.equal(classifyProcess(p(9, 'bash', ['bash', '-c', 'boot'])).sandbox, undefined);
   });
 
+  it('ranks as a sandbox only what its owner and executable prove: not a look-alike of another user, nor a runsc boot that runs another file', () => {
+    const boot = ['runsc-sandbox', '--platform=kvm', 'boot', 'cid'];
+    // gVisor runs the sandbox as nobody (65534) by default, root in a given user namespace, the caller when rootless.
+    for (const uid of [0, 65534]) assert.ok(classifyProcess({ pid: 1, name: 'exe', argv: boot, uid, exe: '/usr/local/bin/runsc' }, 1000).sandbox, `uid ${uid}`);
+    assert.ok(classifyProcess({ pid: 1, name: 'exe', argv: boot, uid: 1000, exe: '/home/me/runsc' }, 1000).sandbox, 'a rootless sandbox of the viewer');
+    assert.equal(classifyProcess({ pid: 1, name: 'runsc-sandbox', argv: boot, uid: 1001 }, 1000).sandbox, undefined, 'another user named a process runsc-sandbox');
+    assert.equal(classifyProcess({ pid: 1, name: 'sh', argv: boot, uid: 0, exe: '/usr/bin/dash' }, 0).sandbox, undefined, 'its executable is not runsc');
+    assert.ok(classifyProcess({ pid: 1, name: 'exe', argv: boot, uid: 65534, exe: '/usr/local/bin/runsc (deleted)' }, 0).sandbox, 'runsc replaced on disk since it started');
+    assert.ok(classifyProcess({ pid: 1, name: 'exe', argv: boot, uid: 65534 }, 1000).sandbox, 'the executable of another user cannot be read: the owner decides');
+  });
+
   it('lists sandboxes first, then the rest by pid, without itself or kernel threads', () => {
     const ordered = orderForPicker(
       [p(30, 'bash', ['bash']), p(2, 'kthreadd', []), p(12, 'runsc-sandbox', ['runsc-sandbox', 'boot', 'c1']), p(5, 'init', ['/sbin/init']), p(99, 'node', ['node'])],
