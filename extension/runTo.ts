@@ -4,7 +4,7 @@
 // next stop, whatever stopped the thread, or when the session ends; a breakpoint the user
 // already has there is used as it is and never removed.
 import * as vscode from 'vscode';
-import { planRunTo, type Leg, type RunToGoal } from '../adapter/bluepill/runTo';
+import { phaseTitle, planRunTo, type Leg, type RunToGoal } from '../adapter/bluepill/runTo';
 import { variantById, type Phase } from '../adapter/bluepill/model';
 import type { BluepillState } from '../adapter/bluepill/state';
 import { shortName } from '../adapter/bluepill/symbols';
@@ -19,7 +19,10 @@ export const RUN_TO_COMMANDS: Record<RunToGoal, string> = {
 
 /** What a command did, for the message shown and for tests. */
 export interface RunToResult {
+  /** Where the thread stopped (undefined: nothing was run, or the session ended). */
   reached?: Phase;
+  /** The goal was reached. */
+  done: boolean;
   words: string;
 }
 
@@ -31,8 +34,8 @@ export function registerRunToCommands(states: BluepillStates): vscode.Disposable
     vscode.debug.registerDebugAdapterTrackerFactory(DEBUG_TYPE, replies),
     ...(Object.keys(RUN_TO_COMMANDS) as RunToGoal[]).map((goal) =>
       vscode.commands.registerCommand(RUN_TO_COMMANDS[goal], async (): Promise<RunToResult> => {
-        const result = await runTo(states, replies, goal).catch((e: Error): RunToResult => ({ words: `bluepill-lens: ${e.message}` }));
-        void (result.reached ? vscode.window.showInformationMessage(result.words) : vscode.window.showWarningMessage(result.words));
+        const result = await runTo(states, replies, goal).catch((e: Error): RunToResult => ({ done: false, words: `bluepill-lens: ${e.message}` }));
+        void (result.done ? vscode.window.showInformationMessage(result.words) : vscode.window.showWarningMessage(result.words));
         return result;
       }),
     ),
@@ -86,20 +89,29 @@ class FunctionBreakpointReplies implements vscode.DebugAdapterTrackerFactory {
 
 async function runTo(states: BluepillStates, replies: FunctionBreakpointReplies, goal: RunToGoal): Promise<RunToResult> {
   const session = vscode.debug.activeDebugSession;
-  if (!session || session.type !== DEBUG_TYPE) return { words: 'Run to: start or focus a debug session of type "bluepill" first (Go sessions followed read-only cannot be driven).' };
+  if (!session || session.type !== DEBUG_TYPE) return { done: false, words: 'Run to: start or focus a debug session of type "bluepill" first (Go sessions followed read-only cannot be driven).' };
   const state = states.of(session);
-  if (!state?.stop || state.running) return { words: 'Run to: the session must be stopped (pause it, or wait for a breakpoint).' };
-  if (!state.variant) return { words: 'Run to: the round-trip variant is not known yet; set bluepill.variant or the configuration\'s bluepillVariant.' };
+  if (!state?.stop || state.running) return { done: false, words: 'Run to: the session must be stopped (pause it, or wait for a breakpoint).' };
+  if (!state.variant) return { done: false, words: 'Run to: the round-trip variant is not known yet; set bluepill.variant or the configuration\'s bluepillVariant.' };
   const plan = planRunTo(goal, variantById(state.variant.id), state.stop.phase);
-  if (!plan.legs.length) return { words: plan.words };
+  if (!plan.legs.length) return { done: false, words: plan.words };
   let stop = state.stop;
+  let steps = 0;
   for (const leg of plan.legs) {
-    const after = leg.kind === 'break' ? await breakAndContinue(states, replies, session, leg.functionName, stop) : await stepOut(states, session, leg, stop);
-    if (!after) return { words: `Run to: the session ended before "${leg.reaches}". ${plan.words}` };
-    stop = after;
-    if (stop.phase !== leg.reaches) return { reached: stop.phase, words: `Run to: stopped in "${stop.phaseTitle}" at ${stop.symbol} (${stop.pc}) before "${leg.reaches}": something else stopped the thread, or the step budget ran out. ${plan.words}` };
+    const after = leg.kind === 'break' ? await breakAndContinue(states, replies, session, leg.functionName, stop) : await stepThrough(states, session, leg, stop);
+    const reached = after.stop;
+    steps += after.steps;
+    if (!reached) return { done: false, words: `Run to: the session ended before "${phaseTitle(leg.reaches)}". ${plan.words}` };
+    stop = reached;
+    if (stop.phase !== leg.reaches) {
+      const why = leg.kind === 'break' ? 'something else stopped the thread first'
+        : stop.phase === leg.from ? `${after.steps} single steps did not leave "${phaseTitle(leg.from)}" (run the command again to go on)`
+        : 'the single steps went elsewhere';
+      return { reached: stop.phase, done: false, words: `Run to: stopped in "${stop.phaseTitle}" at ${stop.symbol} (${stop.pc}) before "${phaseTitle(leg.reaches)}": ${why}. ${plan.words}` };
+    }
   }
-  return { reached: stop.phase, words: `Bluepill: now at "${stop.phaseTitle}" in ${stop.symbol} (${stop.pc}). ${plan.words}` };
+  const stepped = steps ? ` after ${steps} single step${steps === 1 ? '' : 's'}` : '';
+  return { reached: stop.phase, done: true, words: `Bluepill: now at "${stop.phaseTitle}" in ${stop.symbol} (${stop.pc})${stepped}. ${plan.words}` };
 }
 
 type Stop = NonNullable<BluepillState['stop']>;
@@ -127,7 +139,10 @@ function usersBreakpointAt(functionName: string): vscode.FunctionBreakpoint | un
   return vscode.debug.breakpoints.find((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint && b.enabled && shortName(b.functionName) === name);
 }
 
-async function breakAndContinue(states: BluepillStates, replies: FunctionBreakpointReplies, session: vscode.DebugSession, functionName: string, from: Stop): Promise<Stop | undefined> {
+/** Where a leg ended (undefined: the session ended), and how many single steps it took. */
+type LegEnd = { stop: Stop | undefined; steps: number };
+
+async function breakAndContinue(states: BluepillStates, replies: FunctionBreakpointReplies, session: vscode.DebugSession, functionName: string, from: Stop): Promise<LegEnd> {
   const ours = usersBreakpointAt(functionName) ? undefined : new vscode.FunctionBreakpoint(functionName);
   try {
     if (ours) {
@@ -139,22 +154,24 @@ async function breakAndContinue(states: BluepillStates, replies: FunctionBreakpo
     }
     const stopped = nextStop(states, session, from);
     await session.customRequest('continue', { threadId: from.threadId });
-    return await stopped;
+    return { stop: await stopped, steps: 0 };
   } finally {
     if (ours) vscode.debug.removeBreakpoints([ours]);
   }
 }
 
 /** Single steps (dlv's step-instruction: no breakpoint) until the phase is no longer leg.from. */
-async function stepOut(states: BluepillStates, session: vscode.DebugSession, leg: Extract<Leg, { kind: 'step' }>, from: Stop): Promise<Stop | undefined> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Bluepill: single-stepping to "${leg.reaches}"`, cancellable: true }, async (progress, token) => {
+async function stepThrough(states: BluepillStates, session: vscode.DebugSession, leg: Extract<Leg, { kind: 'step' }>, from: Stop): Promise<LegEnd> {
+  const title = `Bluepill: single-stepping to "${phaseTitle(leg.reaches)}"`;
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     let stop: Stop | undefined = from;
-    for (let n = 1; n <= leg.budget && stop && stop.phase === leg.from && !token.isCancellationRequested; n++) {
-      if (n % 20 === 0) progress.report({ message: `${n} instructions` });
+    let steps = 0;
+    while (steps < leg.budget && stop && stop.phase === leg.from && !token.isCancellationRequested) {
+      if (++steps % 20 === 0) progress.report({ message: `${steps} instructions` });
       const stopped = nextStop(states, session, stop);
       await session.customRequest('stepIn', { threadId: stop.threadId, granularity: 'instruction' });
       stop = await stopped;
     }
-    return stop;
+    return { stop, steps };
   });
 }

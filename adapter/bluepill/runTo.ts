@@ -30,7 +30,8 @@ const STEP_FROM: ReadonlySet<Phase> = new Set(['guest-exit', 'sigreturn', 'resum
 export const STEP_BUDGET = 400;
 
 const ORDER = PHASES.map((p) => p.phase);
-const title = (phase: Phase) => PHASES.find((p) => p.phase === phase)!.title;
+/** A phase as the user reads it ("in guest (KVM_RUN)"). */
+export const phaseTitle = (phase: Phase) => PHASES.find((p) => p.phase === phase)!.title;
 const after = (phase: Phase) => ORDER[(ORDER.indexOf(phase) + 1) % ORDER.length];
 
 /** The landmark functions of a phase, in the model's order, split by whether a breakpoint there is safe. */
@@ -41,8 +42,8 @@ function functionsOf(variant: Variant, phase: Phase, table: GuestCodeTable) {
 
 function whyNot(variant: Variant, phase: Phase, table: GuestCodeTable): string {
   const { unsafe } = functionsOf(variant, phase, table);
-  if (!unsafe.length) return `"${title(phase)}" has no landmark function to break in`;
-  return `"${title(phase)}" has no function that gVisor ${table.gvisorVersion}'s table calls host-only on ${variant.arch} (${unsafe.join(', ')}: runs in guest mode too, or not in the table)`;
+  if (!unsafe.length) return `"${phaseTitle(phase)}" has no landmark function to break in`;
+  return `"${phaseTitle(phase)}" has no function that gVisor ${table.gvisorVersion}'s table calls host-only on ${variant.arch} (${unsafe.join(', ')}: runs in guest mode too, or not in the table)`;
 }
 
 function breakLeg(variant: Variant, phase: Phase, table: GuestCodeTable): Leg | undefined {
@@ -51,11 +52,11 @@ function breakLeg(variant: Variant, phase: Phase, table: GuestCodeTable): Leg | 
 }
 
 function describe(legs: Leg[]): string {
-  return legs.map((l) => (l.kind === 'break' ? `a breakpoint in ${l.functionName} (host only; removed at the next stop)` : `single steps to "${title(l.reaches)}" (no breakpoint)`)).join(', then ');
+  return legs.map((l) => (l.kind === 'break' ? `a breakpoint in ${l.functionName} (host only; removed at the next stop)` : `single steps to "${phaseTitle(l.reaches)}" (no breakpoint)`)).join(', then ');
 }
 
 function plan(goal: RunToGoal, legs: Leg[], skipped: string[] = []): RunPlan {
-  const to = legs.length ? `To "${title(legs[legs.length - 1].reaches)}" by ${describe(legs)}.` : '';
+  const to = legs.length ? `To "${phaseTitle(legs[legs.length - 1].reaches)}" by ${describe(legs)}.` : '';
   return { goal, legs, words: [to, ...skipped.map((s) => `Skipped: ${s}.`)].join(' ') };
 }
 
@@ -69,15 +70,15 @@ export function planNextPhase(variant: Variant, phase: Phase, table: GuestCodeTa
     if (from === phase && STEP_FROM.has(phase)) return plan('next-phase', [{ kind: 'step', from: phase, reaches: target, budget: STEP_BUDGET }]);
     skipped.push(whyNot(variant, target, table));
   }
-  return { goal: 'next-phase', legs: [], words: `No safe way to the next phase from "${title(phase)}": ${skipped.join('; ')}.` };
+  return { goal: 'next-phase', legs: [], words: `No safe way to the next phase from "${phaseTitle(phase)}": ${skipped.join('; ')}.` };
 }
 
 /** The next guest exit: a breakpoint in the guest-exit landmark (kvm.bluepillGuestExit), host-only on every architecture. */
 export function planGuestExit(variant: Variant, phase: Phase, table: GuestCodeTable = GUEST_CODE): RunPlan {
   const leg = breakLeg(variant, 'guest-exit', table);
   if (!leg) return { goal: 'guest-exit', legs: [], words: `No safe breakpoint for the guest exit: ${whyNot(variant, 'guest-exit', table)}.` };
-  const next = phase === 'guest-exit' ? ' (already at a guest exit: this runs to the next one)' : '';
-  return { ...plan('guest-exit', [leg]), words: `${plan('guest-exit', [leg]).words}${next}` };
+  const planned = plan('guest-exit', [leg]);
+  return phase === 'guest-exit' ? { ...planned, words: `${planned.words} (Already at a guest exit: this runs to the next one.)` } : planned;
 }
 
 /**
@@ -88,7 +89,7 @@ export function planGuestExit(variant: Variant, phase: Phase, table: GuestCodeTa
 export function planResumePoint(variant: Variant, phase: Phase, table: GuestCodeTable = GUEST_CODE): RunPlan {
   const legs: Leg[] = [];
   let at = phase;
-  if (!STEP_FROM.has(at) || at === 'resumed') {
+  if (at !== 'guest-exit' && at !== 'sigreturn') {
     const exit = planGuestExit(variant, at, table);
     if (!exit.legs.length) return { goal: 'resume-point', legs: [], words: exit.words };
     legs.push(...exit.legs);

@@ -14,7 +14,7 @@ function functionBreakpoints(): string[] {
 }
 
 suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 minibluepill)', () => {
-  test('from a stop in KVM_RUN: to the guest exit, to the resume point, then phase by phase round a whole trip', async function () {
+  test('from a stop in KVM_RUN: to the guest exit, to the resume point, stopped early by a breakpoint of the user, then phase by phase round a whole trip', async function () {
     this.timeout(300_000);
     const api = await vscode.extensions.getExtension<BluepillApi>(EXTENSION_ID)!.activate();
     const folder = vscode.workspace.workspaceFolders![0];
@@ -35,13 +35,23 @@ suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 mi
 
       const exit = await run('bluepill.runToGuestExit');
       assert.equal(exit.reached, 'guest-exit', exit.words);
+      assert.equal(exit.done, true, exit.words);
       assert.match(api.current()!.state.stop!.symbol, /kvm\.bluepillGuestExit$/);
       assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.kvmRun'], 'Run to Guest Exit left its breakpoint behind, or touched the user\'s');
       assert.ok(vscode.debug.breakpoints.includes(inKvmRun) && inKvmRun.enabled, 'the user\'s breakpoint was replaced or disabled');
 
       const resume = await run('bluepill.runToResumePoint');
       assert.equal(resume.reached, 'resumed', resume.words);
+      console.log(`Run to Resume Point: ${resume.words}`);
       assert.match(api.current()!.state.stop!.symbol, /kvm\.(bluepill|hostSyscall)$/, 'the resume point is not where bluepillGuestExit sends the host');
+      assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.kvmRun']);
+
+      // Whatever stops the thread first ends the run, and our breakpoint goes: here the user's in KVM_RUN.
+      const early = await run('bluepill.runToGuestExit');
+      assert.equal(early.done, false, early.words);
+      assert.equal(early.reached, 'in-guest', early.words);
+      assert.match(api.current()!.state.stop!.symbol, /kvm\.kvmRun$/);
+      assert.match(early.words, /before "guest exit": something else stopped the thread first/);
       assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.kvmRun']);
 
       // The user swaps their breakpoint in KVM_RUN for one in the guest exit: Run to Next Phase uses it and leaves it.
@@ -49,15 +59,18 @@ suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 mi
       vscode.debug.addBreakpoints([usersGuestExit]);
       const phases: string[] = [];
       const words: string[] = [];
-      for (const expected of ['host', 'in-guest', 'guest-exit', 'sigreturn', 'resumed']) {
+      for (const expected of ['guest-exit', 'sigreturn', 'resumed', 'host', 'in-guest']) {
         const step = await run('bluepill.runToNextPhase');
-        phases.push(step.reached ?? `(none: ${step.words})`);
+        phases.push(step.reached ?? '(none)');
         words.push(step.words);
+        console.log(`Run to Next Phase: ${step.words}`);
         assert.equal(step.reached, expected, `Run to Next Phase: ${phases.join(' → ')}\n${words.join('\n')}`);
+        assert.equal(step.done, true, step.words);
         assert.equal(api.current()!.state.stop!.phase, expected);
       }
       // From the host, "entering" (kvm.bluepill runs in guest mode too) and "trapped" (no amd64 kvm.sighandler in the table) are skipped, and said so.
-      assert.match(words[1], /Skipped: "entering".*Skipped: "trapped"/s);
+      assert.match(words[4], /Skipped: "entering".*Skipped: "trapped"/s);
+      assert.match(api.current()!.state.stop!.symbol, /kvm\.bluepillHandler$/);
       assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.bluepillGuestExit'], 'the user\'s breakpoint in the guest exit was removed, or ours was left');
       assert.ok(usersGuestExit.enabled);
     } finally {
