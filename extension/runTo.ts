@@ -136,14 +136,17 @@ function nextStop(states: BluepillStates, session: vscode.DebugSession, after: S
 
 function usersBreakpointAt(functionName: string): vscode.FunctionBreakpoint | undefined {
   const name = shortName(functionName);
-  return vscode.debug.breakpoints.find((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint && b.enabled && shortName(b.functionName) === name);
+  return vscode.debug.breakpoints.find((b): b is vscode.FunctionBreakpoint => b instanceof vscode.FunctionBreakpoint && shortName(b.functionName) === name);
 }
 
 /** Where a leg ended (undefined: the session ended), and how many single steps it took. */
 type LegEnd = { stop: Stop | undefined; steps: number };
 
 async function breakAndContinue(states: BluepillStates, replies: FunctionBreakpointReplies, session: vscode.DebugSession, functionName: string, from: Stop): Promise<LegEnd> {
-  const ours = usersBreakpointAt(functionName) ? undefined : new vscode.FunctionBreakpoint(functionName);
+  const users = usersBreakpointAt(functionName);
+  // A second breakpoint on the same function would be refused by dlv, and enabling theirs is not ours to do.
+  if (users && !users.enabled) throw new Error(`you have a disabled breakpoint on ${users.functionName}: enable it (it is then used and kept) or remove it, and run again.`);
+  const ours = users ? undefined : new vscode.FunctionBreakpoint(functionName);
   try {
     if (ours) {
       // dlv must have it before the continue, or the thread could run past it.

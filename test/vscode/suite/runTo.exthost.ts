@@ -20,6 +20,7 @@ suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 mi
     const folder = vscode.workspace.workspaceFolders![0];
     const inKvmRun = new vscode.FunctionBreakpoint('minibluepill/kvm.kvmRun');
     const usersGuestExit = new vscode.FunctionBreakpoint('minibluepill/kvm.bluepillGuestExit');
+    const disabledGuestExit = new vscode.FunctionBreakpoint('minibluepill/kvm.bluepillGuestExit', false);
     vscode.debug.addBreakpoints([inKvmRun]);
     const run = async (command: string) => {
       const result = await vscode.commands.executeCommand<RunToResult>(command);
@@ -54,6 +55,16 @@ suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 mi
       assert.match(early.words, /before "guest exit": something else stopped the thread first/);
       assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.kvmRun']);
 
+      // A disabled breakpoint of the user's on the target is neither enabled nor doubled: the command says what to do.
+      vscode.debug.addBreakpoints([disabledGuestExit]);
+      const refused = await run('bluepill.runToGuestExit');
+      assert.equal(refused.done, false);
+      assert.match(refused.words, /disabled breakpoint on minibluepill\/kvm\.bluepillGuestExit: enable it/);
+      assert.equal(api.current()!.state.stop!.phase, 'in-guest', 'the thread moved although the command refused');
+      assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.bluepillGuestExit', 'minibluepill/kvm.kvmRun']);
+      assert.equal(disabledGuestExit.enabled, false);
+      vscode.debug.removeBreakpoints([disabledGuestExit]);
+
       // The user swaps their breakpoint in KVM_RUN for one in the guest exit: Run to Next Phase uses it and leaves it.
       vscode.debug.removeBreakpoints([inKvmRun]);
       vscode.debug.addBreakpoints([usersGuestExit]);
@@ -74,7 +85,7 @@ suite('Run to Next Phase / Guest Exit / Resume Point (bluepill session, amd64 mi
       assert.deepEqual(functionBreakpoints(), ['minibluepill/kvm.bluepillGuestExit'], 'the user\'s breakpoint in the guest exit was removed, or ours was left');
       assert.ok(usersGuestExit.enabled);
     } finally {
-      vscode.debug.removeBreakpoints([inKvmRun, usersGuestExit]);
+      vscode.debug.removeBreakpoints([inKvmRun, usersGuestExit, disabledGuestExit]);
       await vscode.debug.stopDebugging();
     }
   });
