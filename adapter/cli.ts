@@ -15,11 +15,12 @@ import { CliError, UsageError, type CliCommand, type CliIo } from './cli/command
 import { adapterCommand } from './cli/adapterCommand';
 import { annotateCommand } from './cli/annotateCommand';
 import { explainCommand } from './cli/explainCommand';
+import { guestCommand } from './cli/guestCommand';
 import { processesCommand } from './cli/processesCommand';
 import { sysregCommand } from './cli/sysregCommand';
 import { printable } from './cli/terminalText';
 
-const COMMANDS: CliCommand[] = [sysregCommand, annotateCommand, explainCommand, adapterCommand, processesCommand];
+const COMMANDS: CliCommand[] = [sysregCommand, annotateCommand, explainCommand, guestCommand, adapterCommand, processesCommand];
 
 const PROGRAM = 'bluepill-lens';
 

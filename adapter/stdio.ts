@@ -1,6 +1,6 @@
 // Runs the proxy on stdin/stdout, for DAP clients other than VS Code (nvim-dap,
 // Emacs dap-mode, ...). stdout carries DAP only: diagnostics go to stderr.
-import { DlvProxy } from './dap/proxy';
+import { DlvProxy } from './session/proxy';
 import { defaultHooks } from './hooks';
 import { locateDlv } from './dlv/locate';
 import type { DlvTarget } from './dlv/target';
@@ -27,7 +27,8 @@ export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
   const exit = () => {
     if (exiting) return;
     exiting = true;
-    // Give dlv its chance to end what it launched, but never outlive that by much.
+    // Give dlv its chance to end what it launched (the session SIGKILLs it, by its
+    // ChildProcess, 3 s at most after asking), but never outlive that by much.
     setTimeout(() => process.exit(0), 5000).unref();
     void proxy.shutdown().finally(() => process.exit(0));
   };
@@ -35,8 +36,9 @@ export function runStdioAdapter(o: StdioOptions = {}): DlvProxy {
   process.stdout.on('error', exit);
   process.stdin.on('end', exit);
   process.stdin.on('close', exit);
-  process.on('SIGTERM', exit);
-  process.on('SIGINT', exit);
+  // Every signal that ends a terminal's programs: detach (or end what dlv launched)
+  // cleanly. dlv runs in its own process group, so the same signal does not reach it.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, exit);
   return proxy;
 }
 

@@ -1,6 +1,7 @@
-// The proxy's cost on a live session: instruction stepping and per-request latency
-// straight to dlv against through the proxy (with every annotation on), and the
-// proxy's memory over 10,000 requests. Same fixture, same dlv, same run.
+// The proxy's cost on a live session: instruction stepping (the round-trip tracker
+// analysing every stop) and per-request latency straight to dlv against through
+// the proxy (with every annotation on), and the proxy's memory over 10,000
+// requests. Same fixture, same dlv, same run; rounds interleaved, paired ratios.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -8,10 +9,19 @@ import { stats } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 
-async function timeMs(fn) {
-  const t = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
+const ROUNDS = 40;
+const STEPS_PER_ROUND = 25;
+const LATENCY_SAMPLES = 200;
+
+/** Median of `samples`, and a 90% interval for it (bootstrap, seeded: the same samples give the same interval). */
+export function withInterval(samples) {
+  let seed = 1;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const median = (xs) => stats(xs).median;
+  const medians = [];
+  for (let b = 0; b < 1000; b++) medians.push(median(Array.from(samples, () => samples[Math.floor(rand() * samples.length)])));
+  const sorted = medians.sort((a, b) => a - b);
+  return { median: median(samples), low: sorted[50], high: sorted[949], n: samples.length };
 }
 
 export async function benchProxy(root) {
@@ -37,7 +47,7 @@ export async function benchProxy(root) {
    * the client side; the only socket is the one to dlv, as with dlv alone.
    */
   async function inlineSession() {
-    const { DlvProxy } = require(path.join(root, 'out/adapter/dap/proxy.js'));
+    const { DlvProxy } = require(path.join(root, 'out/adapter/session/proxy.js'));
     const { defaultHooks } = require(path.join(root, 'out/adapter/hooks/index.js'));
     const { ensureDlv } = require(path.join(root, 'out/test/support/paths.js'));
     const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: defaultHooks() });
@@ -56,22 +66,21 @@ export async function benchProxy(root) {
     await ask('initialize', { adapterID: 'bluepill' });
     await ask('launch', { mode: 'exec', program, args: ['-deep', '60', '-spin'], showRegisters: true });
     await ask('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [{ line }] });
-    let stopped = next((m) => m.type === 'event' && m.event === 'stopped');
+    const stopped = next((m) => m.type === 'event' && m.event === 'stopped');
     await ask('configurationDone');
     const threadId = (await stopped).body.threadId;
     await ask('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });
-    const run = async () => {
-      const t = process.hrtime.bigint();
-      for (let i = 0; i < 200; i++) {
-        stopped = next((m) => m.type === 'event' && m.event === 'stopped');
+    const client = {
+      request: async (command, args) => ask(command, args),
+      step: async () => {
+        const s = next((m) => m.type === 'event' && m.event === 'stopped');
         await ask('stepIn', { threadId, granularity: 'instruction' });
-        await stopped;
-      }
-      return Number(process.hrtime.bigint() - t) / 1e6;
+        await s;
+      },
     };
-    await run(); // warm-up
     return {
-      steps: run,
+      client,
+      threadId,
       stop: async () => {
         await ask('disconnect', { terminateDebuggee: true });
         await proxy.shutdown();
@@ -79,63 +88,90 @@ export async function benchProxy(root) {
     };
   }
 
-  /** 200 instruction steps, timed as one loop. */
-  async function steps(client, threadId) {
+  /** A DebugClient as the uniform shape the rounds use. */
+  function uniform(client, threadId) {
+    return {
+      request: (command, args) => client.customRequest(command, args),
+      step: async () => {
+        const s = client.waitForEvent('stopped');
+        await client.stepInRequest({ threadId, granularity: 'instruction' });
+        await s;
+      },
+    };
+  }
+
+  async function timeSteps(client, n) {
     const t = process.hrtime.bigint();
-    for (let i = 0; i < 200; i++) {
-      const s = client.waitForEvent('stopped');
-      await client.stepInRequest({ threadId, granularity: 'instruction' });
-      await s;
-    }
+    for (let i = 0; i < n; i++) await client.step();
     return Number(process.hrtime.bigint() - t) / 1e6;
   }
 
-  async function latencies(client, threadId) {
-    const frames = (await client.stackTraceRequest({ threadId, levels: 50 })).body.stackFrames;
-    const requests = {
-      threads: () => client.threadsRequest(),
-      stackTrace50: () => client.stackTraceRequest({ threadId, levels: 50 }),
-      scopesAndRegisters: async () => {
-        const sc = await client.scopesRequest({ frameId: frames[0].id });
-        await client.variablesRequest({ variablesReference: sc.body.scopes.find((s) => /registers/i.test(s.name)).variablesReference });
-      },
-      disassemble400: () => client.customRequest('disassemble', { memoryReference: frames[0].instructionPointerReference, instructionOffset: -200, instructionCount: 400 }),
-    };
-    const latency = {};
-    for (const [name, fn] of Object.entries(requests)) {
-      for (let i = 0; i < 20; i++) await fn();
-      const samples = [];
-      for (let i = 0; i < 200; i++) samples.push(await timeMs(fn));
-      latency[name] = stats(samples);
-    }
-    return { latency, frames: frames.length };
-  }
-
-  // Three sessions stopped at the same place, each with its own dlv: straight to dlv,
-  // through a byte relay (the cost of any extra process), and through the proxy.
-  // Rounds alternate between them so that load on the machine falls on all three alike.
+  // Four sessions stopped at the same place, each with its own dlv: straight to dlv, through
+  // a byte relay (the cost of any extra process), through the proxy on stdio, and the proxy
+  // inline (as VS Code runs it). Many short rounds, in an order that rotates, each compared
+  // with the dlv-alone run of the same round: noise on the machine falls on all alike.
   const direct = await directClient();
   const relayServer = await dlvDapServer();
   const relay = new RecordingClient(process.execPath, path.join(root, 'bench', 'relay.mjs'), { env: { ...process.env, RELAY_PORT: String(relayServer.port) } });
   await relay.start();
   const dc = await proxyClient();
-  const sessions = { direct: direct.client, relay, proxy: dc };
   const threads = {};
-  for (const [name, client] of Object.entries(sessions)) {
-    threads[name] = await stopped(client);
-    await steps(client, threads[name]); // warm-up
-  }
-  // Inline, as VS Code runs it: the proxy in the client's own process, so the only socket
-  // is the one to dlv, as with dlv alone. This is the cost a VS Code user sees.
+  for (const [name, client] of Object.entries({ direct: direct.client, relay, proxy: dc })) threads[name] = await stopped(client);
   const inline = await inlineSession();
-  const stepping = { direct: [], relay: [], proxy: [], inline: [] };
-  for (let round = 0; round < 7; round++) {
-    for (const name of Object.keys(sessions)) stepping[name].push(await steps(sessions[name], threads[name]));
-    stepping.inline.push(await inline.steps());
+  const sessions = { direct: uniform(direct.client, threads.direct), relay: uniform(relay, threads.relay), proxy: uniform(dc, threads.proxy), inline: inline.client };
+  for (const client of Object.values(sessions)) await timeSteps(client, STEPS_PER_ROUND); // warm-up
+  const names = Object.keys(sessions);
+  const stepping = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    for (const name of order) stepping[name].push(await timeSteps(sessions[name], STEPS_PER_ROUND));
+  }
+  // The tracker did its full work at every stop, however fast the steps came: one state per stop.
+  const stopStates = new Set(dc.events('bluepill/state').filter((e) => e.body.stop).map((e) => e.body.stop.index)).size;
+  const statesPerStep = stopStates / dc.events('stopped').length;
+
+  // Per request: each sample times dlv alone and the proxy back to back (alternating which
+  // goes first); the figure is the median of the paired differences.
+  const frames = {
+    direct: (await direct.client.stackTraceRequest({ threadId: threads.direct, levels: 50 })).body.stackFrames,
+    proxy: (await dc.stackTraceRequest({ threadId: threads.proxy, levels: 50 })).body.stackFrames,
+    inline: (await inline.client.request('stackTrace', { threadId: inline.threadId, levels: 50 })).body.stackFrames,
+  };
+  const threadOf = { direct: threads.direct, proxy: threads.proxy, inline: inline.threadId };
+  const requests = {
+    threads: () => [['threads']],
+    stackTrace50: (who) => [['stackTrace', { threadId: threadOf[who], levels: 50 }]],
+    scopes: (who) => [['scopes', { frameId: frames[who][0].id }]],
+    variablesRegisters: (who) => [['variables', { variablesReference: registersRef[who] }]],
+    disassemble400: (who) => [['disassemble', { memoryReference: frames[who][0].instructionPointerReference, instructionOffset: -200, instructionCount: 400 }]],
+  };
+  const registersRef = {};
+  for (const who of ['direct', 'proxy', 'inline']) {
+    const sc = await sessions[who].request('scopes', { frameId: frames[who][0].id });
+    registersRef[who] = sc.body.scopes.find((x) => /registers/i.test(x.name)).variablesReference;
+  }
+  const timeRequest = async (who, make) => {
+    const [[command, args]] = make(who);
+    const t = process.hrtime.bigint();
+    await sessions[who].request(command, args);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const latency = {};
+  for (const [name, make] of Object.entries(requests)) {
+    for (let i = 0; i < 20; i++) for (const who of ['direct', 'proxy', 'inline']) await timeRequest(who, make);
+    const samples = { direct: [], proxy: [], inline: [] };
+    const added = { proxy: [], inline: [] };
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const order = i % 2 ? ['direct', 'inline', 'proxy'] : ['proxy', 'inline', 'direct'];
+      const t = {};
+      for (const who of order) t[who] = await timeRequest(who, make);
+      for (const who of ['direct', 'proxy', 'inline']) samples[who].push(t[who]);
+      added.proxy.push(t.proxy - t.direct);
+      added.inline.push(t.inline - t.direct);
+    }
+    latency[name] = { direct: stats(samples.direct), addedInline: withInterval(added.inline), addedStdio: withInterval(added.proxy) };
   }
   await inline.stop();
-  const straight = await latencies(direct.client, threads.direct);
-  const proxied = await latencies(dc, threads.proxy);
   await direct.stop();
   // Memory of a long session: 10,000 more requests through the same proxy.
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${dc.adapterProcess.pid}/status`, 'utf8'))[1]) / 1024;
@@ -151,21 +187,23 @@ export async function benchProxy(root) {
   relay.adapterProcess?.kill();
   await relayServer.stop();
 
-  const added = Object.fromEntries(Object.keys(straight.latency).map((k) => [k, { median: proxied.latency[k].median - straight.latency[k].median, p99: proxied.latency[k].p99 - straight.latency[k].p99 }]));
+  const ratios = (name) => withInterval(stepping[name].map((t, i) => t / stepping.direct[i]));
   return {
-    steps: 200,
+    rounds: ROUNDS,
+    stepsPerRound: STEPS_PER_ROUND,
+    stateEventsPerStep: statesPerStep,
     stepping: {
       direct: stats(stepping.direct),
       relay: stats(stepping.relay),
       proxy: stats(stepping.proxy),
       inline: stats(stepping.inline),
-      ratio: stats(stepping.proxy).median / stats(stepping.direct).median,
-      inlineRatio: stats(stepping.inline).median / stats(stepping.direct).median,
-      relayRatio: stats(stepping.relay).median / stats(stepping.direct).median,
-      proxyOverRelay: stats(stepping.proxy).median / stats(stepping.relay).median,
+      ratio: ratios('proxy'),
+      inlineRatio: ratios('inline'),
+      relayRatio: ratios('relay'),
+      proxyOverRelay: withInterval(stepping.proxy.map((t, i) => t / stepping.relay[i])),
     },
-    latency: { direct: straight.latency, proxy: proxied.latency, added },
-    stackFrames: straight.frames,
+    latency,
+    stackFrames: frames.direct.length,
     longSession: { requests: 10_000, rssBeforeMb: before, rssAfterMb: after, growthMb: after - before },
   };
 }

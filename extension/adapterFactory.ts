@@ -2,7 +2,7 @@
 // up front which dlv to use (so `initialize` already reaches the real dlv). Its
 // lifecycle goes to the log channel, its messages to a trace file when asked.
 import * as vscode from 'vscode';
-import { DlvProxy } from '../adapter/dap/proxy';
+import { DlvProxy } from '../adapter/session/proxy';
 import { targetFromArguments } from '../adapter/dlv/target';
 import { defaultHooks } from '../adapter/hooks';
 import { bluepillSettings, configuredDlvPath } from './settings';

@@ -1,8 +1,11 @@
 // Keeps the latest `bluepill/state` of each debug session: from the proxy's custom
 // events for bluepill sessions, and from the read-only tracker for Go sessions the
-// proxy is not part of. Tells the view, the pane and the status bar when it changes.
+// proxy is not part of; and the guest watch's `bluepill/guest` summaries, with their
+// timeline. Tells the view, the pane, the timeline and the status bar when it changes.
 import * as vscode from 'vscode';
-import { emptyState, GET_STATE_REQUEST, STATE_EVENT, WARNING_EVENT, type BluepillState } from '../adapter/bluepill/state';
+import { emptyState, GET_STATE_REQUEST, GUEST_EVENT, STATE_EVENT, WARNING_EVENT, type BluepillState } from '../adapter/bluepill/state';
+import type { GuestSummary } from '../adapter/guest/summary';
+import { GuestTimeline } from '../adapter/guest/timeline';
 import { DEBUG_TYPE } from './debugType';
 
 export interface CurrentState {
@@ -10,11 +13,21 @@ export interface CurrentState {
   state: BluepillState;
   /** Followed by the read-only tracker (e.g. vscode-go's dlv-dap): no annotations. */
   readOnly: boolean;
+  /** The sandbox's guest, when the session watches it. */
+  guest?: GuestView;
+}
+
+export interface GuestView {
+  summary?: GuestSummary;
+  /** Why the guest cannot be watched, said once. */
+  error?: string;
+  timeline: GuestTimeline;
 }
 
 export class BluepillStates implements vscode.Disposable {
   private readonly states = new Map<string, BluepillState>();
   private readonly readOnly = new Set<string>();
+  private readonly guests = new Map<string, GuestView>();
   private readonly changed = new vscode.EventEmitter<vscode.DebugSession | undefined>();
   readonly onDidChange = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
@@ -25,6 +38,7 @@ export class BluepillStates implements vscode.Disposable {
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.onCustomEvent(e)),
       vscode.debug.onDidTerminateDebugSession((session) => {
         this.readOnly.delete(session.id);
+        this.guests.delete(session.id);
         if (this.states.delete(session.id)) this.changed.fire(session);
       }),
       vscode.debug.onDidChangeActiveDebugSession(() => this.changed.fire(undefined)),
@@ -51,7 +65,7 @@ export class BluepillStates implements vscode.Disposable {
   /** The state of the active session, if it is followed. */
   current(): CurrentState | undefined {
     const active = vscode.debug.activeDebugSession;
-    if (active && this.states.has(active.id)) return { session: active, state: this.states.get(active.id)!, readOnly: this.readOnly.has(active.id) };
+    if (active && this.states.has(active.id)) return { session: active, state: this.states.get(active.id)!, readOnly: this.readOnly.has(active.id), guest: this.guests.get(active.id) };
     return undefined;
   }
 
@@ -63,6 +77,7 @@ export class BluepillStates implements vscode.Disposable {
   private onCustomEvent(e: vscode.DebugSessionCustomEvent): void {
     if (e.session.type !== DEBUG_TYPE) return;
     if (e.event === STATE_EVENT) this.update(e.session, e.body as BluepillState);
+    else if (e.event === GUEST_EVENT) this.updateGuest(e.session, e.body as { summary?: GuestSummary; error?: string });
     else if (e.event === WARNING_EVENT) {
       void vscode.window.showWarningMessage(`bluepill-lens: ${(e.body as { message: string }).message}`);
     }
@@ -71,6 +86,18 @@ export class BluepillStates implements vscode.Disposable {
   update(session: vscode.DebugSession, state: BluepillState): void {
     if (!state || !this.states.has(session.id)) return;
     this.states.set(session.id, state);
+    this.changed.fire(session);
+  }
+
+  private updateGuest(session: vscode.DebugSession, body: { summary?: GuestSummary; error?: string }): void {
+    if (!body || !this.states.has(session.id)) return;
+    let guest = this.guests.get(session.id);
+    if (!guest) this.guests.set(session.id, (guest = { timeline: new GuestTimeline() }));
+    if (body.summary) {
+      guest.summary = body.summary;
+      guest.timeline.add(body.summary, Date.now());
+    }
+    if (body.error) guest.error = body.error;
     this.changed.fire(session);
   }
 

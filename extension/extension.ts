@@ -12,6 +12,7 @@ import { forgetIndex } from './listingIndexes';
 import { pickSandboxProcess } from './processPicker';
 import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
 import { createStateView } from './stateView';
+import { registerTimelineView } from './timelineView';
 import { registerReadOnlyTracker } from './readOnlySessions';
 import { registerRunToCommands } from './runTo';
 import { phaseStatusBar } from './statusBar';
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): BluepillApi {
     vscode.commands.registerCommand('bluepill.explainAddressInBinary', explainInPickedBinary),
     createStateView(states),
     registerRunToCommands(states),
+    registerTimelineView(states),
     vscode.workspace.registerTextDocumentContentProvider(STATE_SCHEME, new StatePaneProvider(states)),
     vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),
     vscode.commands.registerCommand('bluepill.openStatePane', openStatePane),

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import { PHASES } from '../adapter/bluepill/model';
 import type { BluepillState } from '../adapter/bluepill/state';
-import type { BluepillStates } from './bluepillStates';
+import type { BluepillStates, GuestView } from './bluepillStates';
+import type { VcpuSummary } from '../adapter/guest/summary';
 import { OPEN_ADDRESS_COMMAND } from './addressDocument';
 import { STATE_VIEW_ID } from './statusBar';
 
@@ -54,7 +55,8 @@ export class StateViewProvider implements vscode.TreeDataProvider<Node> {
     if (node) return node.children ?? [];
     const current = this.states.current();
     if (!current) return []; // the view's welcome text says how to start
-    return current.readOnly ? [readOnlyNote(current.session.type), ...topLevel(current.state)] : topLevel(current.state);
+    const guest = current.guest ? [guestSection(current.guest)] : [];
+    return [...(current.readOnly ? [readOnlyNote(current.session.type)] : []), ...topLevel(current.state), ...guest];
   }
 }
 
@@ -141,4 +143,64 @@ function topLevel(state: BluepillState): Node[] {
   log.iconPath = new vscode.ThemeIcon('history');
   nodes.push(log);
   return nodes;
+}
+
+/**
+ * What the sandbox's vCPUs run between exits, from the host's KVM trace events: updated
+ * every second while the sandbox runs, not only at stops.
+ */
+function guestSection(guest: GuestView): Node {
+  const s = guest.summary;
+  if (!s) {
+    const n = item('Guest', guest.error ? 'not watched' : 'starting the trace…', guest.error ?? 'Reading the host kernel\'s KVM trace events for this sandbox.');
+    n.iconPath = new vscode.ThemeIcon(guest.error ? 'warning' : 'loading~spin');
+    n.id = 'guest';
+    return n;
+  }
+  const rate = s.seconds > 0 ? Math.round(s.events / s.seconds) : s.events;
+  const children: Node[] = [];
+  if (s.findings.length) {
+    const f = item('Findings', String(s.findings.length), undefined, s.findings.map((text) => {
+      const n = item(text.split(/[.:]/)[0], undefined, text);
+      n.iconPath = new vscode.ThemeIcon('lightbulb');
+      return n;
+    }), true);
+    f.id = 'guest-findings';
+    children.push(f);
+  }
+  if (s.loops.length) {
+    children.push(item('Loops', String(s.loops.length), undefined, s.loops.slice(0, 5).map((l) =>
+      item(`${l.iterations}× ${shortSymbol(l.symbols[0])}`, `every ${l.period} events · ${Math.round(l.perSecond)}/s · thread ${l.tid}`, `One turn: ${l.symbols.map((sym, i) => `${l.events[i]} at \`${sym}\``).join(' → ')}`)), true));
+  }
+  if (s.hot.length) {
+    children.push(item('Hot guest code', s.hot[0] ? shortSymbol(s.hot[0].symbol) : undefined, undefined, s.hot.slice(0, 10).map((h) =>
+      item(shortSymbol(h.symbol), `${h.count} · ${h.address}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}${h.instruction ? `\n\n\`${h.instruction}\`` : ''}`)), false));
+  }
+  for (const t of s.threads) children.push(vcpuNode(t));
+  const n = item('Guest', `${s.threads.length} vCPU thread${s.threads.length === 1 ? '' : 's'} · ${rate} events/s${s.lost ? ` · ${s.lost} lost` : ''}`, `The guest of sandbox ${s.pid} (${s.binary}), from the host kernel's KVM trace events over ${s.seconds.toFixed(1)} s (KVM: ${s.kvmModules.join(', ') || 'unknown'}).`, children, true);
+  n.iconPath = new vscode.ThemeIcon('vm');
+  n.id = 'guest';
+  return n;
+}
+
+function vcpuNode(t: VcpuSummary): Node {
+  const topExit = t.exitReasons[0] ?? t.userspaceExits[0];
+  const inGuest = t.stillInGuestUs > 0 ? `in guest for ${(t.stillInGuestUs / 1e6).toFixed(1)} s` : `${t.entries} entries`;
+  const rows: Node[] = [
+    item('Exits', t.exitReasons.map((e) => `${e.reason} ×${e.count}`).join(', ') || 'none'),
+    item('KVM_RUN returns', t.userspaceExits.map((e) => `${e.reason} ×${e.count}`).join(', ') || 'none', `${t.userspaceExitCount} returns to runsc; the last one ${(t.withoutUserspaceExitUs / 1e6).toFixed(1)} s ago.`),
+    item('Time in guest', `mean ${Math.round(t.meanInGuestUs)} µs · longest ${Math.round(t.longestInGuestUs)} µs`),
+  ];
+  if (t.exceptions.length) rows.push(item('Injected exceptions', t.exceptions.map((e) => `${e.exception} ×${e.count}`).join(', ')));
+  if (t.emulated) rows.push(item('Emulated instructions', `${t.emulated}${t.emulationFailures ? ` (${t.emulationFailures} failed)` : ''}`));
+  if (t.firstFault) rows.push(item('First failed page walk', `${t.firstFault.faultAddress} at ${shortSymbol(t.firstFault.symbol ?? '?')}`, `error ${t.firstFault.error}${t.firstFault.pte ? `, entry ${t.firstFault.pte} at level ${t.firstFault.level}` : ''}${t.firstFault.instruction ? `\n\n\`${t.firstFault.instruction}\`` : ''}`));
+  for (const h of t.hot.slice(0, 3)) rows.push(item(shortSymbol(h.symbol), `${h.count} · ${h.address}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}`));
+  const n = item(`vCPU thread ${t.tid}`, `${Math.round(t.eventsPerSecond)}/s · ${inGuest}${topExit ? ` · ${'reason' in topExit ? topExit.reason : ''}` : ''}`, undefined, rows, false);
+  n.iconPath = new vscode.ThemeIcon('server-process');
+  return n;
+}
+
+/** The function and offset without the long package path ("ring0.(*CPU).SwitchToUser+0x1c"). */
+function shortSymbol(symbol: string): string {
+  return symbol.replace(/^.*\/(?=[^/]*$)/, '');
 }

@@ -9,6 +9,9 @@
 #   scripts/board.sh build                 only build (kernel, initramfs) into .cache/board/
 #   scripts/board.sh stop                  stop the board (no qemu is left)
 #   scripts/board.sh status                the board's log and processes (its control port)
+#   scripts/board.sh trace SECONDS [PID]   the board kernel's KVM events of PID's threads (default:
+#                                          runsc-sandbox) for SECONDS, as trace_pipe text, on stdout
+#   scripts/board.sh kvm-formats           every events/kvm/NAME/format of the board's kernel
 #
 # SCENARIO (read by /init from the kernel command line as board.scenario=):
 #   minibluepill (default)  dlv exec /bin/minibluepill -forever, stopped at entry until a client continues
@@ -229,18 +232,21 @@ start() {
   cat "$RUN/board.env"
 }
 
-status() {
+# Sends one request line to the board's control port (tools/board/init/control.go) and prints the answer.
+control() {
   [[ -f "$RUN/board.env" ]] || die "no board is running (from $RUN)"
-  local control
-  control="$(sed -n 's/^BOARD_CONTROL_PORT=//p' "$RUN/board.env")"
-  node -e "process.stdout.on('error',()=>process.exit(0));require('net').connect($control,'127.0.0.1').on('data',d=>process.stdout.write(d)).on('error',e=>{console.error(e.message);process.exit(1)})"
+  local port
+  port="$(sed -n 's/^BOARD_CONTROL_PORT=//p' "$RUN/board.env")"
+  REQUEST="$*" node -e "process.stdout.on('error',()=>process.exit(0));const s=require('net').connect($port,'127.0.0.1',()=>s.write(process.env.REQUEST+'\\n'));s.on('data',d=>process.stdout.write(d)).on('error',e=>{console.error(e.message);process.exit(1)})"
 }
 
 case "${1:-start}" in
   start) start "${2:-}" ;;
   build) build && log "built: $BUILD" ;;
   stop) stop ;;
-  status) status ;;
+  status) control status ;;
+  trace) shift && control trace "$@" ;;
+  kvm-formats) control kvm-formats ;;
   minibluepill | minibluepill-attach | runsc | runsc-nodlv | program | idle) start "$1" ;;
   *) die "usage: scripts/board.sh [start [SCENARIO]|build|stop|status]" ;;
 esac

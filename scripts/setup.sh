@@ -25,6 +25,13 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 fi
 
+# The guest tests read the host kernel's KVM trace events: tracefs must be mounted (Debian and
+# Ubuntu usually have it; these machines do not). Root only; without it those tests say why.
+if [[ $(id -u) -eq 0 && ! -d /sys/kernel/tracing/events && -d /sys/kernel/tracing ]]; then
+  log "mounting tracefs at /sys/kernel/tracing (for the guest trace tests)"
+  mount -t tracefs nodev /sys/kernel/tracing || log "could not mount tracefs: the guest trace tests will say so"
+fi
+
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing npm packages"
   npm ci --no-audit --no-fund --loglevel=error </dev/null

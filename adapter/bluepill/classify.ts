@@ -10,6 +10,8 @@ export interface StopFacts {
   /** The instruction at the top frame's PC. */
   instruction?: { text?: string; bytes?: string };
   previousPhase?: Phase;
+  /** The thread got here by a step (not a continue) from its previous stop. */
+  stepped?: boolean;
 }
 
 export interface Classification {
@@ -52,6 +54,12 @@ export function classifyStop(index: LandmarkIndex, facts: StopFacts): Classifica
   const trap = code('trap-instruction');
   if (trap) {
     return { phase: 'entering', landmark: trap, frameIndex: 0, because: `the instruction at the PC is the bluepill trap${top && !isUnsymbolized(top) ? ` (in ${top})` : ''}` };
+  }
+
+  // Stepping on from the exit PC through the rest of kvm.bluepill (its compare and return)
+  // finishes this trip; only the trap instruction itself opens the next one.
+  if (previous === 'resumed' && facts.stepped && named?.role === 'bluepill') {
+    return { phase: 'resumed', landmark: named, frameIndex: 0, because: `still in ${top} after resuming at the exit PC: the rest of it returns to the caller` };
   }
 
   let found: Classification | undefined;

@@ -141,7 +141,8 @@ export const VARIANTS: ReadonlyArray<Variant> = [
     arch: 'amd64',
     title: 'amd64 (before 2024): CLI → SIGSEGV',
     trapSignal: { number: 11, name: 'SIGSEGV' },
-    detect: { present: ['kvm.sighandler'] },
+    // The 2024 builds that replaced the trap keep kvm.sighandler: the sigframe entry tells them apart.
+    detect: { present: ['kvm.sighandler'], absent: ['sigframe.CallWithSignalFrame'] },
     ucontextRegister: 'RDX',
     syscallRegister: 'RAX',
     landmarks: [

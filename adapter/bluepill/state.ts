@@ -6,6 +6,12 @@ import type { Trip } from './tripLog';
 
 export const STATE_EVENT = 'bluepill/state';
 export const WARNING_EVENT = 'bluepill/warning';
+/**
+ * The guest of a sandbox the session is attached to, watched through the host's KVM trace
+ * events while it runs (adapter/guest/): once a second `{ summary }`, or once `{ error }`
+ * when it cannot be watched (not root, no tracefs...), in words that say what to do.
+ */
+export const GUEST_EVENT = 'bluepill/guest';
 /** A custom request a client may send to get the latest state at once. */
 export const GET_STATE_REQUEST = 'bluepill/getState';
 

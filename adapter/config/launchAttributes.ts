@@ -117,5 +117,9 @@ export const attachAttributes: Record<string, AttributeSpec> = {
     numericString: true,
     description: 'Process id to attach to (mode local). Use "${command:bluepill.pickSandboxProcess}" to pick one.',
   },
+  guestTrace: {
+    type: 'boolean',
+    description: "Watch the process's KVM guest through the host kernel's trace events (needs root and tracefs): the Bluepill State view's Guest section and the Guest Timeline, updated while the sandbox runs. Default: on when the process is a runsc sandbox (mode local).",
+  },
   ...common,
 };

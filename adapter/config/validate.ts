@@ -1,6 +1,7 @@
 // Checks launch and attach arguments against the attribute table before anything is
 // spawned, so a wrong type ends in one clear sentence instead of a dlv stack trace.
 import * as path from 'node:path';
+import { isRemote } from './launchArgs';
 import { attachAttributes, launchAttributes, type AttributeSpec, type AttributeType } from './launchAttributes';
 
 export type RequestKind = 'launch' | 'attach';
@@ -37,7 +38,7 @@ export function validateArguments(kind: RequestKind, raw: unknown): ValidationRe
 
 /** Local paths must be absolute: relative to what would depend on where dlv happens to start. */
 function checkPaths(args: Record<string, unknown>): string[] {
-  if (args.mode === 'remote' || args.host !== undefined) return []; // paths on the board are dlv's business
+  if (isRemote(args)) return []; // paths on the board are dlv's business
   return ['program', 'coreFilePath', 'cwd']
     .filter((name) => typeof args[name] === 'string' && args[name] !== '' && !path.isAbsolute(args[name] as string))
     .map((name) => `"${name}" must be an absolute path, but it is ${JSON.stringify(args[name])}: write \${workspaceFolder}/${args[name]} for a path in the workspace.`);

@@ -1,56 +1,115 @@
-// The two ends of the proxy. Both reuse @vscode/debugadapter's ProtocolServer for seq
-// numbering and the inline (in-process) transport, and read the wire with our strict
-// FrameReader: a stream that has lost its frame boundaries ends the session.
-import { ProtocolServer } from '@vscode/debugadapter/lib/protocol';
+// The two ends of the proxy, ours from the bytes up: a strict FrameReader on the way
+// in (a stream that has lost its frame boundaries ends the session), our own seq
+// numbering on the way out, and the inline transport VS Code uses (handleMessage in,
+// onDidSendMessage out). A message that arrives and leaves unchanged is written as
+// the bytes it came in, with only its numbers spliced: no second serialisation.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { CoalescingWriter } from './coalescingWriter';
-import { FrameError, FrameReader } from './framing';
+import { frame, FrameError, FrameReader } from './framing';
 
 type Message = DebugProtocol.ProtocolMessage;
+type Listener = (m: Message) => void;
 
-/** Shared: send a request and learn the seq ProtocolServer gave it, with no timer attached. */
-abstract class Endpoint extends ProtocolServer {
-  private lastSent: Message | undefined;
+/** A message as it arrived, and its JSON text while it stays unchanged. */
+export interface Received<T extends Message = Message> {
+  message: T;
+  /** The exact text the message was read from; dropped by whoever changes the message. */
+  json?: string;
+}
+
+/**
+ * The text of `message`, numbered: the original text with its `seq` (and a response's
+ * `request_seq`) spliced in when they lead it, as dlv writes them and no key repeats
+ * later; otherwise written anew.
+ */
+export function numberedJson(message: Message, original: string | undefined): string {
+  if (original !== undefined) {
+    const lead = /^\{"seq":\d+,"type":"(?:event|request|response)"(?:,"request_seq":\d+)?/.exec(original);
+    const isResponse = message.type === 'response';
+    const hasRequestSeq = lead !== null && lead[0].includes('"request_seq"');
+    if (lead && hasRequestSeq === isResponse && original.indexOf('"seq":', lead[0].length) < 0 && original.indexOf('"request_seq":', lead[0].length) < 0) {
+      const head = `{"seq":${message.seq},"type":"${message.type}"${isResponse ? `,"request_seq":${(message as DebugProtocol.Response).request_seq}` : ''}`;
+      return head + original.slice(lead[0].length);
+    }
+  }
+  return JSON.stringify(message);
+}
+
+abstract class Endpoint {
+  private nextSeq = 1;
+  private output: CoalescingWriter | undefined;
   private readonly reader = new FrameReader();
-  private readonly receivers = new Set<(m: Message) => void>();
+  private readonly sendListeners = new Set<Listener>();
+  private readonly receiveListeners = new Set<Listener>();
 
-  constructor() {
-    super();
-    // Replaces ProtocolServer's lenient reader (a private method, hence the cast).
-    (this as unknown as { _handleData(data: Buffer): void })._handleData = (data) => this.read(data);
-    // ProtocolServer's emitter holds a single listener and fires it synchronously from
-    // inside every send. Take that slot ourselves and fan out, so that VS Code's inline
-    // host can still listen while we learn the seq of each request we send.
-    const listeners = new Set<(m: unknown) => void>();
-    this.onDidSendMessage((m) => {
-      this.lastSent = m as Message;
-      for (const listener of listeners) listener(m);
-    });
-    this.onDidSendMessage = (listener, thisArg) => {
-      const bound = (m: unknown) => listener.call(thisArg, m as never);
-      listeners.add(bound);
-      return { dispose: () => listeners.delete(bound) };
-    };
+  /** Reads DAP frames from `input`, writes them to `output` (frames of one turn in one write). */
+  start(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): void {
+    this.output = new CoalescingWriter(output);
+    input.on('data', (data: Buffer | string) => this.read(typeof data === 'string' ? Buffer.from(data) : data));
+    input.on('end', () => this.streamClosed());
+    input.on('close', () => this.streamClosed());
+    input.on('error', (e: Error) => this.streamError(`inStream error: ${e.message}`));
+    output.on('error', (e: Error) => this.streamError(`outStream error: ${e.message}`));
   }
 
-  /** Frames written in one turn of the event loop leave in one write (one syscall). */
-  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
-    super.start(inStream, new CoalescingWriter(outStream) as unknown as NodeJS.WritableStream);
+  /** Inline transport: a message handed over as an object (VS Code's DebugAdapter interface). */
+  handleMessage(message: Message): void {
+    this.receive({ message });
   }
 
+  /** Every message sent, as an object (VS Code's inline host listens here; so does a trace). */
+  onDidSendMessage(listener: Listener, thisArg?: unknown): { dispose(): void } {
+    const bound: Listener = (m) => listener.call(thisArg, m);
+    this.sendListeners.add(bound);
+    return { dispose: () => this.sendListeners.delete(bound) };
+  }
+
+  /** Every message that arrives, valid or not, before it is handled (e.g. for a trace file). */
+  onDidReceiveMessage(listener: Listener): { dispose(): void } {
+    this.receiveListeners.add(listener);
+    return { dispose: () => this.receiveListeners.delete(listener) };
+  }
+
+  /**
+   * Numbers and sends a message (an object we own: its seq is set in place). `json` is
+   * the text it was read from, if it is unchanged since: it is then written as is.
+   */
+  send(message: Message, json?: string): number {
+    message.seq = this.nextSeq++;
+    if (this.output) this.output.write(frame(numberedJson(message, json)));
+    for (const listener of this.sendListeners) listener(message);
+    return message.seq;
+  }
+
+  /** Sends a request and returns the seq it went out with. */
+  sendRequest(command: string, args: unknown): number {
+    const request: DebugProtocol.Request = { seq: 0, type: 'request', command };
+    if (args !== undefined) request.arguments = args;
+    return this.send(request);
+  }
+
+  /** Writes what is queued and ends the output stream. */
+  end(): void {
+    this.output?.end();
+    this.output = undefined;
+  }
+
+  protected abstract handle(received: Received): void;
   /** The peer broke the framing or sent a body that is not JSON: nothing after it can be trusted. */
   protected abstract brokenStream(detail: string): void;
+  protected abstract streamClosed(): void;
+  protected abstract streamError(detail: string): void;
 
   private read(data: Buffer): void {
     try {
       this.reader.push(data, (json) => {
-        let msg: Message;
+        let message: Message;
         try {
-          msg = JSON.parse(json) as Message;
+          message = JSON.parse(json) as Message;
         } catch {
           throw new FrameError(`a body is not JSON: ${truncate(json, 80)}`);
         }
-        this.handleMessage(msg);
+        this.receive({ message, json });
       });
     } catch (e) {
       if (e instanceof FrameError) this.brokenStream(e.message);
@@ -58,23 +117,16 @@ abstract class Endpoint extends ProtocolServer {
     }
   }
 
-  /** Every message that arrives, valid or not, before it is handled (e.g. for a trace file). */
-  onDidReceiveMessage(listener: (m: Message) => void): { dispose(): void } {
-    this.receivers.add(listener);
-    return { dispose: () => this.receivers.delete(listener) };
+  private receive(received: Received): void {
+    for (const listener of this.receiveListeners) listener(received.message);
+    if (!isMessage(received.message)) {
+      this.malformed(`not a DAP message: ${truncate(JSON.stringify(received.message))}`);
+      return;
+    }
+    this.handle(received);
   }
 
-  protected received(msg: Message): void {
-    for (const listener of this.receivers) listener(msg);
-  }
-
-  /** Sends a request and returns the seq it went out with. */
-  sendRequestSeq(command: string, args: unknown): number {
-    this.lastSent = undefined;
-    // cb undefined: no pending entry and no timeout timer inside ProtocolServer.
-    this.sendRequest(command, args, 0, undefined as never);
-    return (this.lastSent as Message | undefined)?.seq ?? -1;
-  }
+  protected abstract malformed(detail: string): void;
 }
 
 export interface ClientHandlers {
@@ -91,42 +143,38 @@ export interface ClientHandlers {
 export class ClientEndpoint extends Endpoint {
   handlers: ClientHandlers | undefined;
 
-  constructor() {
-    super();
-    this.on('error', (e: DebugProtocol.Event) => {
-      const detail = String(e.body ?? 'unreadable data');
-      // A stream error means the client is gone (EPIPE): end the session, and write nothing more.
-      if (/^(outStream|inStream) error/.test(detail)) this.handlers?.closed();
-      else this.handlers?.malformed(detail);
-    });
-    this.on('close', () => this.handlers?.closed());
+  protected handle({ message }: Received): void {
+    if (message.type === 'request') this.handlers?.request(message as DebugProtocol.Request);
+    else if (message.type === 'response') this.handlers?.response(message as DebugProtocol.Response);
+    else this.malformed(`a client sent an unexpected ${message.type} message`);
+  }
+
+  protected malformed(detail: string): void {
+    this.handlers?.malformed(detail);
   }
 
   protected brokenStream(detail: string): void {
     this.handlers?.broken(detail);
   }
 
-  override handleMessage(msg: Message): void {
-    this.received(msg);
-    if (!isMessage(msg)) {
-      this.handlers?.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
-    } else if (msg.type === 'request') {
-      this.handlers?.request(msg as DebugProtocol.Request);
-    } else if (msg.type === 'response') {
-      this.handlers?.response(msg as DebugProtocol.Response);
-    } else {
-      this.handlers?.malformed(`a client sent an unexpected ${msg.type} message`);
-    }
+  // The client is gone (its end closed, or EPIPE): end the session, and write nothing more.
+  protected streamClosed(): void {
+    this.handlers?.closed();
   }
 
-  override dispose(): void {
+  protected streamError(): void {
+    this.handlers?.closed();
+  }
+
+  /** VS Code ends an inline session with dispose(). */
+  dispose(): void {
     this.handlers?.closed();
   }
 }
 
 export interface DlvHandlers {
-  response(response: DebugProtocol.Response): void;
-  event(event: DebugProtocol.Event): void;
+  response(response: Received<DebugProtocol.Response>): void;
+  event(event: Received<DebugProtocol.Event>): void;
   reverseRequest(request: DebugProtocol.Request): void;
   malformed(detail: string): void;
   broken(detail: string): void;
@@ -136,26 +184,29 @@ export interface DlvHandlers {
 export class DlvEndpoint extends Endpoint {
   constructor(private readonly handlers: DlvHandlers) {
     super();
-    this.on('error', (e: DebugProtocol.Event) => handlers.malformed(String(e.body ?? 'unreadable data')));
+  }
+
+  protected handle(received: Received): void {
+    const { message } = received;
+    if (message.type === 'response') this.handlers.response(received as Received<DebugProtocol.Response>);
+    else if (message.type === 'event') this.handlers.event(received as Received<DebugProtocol.Event>);
+    else if (message.type === 'request') this.handlers.reverseRequest(message as DebugProtocol.Request);
+    else this.malformed(`dlv sent an unknown message type ${JSON.stringify(message.type)}`);
+  }
+
+  protected malformed(detail: string): void {
+    this.handlers.malformed(detail);
   }
 
   protected brokenStream(detail: string): void {
     this.handlers.broken(detail);
   }
 
-  override handleMessage(msg: Message): void {
-    this.received(msg);
-    if (!isMessage(msg)) {
-      this.handlers.malformed(`not a DAP message: ${truncate(JSON.stringify(msg))}`);
-    } else if (msg.type === 'response') {
-      this.handlers.response(msg as DebugProtocol.Response);
-    } else if (msg.type === 'event') {
-      this.handlers.event(msg as DebugProtocol.Event);
-    } else if (msg.type === 'request') {
-      this.handlers.reverseRequest(msg as DebugProtocol.Request);
-    } else {
-      this.handlers.malformed(`dlv sent an unknown message type ${JSON.stringify((msg as Message).type)}`);
-    }
+  // The connection reports its own end (DlvConnection watches the socket).
+  protected streamClosed(): void {}
+
+  protected streamError(detail: string): void {
+    this.handlers.malformed(detail);
   }
 }
 

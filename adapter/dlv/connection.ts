@@ -2,10 +2,13 @@
 // process when we spawned it. Reports one "lost" notice, whatever ended it first.
 import * as net from 'node:net';
 import { DlvEndpoint, type DlvHandlers } from '../dap/endpoints';
+import { describeDebuggees, Offspring } from './debuggees';
 import { spawnDlv, quoteTail, type SpawnedDlv } from './spawn';
 import { describeTarget, type DlvTarget } from './target';
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** Requests during which dlv starts a program. */
+const STARTS_PROGRAMS = new Set(['launch', 'restart']);
 
 export interface ConnectionEvents extends DlvHandlers {
   output(category: 'stdout' | 'stderr', text: string): void;
@@ -17,6 +20,8 @@ export class DlvConnectError extends Error {}
 
 export class DlvConnection {
   readonly endpoint: DlvEndpoint;
+  /** What our dlv started: ended if dlv dies without ending it. */
+  private readonly offspring: Offspring | undefined;
   private closing = false;
   private lostReported = false;
 
@@ -26,7 +31,20 @@ export class DlvConnection {
     private readonly spawned: SpawnedDlv | undefined,
     private readonly events: ConnectionEvents,
   ) {
-    this.endpoint = new DlvEndpoint(events);
+    const pid = spawned?.child.pid;
+    this.offspring = pid ? new Offspring(pid, spawned!.viaSudo ? 2 : 1) : undefined;
+    this.endpoint = new DlvEndpoint({
+      ...events,
+      response: (r) => {
+        if (STARTS_PROGRAMS.has(r.message.command)) this.offspring?.settle();
+        events.response(r);
+      },
+    });
+    // dlv starts the program while `launch` (or `restart`) is pending: watch its children until it answers.
+    this.endpoint.onDidSendMessage((m) => {
+      const request = m as { type?: string; command?: string };
+      if (request.type === 'request' && STARTS_PROGRAMS.has(request.command ?? '')) this.offspring?.watch();
+    });
     socket.setNoDelay(true);
     this.endpoint.start(socket, socket);
     socket.on('close', () => void this.reportLost());
@@ -78,8 +96,10 @@ export class DlvConnection {
     // The socket often closes a moment before the exit status is known: wait briefly for it.
     const status = await Promise.race([this.spawned.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 1000).unref())]);
     const how = status === undefined ? 'stopped answering' : status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
-    this.events.lost(`dlv ${how} in the middle of the session. ${quoteTail(this.spawned.stderrTail)}`);
     if (status === undefined) await this.spawned.kill(0);
+    const ended = this.offspring?.endAll() ?? [];
+    const also = ended.length ? ` What it had started was ended with it: ${describeDebuggees(ended)}.` : '';
+    this.events.lost(`dlv ${how} in the middle of the session.${also} ${quoteTail(this.spawned.stderrTail)}`);
   }
 }
 

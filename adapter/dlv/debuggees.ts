@@ -1,93 +1,96 @@
-// The programs a spawned dlv launched. dlv starts them in their own process group and
-// does not ask the kernel to kill them with it, so a dlv that dies (SIGKILL, OOM) would
-// leave the program running. The proxy notes them after `launch` and ends them then.
+// The processes a spawned dlv started (the program it launched, a build). dlv starts
+// them in their own process group and does not ask the kernel to kill them with it,
+// so a dlv that dies (SIGKILL, OOM) would leave them running. They are recorded
+// while dlv is alive, as dlv's children by pid and start time (/proc/PID/stat field
+// 22), and only those are ever ended: never a process found by its name or its
+// binary, which may be someone else's copy.
 import * as fs from 'node:fs';
 
 export interface Debuggee {
   pid: number;
   /** From /proc/PID/stat: tells this process from a later one given the same pid. */
   startTime: string;
-}
-
-/** dlv's children that run `program` (not dlv's own helpers). Empty where /proc cannot say. */
-export function launchedBy(dlvPid: number, program: string): Debuggee[] {
-  const result: Debuggee[] = [];
-  let target: string;
-  try {
-    target = fs.realpathSync(program);
-  } catch {
-    return result;
-  }
-  for (const pid of childrenOf(dlvPid)) {
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/exe`) !== target) continue;
-      const startTime = startTimeOf(pid);
-      if (startTime) result.push({ pid, startTime });
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return result;
-}
-
-/** Now, in the clock of /proc/PID/stat's start times (USER_HZ, 100 a second on Linux). */
-export function bootTicks(): number {
-  try {
-    return Math.floor(Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 100);
-  } catch {
-    return Number.MAX_SAFE_INTEGER;
-  }
+  /** Its executable, to name it in messages. */
+  exe?: string;
 }
 
 /**
- * Processes running `program` that started at or after `sinceTicks` and whose parent is
- * no longer a dlv: what a dlv killed in the middle of `launch` leaves behind (it had
- * started the program but not yet answered, so launchedBy() never saw it).
+ * While a launch is pending, dlv's children are read this often: dlv forks, then loads
+ * symbols for tens of milliseconds. A dlv killed within this time of the fork leaves its
+ * program unrecorded (and running); nothing else is ever guessed at.
  */
-export function orphansSince(program: string, sinceTicks: number): Debuggee[] {
-  let target: string;
-  try {
-    target = fs.realpathSync(program);
-  } catch {
-    return [];
+const WATCH_MS = 2;
+
+export class Offspring {
+  private readonly known = new Map<number, Debuggee>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly spawnedStart: string | undefined;
+
+  /**
+   * @param spawnedPid the process we spawned: dlv, or sudo running dlv
+   * @param depth where dlv's children are below it: 1, or 2 through sudo
+   */
+  constructor(private readonly spawnedPid: number, private readonly depth: 1 | 2) {
+    this.spawnedStart = startTimeOf(spawnedPid);
   }
-  const result: Debuggee[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    try {
-      if (fs.readlinkSync(`/proc/${pid}/exe`) !== target) continue;
-      const fields = statFields(pid);
-      if (!fields || Number(fields[19]) < sinceTicks - 1) continue;
-      const parent = fs.readFileSync(`/proc/${fields[1]}/comm`, 'utf8').trim();
-      if (parent !== 'dlv') result.push({ pid, startTime: fields[19] });
-    } catch {
-      // gone, or not ours to read
+
+  /** Notes dlv's children as they are now (none once dlv has gone: its pid may be another's by then). */
+  record(): void {
+    if (!this.spawnedStart || startTimeOf(this.spawnedPid) !== this.spawnedStart) return;
+    let level = [this.spawnedPid];
+    for (let d = 0; d < this.depth; d++) level = level.flatMap(childPids);
+    for (const pid of level) {
+      if (this.known.has(pid)) continue;
+      const startTime = startTimeOf(pid);
+      if (startTime) this.known.set(pid, { pid, startTime, exe: exeOf(pid) });
     }
   }
-  return result;
-}
 
-/** Kills those still alive (and still the same process); returns their pids. */
-export function killLeftovers(debuggees: Debuggee[]): number[] {
-  const killed: number[] = [];
-  for (const d of debuggees) {
-    if (startTimeOf(d.pid) !== d.startTime) continue;
-    try {
-      process.kill(d.pid, 'SIGKILL');
-      killed.push(d.pid);
-    } catch {
-      // already gone, or not permitted (dlv ran as root through sudo)
-    }
+  /** Keeps recording until settle(): dlv is starting a program and has not answered yet. */
+  watch(): void {
+    this.record();
+    this.timer ??= setInterval(() => this.record(), WATCH_MS);
+    this.timer.unref();
   }
-  return killed;
+
+  /** dlv answered: one last look, and the watch ends. */
+  settle(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.record();
+  }
+
+  /** Ends those still alive (and still the same process); returns the ones ended. */
+  endAll(): Debuggee[] {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const ended: Debuggee[] = [];
+    for (const d of this.known.values()) {
+      if (startTimeOf(d.pid) !== d.startTime) continue;
+      try {
+        process.kill(d.pid, 'SIGKILL');
+        ended.push(d);
+      } catch {
+        // already gone, or not permitted (dlv ran as root through sudo)
+      }
+    }
+    this.known.clear();
+    return ended;
+  }
 }
 
-function childrenOf(pid: number): number[] {
+/** Children of `pid`, from every one of its threads. Empty where /proc cannot say. */
+function childPids(pid: number): number[] {
   try {
     return fs
       .readdirSync(`/proc/${pid}/task`)
-      .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+      .flatMap((tid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/);
+        } catch {
+          return []; // the thread ended meanwhile
+        }
+      })
       .filter(Boolean)
       .map(Number);
   } catch {
@@ -96,15 +99,24 @@ function childrenOf(pid: number): number[] {
 }
 
 function startTimeOf(pid: number): string | undefined {
-  return statFields(pid)?.[19];
-}
-
-/** /proc/PID/stat after the command name (which may hold spaces and parentheses): [0] state, [1] ppid, [19] start time. */
-function statFields(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name (which may hold spaces and parentheses): field 3 on; the start time is field 22.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
   }
+}
+
+function exeOf(pid: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** "pid 1234 (/path/to/program)", for messages. */
+export function describeDebuggees(ended: Debuggee[]): string {
+  return ended.map((d) => `pid ${d.pid}${d.exe ? ` (${d.exe})` : ''}`).join(', ');
 }

@@ -4,9 +4,10 @@
 import * as fs from 'node:fs';
 import { looksLikeGo, NotElfError, readElfSections } from '../elf/sections';
 import type { RequestKind } from '../config/validate';
+import { isRemote } from '../config/launchArgs';
 
 export function preflight(kind: RequestKind, args: Record<string, unknown>): string | undefined {
-  if (args.host !== undefined || args.port !== undefined || args.mode === 'remote') return undefined;
+  if (isRemote(args)) return undefined;
   if (kind === 'launch') {
     return missingFile('program', args.program as string) ?? (args.mode === 'core' ? missingFile('coreFilePath', args.coreFilePath as string) : undefined);
   }

@@ -18,6 +18,8 @@ export interface SpawnedDlv {
   host: string;
   port: number;
   child: ChildProcess;
+  /** dlv runs under sudo, a child of `child`. */
+  viaSudo: boolean;
   /** Settles when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderrTail: TailBuffer;
@@ -27,20 +29,23 @@ export interface SpawnedDlv {
 
 export class DlvStartError extends Error {}
 
-export function dlvCommandLine(o: Pick<SpawnOptions, 'dlvPath' | 'asRoot' | 'dlvFlags'>, isRoot: boolean): { file: string; args: string[] } {
+export function dlvCommandLine(o: Pick<SpawnOptions, 'dlvPath' | 'asRoot' | 'dlvFlags'>, isRoot: boolean): { file: string; args: string[]; viaSudo: boolean } {
   const dlv = locateDlv(o.dlvPath);
   const args = ['dap', '--listen=127.0.0.1:0', ...o.dlvFlags];
-  if (!o.asRoot || isRoot) return { file: dlv, args };
+  if (!o.asRoot || isRoot) return { file: dlv, args, viaSudo: false };
   const sudo = findOnPath('sudo');
   if (!sudo) throw new DlvStartError('"asRoot" is on, but sudo is not installed. Install sudo, or start VS Code (or bluepill-lens adapter) as root.');
   // dlv refuses connections from another user unless told otherwise; we stay unprivileged.
-  return { file: sudo, args: ['-n', '--', dlv, ...args, '--only-same-user=false'] };
+  return { file: sudo, args: ['-n', '--', dlv, ...args, '--only-same-user=false'], viaSudo: true };
 }
 
 export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const { file, args } = dlvCommandLine(o, isRoot);
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { file, args, viaSudo } = dlvCommandLine(o, isRoot);
+  // In a process group of its own: a SIGHUP or Ctrl-C meant for the adapter (a closed
+  // terminal) must not kill dlv while it holds a stopped process with breakpoints in it.
+  // The adapter ends it (by pid) when it ends, after a disconnect.
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const stderrTail = new TailBuffer();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -85,7 +90,7 @@ export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
       clearTimeout(deadline);
       const rest = stdoutPartial.slice(stdoutPartial.indexOf('\n', m.index) + 1);
       if (rest && stdoutPartial.includes('\n', m.index)) o.onOutput('stdout', rest);
-      resolve({ host: m[1], port: Number(m[2]), child, exited, stderrTail, kill });
+      resolve({ host: m[1], port: Number(m[2]), child, viaSudo, exited, stderrTail, kill });
     });
     child.stderr!.on('data', (chunk: string) => {
       stderrTail.push(chunk);

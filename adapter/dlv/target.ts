@@ -1,5 +1,6 @@
 // Where the proxy finds its dlv: a dlv it spawns here, or one already listening on a
 // board. Derived from the launch/attach arguments plus the extension's settings.
+import { isRemote } from '../config/launchArgs';
 
 export type DlvTarget =
   | { kind: 'local'; dlvPath?: string; asRoot: boolean; dlvFlags: string[] }
@@ -11,7 +12,7 @@ export interface TargetDefaults {
 }
 
 export function targetFromArguments(args: Record<string, unknown>, defaults: TargetDefaults = {}): DlvTarget {
-  if (args.host !== undefined || args.port !== undefined || args.mode === 'remote') {
+  if (isRemote(args)) {
     return { kind: 'remote', host: String(args.host ?? '127.0.0.1'), port: Number(args.port) };
   }
   return {
@@ -24,7 +25,7 @@ export function targetFromArguments(args: Record<string, unknown>, defaults: Tar
 
 /** Whether launch/attach arguments say which dlv to use (otherwise the current one serves). */
 export function argumentsNameTarget(args: Record<string, unknown>): boolean {
-  return ['host', 'port', 'dlvPath', 'asRoot', 'dlvFlags'].some((k) => args[k] !== undefined) || args.mode === 'remote';
+  return isRemote(args) || ['dlvPath', 'asRoot', 'dlvFlags'].some((k) => args[k] !== undefined);
 }
 
 export function sameTarget(a: DlvTarget, b: DlvTarget): boolean {

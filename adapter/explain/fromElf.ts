@@ -4,7 +4,7 @@
 import { NotElfError, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, withElfFile, type ElfInfo, type ElfSection, type ReadAt } from '../elf/sections';
 import { cachedElfFunctions, symbolize, type ElfSymbols } from '../elf/symbols';
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
-import { VARIANTS } from '../bluepill/model';
+import { archOfMachine, detectVariant } from '../bluepill/detect';
 import type { ExplainInput } from './explain';
 
 /** What holds an address: a code section, a section of data, or nothing the program loads. */
@@ -32,7 +32,7 @@ export function factsFromBinary(file: string, address: bigint): ExplainInput {
 /** `read` reads the ELF file's bytes (a file, or standard input held in memory). */
 export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, address: bigint): ExplainInput {
   const { info, functions } = symbols;
-  const arch = info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined;
+  const arch = archOfMachine(info.machine);
   if (!arch) throw new Error(`${label} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
   const hit = symbolize(functions, address);
   const placement = placeAddress(info, address);
@@ -60,7 +60,6 @@ export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, a
       instruction = { text: first.text.startsWith('BYTE') ? undefined : first.text, bytes: first.bytes.toString('hex') };
     }
   }
-  const sigframe = arch === 'amd64' && functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
   const note =
     placement.kind === 'outside'
       ? ' (the address is in no section the program loads)'
@@ -72,7 +71,7 @@ export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, a
   return {
     address,
     arch,
-    variant: VARIANTS.find((v) => v.id === (arch === 'arm64' ? 'arm64' : sigframe ? 'amd64-sigframe' : 'amd64-cli')),
+    variant: detectVariant(info.machine, functions.map((f) => f.name)),
     symbol: hit ? clean(hit.symbol.name) : undefined,
     offset: hit?.offset,
     instruction,

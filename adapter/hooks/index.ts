@@ -1,9 +1,11 @@
-// The hooks every session runs, in order. Each feature is one module here.
-import type { ProxyHook } from '../dap/hooks';
+// The hooks every session runs. Their order is the pipeline's (adapter/session/hooks.ts):
+// by stage, then as listed here. Each feature is one module.
+import type { HookFactory } from '../session/hooks';
 import { bluepillHooks, type BluepillSettings } from './bluepill';
+import { guestWatch } from './guestWatch';
 import { launchErrorAdvice } from './launchErrorAdvice';
 import { sysregNames } from './sysregNames';
 
-export function defaultHooks(bluepill: BluepillSettings = {}): ProxyHook[] {
-  return [launchErrorAdvice, sysregNames, ...bluepillHooks(bluepill)];
+export function defaultHooks(bluepill: BluepillSettings = {}): HookFactory {
+  return (ctx) => [launchErrorAdvice, sysregNames, ...bluepillHooks(ctx, bluepill), guestWatch(ctx)];
 }

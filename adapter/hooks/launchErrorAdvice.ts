@@ -2,10 +2,11 @@
 // program, missing files). The original dlv text stays first, unchanged.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { adviceFor } from '../dlv/errorHints';
-import type { ProxyHook } from '../dap/hooks';
+import type { ProxyHook } from '../session/hooks';
 
 export const launchErrorAdvice: ProxyHook = {
   name: 'launchErrorAdvice',
+  stage: 'annotate',
   rewriteResponse(response) {
     if (response.success || (response.command !== 'launch' && response.command !== 'attach')) return;
     const error = (response as DebugProtocol.ErrorResponse).body?.error;
@@ -14,5 +15,6 @@ export const launchErrorAdvice: ProxyHook = {
     if (!advice) return;
     if (error) error.format = `${error.format}\n\n${advice}`;
     else response.message = `${text}\n\n${advice}`;
+    return true;
   },
 };

@@ -22,7 +22,8 @@ export function listProcesses(procRoot = '/proc'): ProcessInfo[] {
   return result;
 }
 
-function readProcess(procRoot: string, pid: number): ProcessInfo | undefined {
+/** One process, or undefined if it is gone (or a kernel thread we may not read). */
+export function readProcess(procRoot: string, pid: number): ProcessInfo | undefined {
   try {
     const dir = `${procRoot}/${pid}`;
     const name = fs.readFileSync(`${dir}/comm`, 'utf8').trim();

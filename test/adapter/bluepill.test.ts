@@ -113,6 +113,11 @@ describe('bluepill round trip on amd64 (minibluepill, live)', () => {
     const dis = (await dc.customRequest('disassemble', { memoryReference: stack.body.stackFrames[0].instructionPointerReference, instructionCount: 2 })) as DebugProtocol.DisassembleResponse;
     assert.deepEqual(dis.body!.instructions.map((i) => i.instruction), ['MOVQ $15, AX', 'SYSCALL']);
     assert.equal(dis.body!.instructions[0].instructionBytes, '48c7c00f000000');
+    // As many as VS Code's Disassembly view asks for: more than one evaluate of dlv's (64 elements) holds.
+    const wide = (await dc.customRequest('disassemble', { memoryReference: stack.body.stackFrames[0].instructionPointerReference, instructionCount: 400 })) as DebugProtocol.DisassembleResponse;
+    assert.equal(wide.body!.instructions.length, 400);
+    assert.deepEqual(wide.body!.instructions.slice(0, 2).map((i) => i.instruction), ['MOVQ $15, AX', 'SYSCALL']);
+    assert.equal(wide.body!.instructions.reduce((n, i) => n + i.instructionBytes!.length / 2, 0), 7 + 2 + 398, 'two instructions, then the page\'s zero bytes one by one');
 
     // This (even) trip resumes at kvm.hostSyscall's SYSCALL: the host runs getpid for the guest.
     for (let i = 0; i < 5 && (state.stop!.phase as string) !== 'resumed'; i++) state = await stepInstruction(dc, threadId);

@@ -216,7 +216,7 @@ describe('bluepill-lens CLI, the Unix way', () => {
     assert.ok(Array.isArray(JSON.parse(bad.stdout)) && JSON.parse(bad.stdout)[0].input === 'NOT_A_REGISTER');
     const value = JSON.parse(cli(['sysreg', 'ESR_EL1', '--value', '0x56000000', '--json']).stdout);
     assert.ok(Array.isArray(value) && value.length === 1);
-    assert.match(value[0].summary, /^EC 0x15: SVC from AArch64/);
+    assert.match(value[0].summary, /^EC 0x15: SVC \(AArch64\)/);
     const all = JSON.parse(cli(['sysreg', '--all', '--json']).stdout);
     assert.equal(all.length, 1 << 15);
     const tpidr = all[18052]; // dlv's $18052

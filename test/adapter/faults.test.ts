@@ -9,11 +9,11 @@ import * as net from 'node:net';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultHooks } from '../../adapter/hooks';
 import { frame, FrameReader } from '../../adapter/dap/framing';
-import type { ProxyHook } from '../../adapter/dap/hooks';
+import type { ProxyContext, ProxyHook } from '../../adapter/session/hooks';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { ensureDlv } from '../support/paths';
 import { InProcessSession } from '../support/inProcess';
-import { dlvPids, expectNoNewDlv, isAlive } from '../support/processes';
+import { dlvPids, expectNoNewDlv, isAlive, startProcess } from '../support/processes';
 
 /** A small seeded generator (mulberry32), so a failing seed can be replayed. */
 function random(seed: number): () => number {
@@ -36,6 +36,23 @@ function running(program: string): number[] {
       return false;
     }
   });
+}
+
+/** Children of `pid` whose executable is `program`. */
+function childrenRunning(pid: number, program: string): number[] {
+  const target = fs.realpathSync(program);
+  try {
+    const children = fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    return children.filter((c) => {
+      try {
+        return fs.readlinkSync(`/proc/${c}/exe`) === target;
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
 }
 
 const problems: unknown[] = [];
@@ -141,6 +158,35 @@ describe('faults', () => {
     await s.close();
   });
 
+  it('dlv killed while `launch` is pending: the program it started is ended, a copy started by hand is not', async () => {
+    const s = open({ defaults: { dlvPath }, hooks: defaultHooks() });
+    await s.request('initialize', { adapterID: 'bluepill' });
+    const launch = s.request('launch', { mode: 'exec', program, args: ['-forever'] });
+    // The same binary, started by hand after the launch began: the user's, not dlv's.
+    const copyStarted = startProcess(program, ['-forever'], /ready/);
+    await s.until(() => s.proxy.dlvPid !== undefined, 10_000);
+    const dlvPid = s.proxy.dlvPid!;
+    assert.ok(await s.until(() => childrenRunning(dlvPid, program).length > 0, 10_000), 'dlv starts the program');
+    const launched = childrenRunning(dlvPid, program)[0];
+    // Killed a moment after the fork, while dlv loads the program's symbols (launch still pending).
+    await new Promise((r) => setTimeout(r, 20));
+    process.kill(dlvPid, 'SIGKILL');
+    await launch;
+    assert.ok(await s.event('terminated', 0, 5000));
+    const copy = await copyStarted;
+    try {
+      assert.ok(await s.until(() => !isAlive(launched), 2000), `the program dlv started (pid ${launched}) is ended`);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(isAlive(copy.pid), `the copy started by hand (pid ${copy.pid}) runs on`);
+      const output = s.events('output').map((e) => String(e.body?.output)).join('');
+      assert.ok(output.includes(`was ended with it: `) && output.includes(`pid ${launched} (${program})`), output);
+      assert.doesNotMatch(output, new RegExp(`pid ${copy.pid}\\b`), 'the message claims only what was ended');
+    } finally {
+      await copy.stop();
+      await s.close();
+    }
+  });
+
   it('a remote dlv that hangs up mid-request: the pending request fails with a clear error, then `terminated`', async () => {
     const server = net.createServer((socket) => {
       const reader = new FrameReader();
@@ -204,22 +250,23 @@ describe('faults', () => {
     // A hook that asks dlv for a stack whenever the program has just been resumed:
     // dlv refuses (the program is running), as it does for the bluepill hooks' reads.
     let ownFailures = 0;
-    const probe: ProxyHook = {
+    const probe = (ctx: ProxyContext): ProxyHook => ({
       name: 'probe',
-      async rewriteEvent(e, ctx) {
+      stage: 'observe',
+      async rewriteEvent(e) {
         if (e.event !== 'continued') return;
         const r = await ctx.requestDlv('stackTrace', { threadId: 1, levels: 5 });
         if (!r.success) ownFailures++;
       },
-      async rewriteResponse(_response, request, ctx) {
+      async rewriteResponse(_response, request) {
         if (request.command !== 'continue') return;
         for (const [command, args] of [['stackTrace', { threadId: 1, levels: 5 }], ['evaluate', { expression: 'x' }]] as const) {
           const own = await ctx.requestDlv(command, args);
           if (!own.success) ownFailures++;
         }
       },
-    };
-    const s = open({ defaults: { dlvPath }, hooks: [...defaultHooks(), probe] });
+    });
+    const s = open({ defaults: { dlvPath }, hooks: (ctx) => [...defaultHooks()(ctx), probe(ctx)] });
     const script = steps(s);
     for (const step of script.slice(0, 4)) await step();
     await s.request('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });

@@ -37,3 +37,45 @@ export function phaseSequence(states: BluepillState[]): string[] {
   for (const s of states) if (s.stop && out[out.length - 1] !== s.stop.phase) out.push(s.stop.phase);
   return out;
 }
+
+export interface BackToBackRun {
+  /** Stopped events seen while stepping (the first stop excluded). */
+  stops: number;
+  /** The bluepill/state that describes each stop, in order. */
+  states: BluepillState[];
+  /** The state the proxy holds at the end (bluepill/getState). */
+  final: BluepillState;
+}
+
+/**
+ * Steps one thread by instruction as fast as the adapter answers: the next step goes
+ * out as soon as the previous one's `stopped` arrives, never waiting for a state
+ * event. Stops once `done(final state)` holds after a step (checked through
+ * bluepill/getState every `checkEvery` steps) or after `maxSteps`. Works the same on
+ * a local and a remote (board) target.
+ */
+export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; checkEvery?: number; statesFrom?: number } = {}): Promise<BackToBackRun> {
+  const from = o.statesFrom ?? 0;
+  const before = ((await dc.customRequest('bluepill/getState')).body as BluepillState).stop?.index ?? 0;
+  let stops = 0;
+  let final: BluepillState | undefined;
+  for (let i = 0; i < (o.maxSteps ?? 2000); i++) {
+    const stopped = dc.waitForEvent('stopped');
+    await dc.stepInRequest({ threadId, granularity: 'instruction' });
+    await stopped;
+    stops++;
+    if (i % (o.checkEvery ?? 25) === 0 || i === (o.maxSteps ?? 2000) - 1) {
+      final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+      if (done(final)) break;
+    }
+  }
+  final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+  // One state per stop: the first that describes it (a stop analysed after the thread moved on is
+  // already marked running; the running state a resume sends repeats the stop before it).
+  const states: BluepillState[] = [];
+  for (const e of dc.events('bluepill/state').slice(from)) {
+    const s = e.body as BluepillState;
+    if (s.stop && s.stop.index > (states.at(-1)?.stop!.index ?? before)) states.push(s);
+  }
+  return { stops, states, final };
+}

@@ -33,6 +33,12 @@ export interface Board {
   runscLogs(): Promise<string>;
   /** Where the kernel mapped a process's vDSO in the board, and the vDSO's bytes. */
   vdso(pid: number): Promise<{ start: bigint; image: Buffer }>;
+  /** The board kernel's KVM events of a process's threads (default: runsc-sandbox) for some seconds, as trace_pipe text. */
+  trace(seconds: number, pid?: number): Promise<string>;
+  /** The thread ids of a process in the board. */
+  tasks(pid: number): Promise<number[]>;
+  /** Every events/kvm/NAME/format of the board's kernel, by NAME. */
+  kvmFormats(): Promise<Map<string, string>>;
   /** The lines of the board's serial console. */
   console(): string;
   stop(): Promise<void>;
@@ -84,6 +90,12 @@ export async function startBoard(scenario: BoardScenario, o: BoardOptions = {}):
       if (!/^0x[0-9a-f]+$/.test(head)) throw new Error(`vdso ${pid}: ${head}`);
       return { start: BigInt(head), image: answer.subarray(newline + 1) };
     },
+    trace: async (seconds, pid) => controlAnswer(await controlRequest(controlPort, `trace ${seconds}${pid ? ` ${pid}` : ''}`), 'trace'),
+    tasks: async (pid) => controlAnswer(await controlRequest(controlPort, `tasks ${pid}`), 'tasks').trim().split('\n').map(Number),
+    kvmFormats: async () => {
+      const text = controlAnswer(await controlRequest(controlPort, 'kvm-formats'), 'kvm-formats');
+      return new Map(text.split(/^== /m).filter(Boolean).map((part) => [part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1)]));
+    },
     console: () => readOr(env.BOARD_SERIAL_LOG),
     stop,
   };
@@ -100,6 +112,13 @@ export function controlRequest(port: number, line: string): Promise<Buffer> {
   });
 }
 
+/** A control answer as text; one that starts with "error: " is thrown. */
+function controlAnswer(answer: Buffer, request: string): string {
+  const text = answer.toString('utf8');
+  if (text.startsWith('error: ')) throw new Error(`board control ${request}: ${text.slice(7).trim()}`);
+  return text;
+}
+
 /** Processes in a status snapshot: pid, state letter (t: stopped by a debugger), voluntary context switches, argv. */
 export function boardProcesses(status: string): Array<{ pid: number; state: string; switches: number; argv: string }> {
   const section = status.split('--- processes\n')[1]?.split('\n--- ')[0] ?? '';
@@ -108,6 +127,11 @@ export function boardProcesses(status: string): Array<{ pid: number; state: stri
     .map((l) => /^(\d+) (\S) (\d+) (.*)$/.exec(l))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => ({ pid: Number(m[1]), state: m[2], switches: Number(m[3]), argv: m[4] }));
+}
+
+/** The tracefs instances that exist in the board, from a status snapshot. */
+export function boardTraceInstances(status: string): string[] {
+  return (status.split('--- trace instances\n')[1] ?? '').split('\n').filter(Boolean);
 }
 
 /** The address of a function in a vDSO image, as binutils reads its dynamic symbols. */

@@ -2,7 +2,7 @@
 // pair of in-memory streams, so fuzzing can push raw bytes at it by the thousand.
 import { PassThrough } from 'node:stream';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DlvProxy, type ProxyOptions } from '../../adapter/dap/proxy';
+import { DlvProxy, type ProxyOptions } from '../../adapter/session/proxy';
 import { frame, FrameReader } from '../../adapter/dap/framing';
 
 export class InProcessSession {

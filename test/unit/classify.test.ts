@@ -71,3 +71,23 @@ describe('shortName', () => {
     assert.equal(shortName('runtime.futex'), 'runtime.futex');
   });
 });
+
+describe('classifyStop after the exit PC (no phantom trips)', () => {
+  const index = new LandmarkIndex(variantById('arm64'));
+  const bluepill = [`${KVM}.bluepill`, `${KVM}.(*vCPU).SwitchToUser`];
+  it('the compare and RET of kvm.bluepill, stepped after resumed, stay resumed', () => {
+    for (const [text, bytes] of [['CMP R8, R10', '1f010aeb'], ['RET', 'c0035fd6']]) {
+      const c = classifyStop(index, { frames: bluepill, instruction: { text, bytes }, previousPhase: 'resumed', stepped: true });
+      assert.equal(c.phase, 'resumed', c.because);
+      assert.equal(c.landmark?.role, 'bluepill');
+    }
+  });
+  it('the MRS again (a retry on the wrong vCPU) opens a new trip', () => {
+    const c = classifyStop(index, { frames: bluepill, instruction: { text: 'MRS $18052, R10', bytes: '8ad038d5' }, previousPhase: 'resumed', stepped: true });
+    assert.equal(c.phase, 'entering');
+  });
+  it('kvm.bluepill reached by a continue (a breakpoint, the next trip) is entering', () => {
+    const c = classifyStop(index, { frames: bluepill, instruction: { text: 'MOVD 8(RSP), R8' }, previousPhase: 'resumed', stepped: false });
+    assert.equal(c.phase, 'entering');
+  });
+});

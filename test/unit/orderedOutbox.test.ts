@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { OrderedOutbox } from '../../adapter/dap/orderedOutbox';
+import { OrderedOutbox } from '../../adapter/session/orderedOutbox';
 
 const later = <T>(value: T, ms: number) => new Promise<T>((r) => setTimeout(() => r(value), ms));
 

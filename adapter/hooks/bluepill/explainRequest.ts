@@ -2,11 +2,10 @@
 // a debug session: the facts come from dlv (the frame, a one-instruction
 // disassembly) and the local binary's symbols, the words from explain().
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext, ProxyHook } from '../../dap/hooks';
+import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { explain, type ExplainInput } from '../../explain/explain';
 import { isUnsymbolized } from '../../bluepill/classify';
-import { readBytes } from '../../bluepill/memory';
 import type { BluepillSession } from './session';
 
 export const EXPLAIN_REQUEST = 'bluepill/explain';
@@ -14,15 +13,15 @@ export const EXPLAIN_REQUEST = 'bluepill/explain';
 export function explainRequest(session: BluepillSession): ProxyHook {
   return {
     name: 'explainRequest',
-    answer(request, ctx) {
+    stage: 'answer',
+    answer(request) {
       if (request.command !== EXPLAIN_REQUEST) return undefined;
-      session.bind(ctx);
-      return explainAnswer(session, request, ctx);
+      return explainAnswer(session, request);
     },
   };
 }
 
-async function explainAnswer(session: BluepillSession, request: DebugProtocol.Request, ctx: ProxyContext): Promise<DebugProtocol.Response> {
+async function explainAnswer(session: BluepillSession, request: DebugProtocol.Request): Promise<DebugProtocol.Response> {
   const args = (request.arguments ?? {}) as { frameId?: number; address?: string };
   const frame = args.frameId !== undefined ? session.frameById.get(args.frameId) : undefined;
   const address = frame?.instructionPointerReference ?? args.address;
@@ -30,23 +29,18 @@ async function explainAnswer(session: BluepillSession, request: DebugProtocol.Re
     return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : 'Give an address in hex, e.g. 0x95c6d8.');
   }
   const pc = BigInt(address.startsWith('0x') ? address : `0x${address}`);
-  return successResponse(request, explain(await facts(ctx, session, pc, frame)));
+  return successResponse(request, explain(await facts(session, pc, frame)));
 }
 
-async function facts(ctx: ProxyContext, session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
+async function facts(session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
   const frameId = frame && !isUnsymbolized(frame.name) ? frame.id : session.symbolizedFrameId();
   const variant = await session.variant(frameId);
   const arch = variant?.arch ?? 'arm64';
   const local = session.symbolFor(pc);
   const [symbol, offset] = local ? splitOffset(local) : frame && !isUnsymbolized(frame.name) ? [frame.name, undefined] : [undefined, undefined];
-  const r = (await ctx.requestDlv('disassemble', { memoryReference: `0x${pc.toString(16)}`, instructionCount: 1 })) as DebugProtocol.DisassembleResponse;
-  const ins = r.success ? r.body?.instructions?.[0] : undefined;
-  let instruction: ExplainInput['instruction'] = ins && ins.instruction !== 'invalid instruction' ? { text: ins.instruction, bytes: ins.instructionBytes } : undefined;
-  if (!instruction && frameId !== undefined) {
-    const code = await readBytes(ctx, pc, arch === 'arm64' ? 4 : 9, frameId);
-    if (code) instruction = { bytes: code.toString('hex') };
-  }
-  const source = frame?.source?.path && frame.line > 0 ? { file: frame.source.path, line: frame.line } : ins?.location?.path && ins.line ? { file: ins.location.path, line: ins.line } : undefined;
+  const ins = await session.instructions.at(pc, frameId);
+  const instruction: ExplainInput['instruction'] = ins?.bytes ? { text: ins.text, bytes: ins.bytes } : undefined;
+  const source = frame?.source?.path && frame.line > 0 ? { file: frame.source.path, line: frame.line } : ins?.file && ins.line ? { file: ins.file, line: ins.line } : undefined;
   return { address: pc, arch, variant, symbol, offset, source, instruction, origin: 'the debug session (dlv)' };
 }
 

@@ -1,5 +1,5 @@
 // The bluepill hooks of one session, sharing one BluepillSession.
-import type { ProxyHook } from '../../dap/hooks';
+import type { ProxyContext, ProxyHook } from '../../session/hooks';
 import { breakpointSafety } from './breakpointSafety';
 import { disassembleFallback } from './disassembleFallback';
 import { explainRequest } from './explainRequest';
@@ -7,9 +7,9 @@ import { BluepillSession, type BluepillSettings } from './session';
 import { trampolineFrames } from './trampolineFrames';
 import { bluepillTracker } from './tracker';
 
-export function bluepillHooks(settings: BluepillSettings = {}): ProxyHook[] {
-  const session = new BluepillSession(settings);
-  return [trampolineFrames(session), disassembleFallback(session), breakpointSafety(session), bluepillTracker(session), explainRequest(session)];
+export function bluepillHooks(ctx: ProxyContext, settings: BluepillSettings = {}): ProxyHook[] {
+  const session = new BluepillSession(ctx, settings);
+  return [explainRequest(session), disassembleFallback(session), trampolineFrames(session), breakpointSafety(session), bluepillTracker(session)];
 }
 
 export type { BluepillSettings, ExtraLandmark } from './session';

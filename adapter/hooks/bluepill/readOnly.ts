@@ -4,7 +4,7 @@
 // read requests of its own (stackTrace, disassemble, evaluate, readMemory)
 // through `request`. It changes nothing: annotations need the proxy.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext } from '../../dap/hooks';
+import type { ProxyContext } from '../../session/hooks';
 import { STATE_EVENT, type BluepillState } from '../../bluepill/state';
 import type { Explanation } from '../../explain/explain';
 import { EXPLAIN_REQUEST, explainRequest } from './explainRequest';
@@ -20,15 +20,11 @@ export class ReadOnlyObserver {
   private readonly session: BluepillSession;
   private readonly tracker;
   private readonly explainer;
-  private readonly ctx: ProxyContext;
   /** Requests the client sent, by seq, until their response passes. */
   private readonly requests = new Map<number, DebugProtocol.Request>();
 
   constructor(request: RequestFn, onState: (state: BluepillState) => void, configuration: Record<string, unknown>, settings: BluepillSettings = {}) {
-    this.session = new BluepillSession(settings);
-    this.tracker = bluepillTracker(this.session);
-    this.explainer = explainRequest(this.session);
-    this.ctx = {
+    const ctx: ProxyContext = {
       sessionArgs: configuration,
       sendEvent: (name, body) => {
         if (name === STATE_EVENT) onState(body as BluepillState);
@@ -43,7 +39,9 @@ export class ReadOnlyObserver {
         }
       },
     };
-    this.session.bind(this.ctx);
+    this.session = new BluepillSession(ctx, settings);
+    this.tracker = bluepillTracker(this.session);
+    this.explainer = explainRequest(this.session);
   }
 
   /** A message from the client to the debug adapter. */
@@ -51,27 +49,26 @@ export class ReadOnlyObserver {
     if (message.type !== 'request') return;
     const request = message as DebugProtocol.Request;
     this.requests.set(request.seq, request);
-    void this.tracker.answer?.(request, this.ctx);
+    void this.tracker.answer?.(request);
   }
 
   /** A message from the debug adapter to the client. */
   fromAdapter(message: DebugProtocol.ProtocolMessage): void {
     if (message.type === 'event') {
-      void this.tracker.rewriteEvent?.(message as DebugProtocol.Event, this.ctx);
+      void this.tracker.rewriteEvent?.(message as DebugProtocol.Event);
     } else if (message.type === 'response') {
       const response = message as DebugProtocol.Response;
       const request = this.requests.get(response.request_seq);
       if (!request) return;
       this.requests.delete(response.request_seq);
       if (request.command === 'stackTrace' && response.success) this.session.rememberFrames((response as DebugProtocol.StackTraceResponse).body.stackFrames);
-      void this.tracker.rewriteResponse?.(response, request, this.ctx);
     }
   }
 
   /** Explain This PC: `{ frameId }` of a frame the client was shown, or `{ address }`. */
   async explain(args: { frameId?: number; address?: string }): Promise<Explanation> {
     const request: DebugProtocol.Request = { seq: 0, type: 'request', command: EXPLAIN_REQUEST, arguments: args };
-    const response = await this.explainer.answer!(request, this.ctx);
+    const response = await this.explainer.answer!(request);
     if (!response?.success) throw new Error(response?.message ?? 'no explanation');
     return response.body as Explanation;
   }

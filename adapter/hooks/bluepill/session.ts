@@ -1,16 +1,17 @@
-// What the bluepill hooks of one debug session share: which variant of the model
-// applies (from the binary when it is here, else from dlv), the frames seen at the
-// current stop, and a frame id to read memory with.
-import * as fs from 'node:fs';
+// What the bluepill hooks of one debug session share: their context (the proxy),
+// which variant of the model applies (from the binary when it is here, else from
+// dlv), the frames seen at the current stop, a frame id to read memory with, and
+// the instructions read so far (code does not change: each address is asked once).
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext } from '../../dap/hooks';
+import type { ProxyContext } from '../../session/hooks';
+import { localBinary } from '../../config/launchArgs';
+import { detectVariant } from '../../bluepill/detect';
 import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
 import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
 import { cachedElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
-
-type ElfFunctionTable = ElfSymbol[];
 import { isUnsymbolized } from '../../bluepill/classify';
 import { evaluateText } from '../../bluepill/memory';
+import { InstructionCache } from './instructions';
 
 /** A landmark a user adds for a gVisor version with other names (setting bluepill.extraLandmarks). */
 export interface ExtraLandmark {
@@ -28,18 +29,16 @@ export interface BluepillSettings {
 }
 
 export class BluepillSession {
-  ctx: ProxyContext | undefined;
   /** Frames of the current stop, by thread; cleared on every resume. */
   readonly frames = new Map<number, DebugProtocol.StackFrame[]>();
   /** Every frame the client has been shown since the last resume, by id. */
   readonly frameById = new Map<number, DebugProtocol.StackFrame>();
+  /** The instruction at an address: shared by the tracker, explain and breakpoint checks. */
+  readonly instructions: InstructionCache;
   private detected: Promise<Variant | undefined> | undefined;
 
-  constructor(readonly settings: BluepillSettings = {}) {}
-
-  bind(ctx: ProxyContext): ProxyContext {
-    this.ctx = ctx;
-    return ctx;
+  constructor(readonly ctx: ProxyContext, readonly settings: BluepillSettings = {}) {
+    this.instructions = new InstructionCache(ctx, async (frameId) => (await this.variant(frameId))?.arch);
   }
 
   resumed(): void {
@@ -65,22 +64,19 @@ export class BluepillSession {
   }
 
   private async detect(frameId?: number): Promise<Variant | undefined> {
-    const forced = (this.ctx?.sessionArgs?.bluepillVariant as BluepillSettings['variant'] | undefined) ?? this.settings.variant;
+    const forced = (this.ctx.sessionArgs?.bluepillVariant as BluepillSettings['variant'] | undefined) ?? this.settings.variant;
     if (forced && forced !== 'auto') return this.withExtras(variantById(forced));
-    const binary = this.localBinary();
+    const binary = localBinary(this.ctx.sessionArgs);
     if (binary) {
       try {
         const { info, functions } = cachedElfFunctions(binary);
-        if (info.machine === 183) return this.withExtras(variantById('arm64'));
-        if (info.machine === 62) {
-          const sigframe = functions.some((f) => f.name.endsWith('sigframe.CallWithSignalFrame'));
-          return this.withExtras(variantById(sigframe ? 'amd64-sigframe' : 'amd64-cli'));
-        }
+        const variant = detectVariant(info.machine, functions.map((f) => f.name));
+        if (variant) return this.withExtras(variant);
       } catch {
         // unreadable here: ask dlv below
       }
     }
-    if (frameId === undefined || !this.ctx) {
+    if (frameId === undefined) {
       this.detected = undefined; // try again at the next stop
       return undefined;
     }
@@ -89,12 +85,12 @@ export class BluepillSession {
     return this.withExtras(variantById(rip !== undefined ? 'amd64-cli' : 'arm64'));
   }
 
-  private symbols: ElfFunctionTable | undefined | null;
+  private symbols: ElfSymbol[] | undefined | null;
 
   /** The function at an address, from the local binary's symbol table (undefined for a remote board). */
   symbolFor(address: bigint): string | undefined {
     if (this.symbols === undefined) {
-      const binary = this.localBinary();
+      const binary = localBinary(this.ctx.sessionArgs);
       try {
         this.symbols = binary ? cachedElfFunctions(binary).functions : null;
       } catch {
@@ -104,14 +100,6 @@ export class BluepillSession {
     if (!this.symbols) return undefined;
     const hit = symbolize(this.symbols, address);
     return hit ? `${hit.symbol.name.replace(/\.abi0$/, '')}${hit.offset ? `+0x${hit.offset.toString(16)}` : ''}` : undefined;
-  }
-
-  private localBinary(): string | undefined {
-    const args = this.ctx?.sessionArgs;
-    if (!args || args.host !== undefined || args.mode === 'remote') return undefined;
-    if (typeof args.program === 'string' && fs.existsSync(args.program)) return args.program;
-    if (typeof args.processId === 'number') return `/proc/${args.processId}/exe`;
-    return undefined;
   }
 
   private withExtras(variant: Variant): Variant {

@@ -1,116 +1,165 @@
-// Follows the round trip at every stop: classifies the stopped thread's phase,
-// reads the signal ucontext in the handler, keeps the trip log, raises diagnoses,
-// and sends it all to the client as a `bluepill/state` event.
+// Follows the round trip at every stop: each `stopped` event is analysed (phase,
+// ucontext, diagnoses: bluepill/stopAnalysis.ts decides, this module reads the
+// facts from dlv), recorded in the trip log in the order the stops happened, and
+// sent to the client as a `bluepill/state` event.
 //
-// Cost: the work waits until the client has asked for the thread's stack (whose
-// frames it reuses) or 30 ms have passed, and is dropped if the client resumes
-// first: stepping as fast as a client can costs no extra dlv requests.
+// Scheduling: analyses run one after another, from the moment the stop arrives. A
+// resume (continue, step) waits until the analysis of the stop before it has sent
+// its last read to dlv, for at most RESUME_WAIT_MS: frame ids and registers are only
+// valid until the thread moves, and dlv answers requests in the order they came, so
+// a client stepping as fast as dlv answers still has every stop analysed. Mostly
+// that means waiting for the analysis to finish; in straight-line host code it is
+// sure to need one read only, and the resume follows that read at once. The reads are few: one stackTrace per stop (of the top frame alone
+// while a thread steps through host code), instructions from the session's cache,
+// and the ucontext only in the handler's phases.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ProxyContext, ProxyHook } from '../../dap/hooks';
-import { classifyStop, isUnsymbolized, type Classification } from '../../bluepill/classify';
-import { foreignTrap, hostSyscall, morestackRunaway, type Diagnosis } from '../../bluepill/diagnoses';
-import { evaluateNumber, readBytes, readWords } from '../../bluepill/memory';
-import { PHASES, trampolineLabel, type Phase, type Variant } from '../../bluepill/model';
-import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState, type UcontextView } from '../../bluepill/state';
+import type { ProxyHook } from '../../session/hooks';
+import { evaluateNumber, readWords } from '../../bluepill/memory';
+import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
+import { classify, diagnose, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
-import { decodePstate } from '../../arm64/valueFields';
+import { isUnsymbolized, type Classification } from '../../bluepill/classify';
+import type { Phase, Variant } from '../../bluepill/model';
 import { successResponse } from '../../dap/messages';
+import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 
-const SETTLE_MS = 30;
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
-const HANDLER_PHASES: Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
+/** A resume waits at most this long for the analysis of the stop before it (a slow board). */
+const RESUME_WAIT_MS = 5000;
+/** Frames read per stop: the handler's frames are near the top; a morestack runaway shows in 32. */
+const STACK_LEVELS = 40;
+const HANDLER_FUNCTIONS = /kvm\.(bluepillGuestExit|bluepillHandler|bluepillUserHandler)$/;
 
-interface PendingStop {
+interface Stop {
   threadId: number;
   time: number;
-  timer?: NodeJS.Timeout;
-  started: boolean;
-  /** The thread got here by a step (not a continue): still in the same trip if it was in the handler. */
   stepped: boolean;
+  /** Resumes seen before this stop: a later one means the thread has moved on. */
+  resumesBefore: number;
+  /** Sure to need one read only (see pipelined(), decided when its analysis starts): the next resume may follow it to dlv at once. */
+  pipelined?: boolean;
 }
 
+/** Instructions after which the next PC is not simply the next instruction (Go syntax, amd64 and arm64). */
+const MAY_TRANSFER = /^(J|B|CALL|RET|SVC|HVC|SMC|SYSCALL|SYSENTER|INT|UD|HLT|ERET|CB|TB|LOOP|WORD|BYTE)/;
+
 export function bluepillTracker(session: BluepillSession): ProxyHook {
+  const { ctx } = session;
   const log = new TripLog();
   let state: BluepillState = emptyState();
-  let pending: PendingStop | undefined;
   let stopIndex = 0;
+  /** The analyses, chained in stop order. */
+  let analyses: Promise<void> = Promise.resolve();
+  /** Resolves once the analysis of the latest stop has sent every read it will send. */
+  let readsSent: Promise<void> = Promise.resolve();
+  let resumes = 0;
+  let known: Variant | undefined;
   const previousPhase = new Map<number, Phase>();
+  /** Per thread, the top frame and instruction of its last stop. */
+  const lastTop = new Map<number, { name: string; pc: bigint; instruction?: Instruction }>();
   const ucontextPointer = new Map<number, bigint>();
 
-  const publish = (ctx: ProxyContext) => ctx.sendEvent(STATE_EVENT, state);
+  const publish = () => ctx.sendEvent(STATE_EVENT, state);
 
-  const start = (ctx: ProxyContext, stop: PendingStop, frames?: DebugProtocol.StackFrame[]) => {
-    if (stop.started || pending !== stop) return;
-    stop.started = true;
-    clearTimeout(stop.timer);
-    void analyse(ctx, stop, frames).catch(() => undefined);
+  /** Resolves when `work` is done, or after `ms`. */
+  const bounded = (work: Promise<void>, ms = RESUME_WAIT_MS) => {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    return Promise.race([work, bound]).finally(() => clearTimeout(timer));
   };
 
-  async function analyse(ctx: ProxyContext, stop: PendingStop, seen?: DebugProtocol.StackFrame[]): Promise<void> {
-    const frames = seen ?? (await ownFrames(ctx, stop.threadId));
-    if (!frames || pending !== stop) return;
+  /**
+   * A thread stepping through straight-line host code: its next PC is the instruction
+   * after the last one, in the same function, already in the cache, and neither is a
+   * landmark. Its analysis then needs the top frame only (to confirm the PC), and dlv
+   * answers that read before it runs the next resume, so the resume need not wait for
+   * the answer. Should the thread be elsewhere after all (a signal), the stop is still
+   * recorded, from its top frame.
+   */
+  function pipelined(threadId: number, stepped: boolean): boolean {
+    const previous = previousPhase.get(threadId);
+    const last = lastTop.get(threadId);
+    const ins = last?.instruction;
+    if (!known || !stepped || (previous !== 'host' && previous !== 'resumed') || !last || !ins?.text || !ins.bytes || MAY_TRANSFER.test(ins.text)) return false;
+    const index = session.index(known);
+    if (isUnsymbolized(last.name) || index.bySymbolName(last.name) || index.byCode(ins.text, ins.bytes).length) return false;
+    const next = session.instructions.peek(last.pc + BigInt(ins.bytes.length / 2));
+    return next !== undefined && index.byCode(next.text, next.bytes).length === 0;
+  }
+
+  async function stack(threadId: number, levels: number): Promise<DebugProtocol.StackFrame[]> {
+    const r = (await ctx.requestDlv('stackTrace', { threadId, startFrame: 0, levels })) as DebugProtocol.StackTraceResponse;
+    return r.success ? r.body.stackFrames : [];
+  }
+
+  /**
+   * The frames that decide this stop. A thread stepped on from host code has only host
+   * frames below its top one (a step enters at most one call, and the handler's entry is
+   * a landmark itself), so there the top frame is enough unless it is a landmark or has
+   * no symbol. Any other stop reads the stack.
+   */
+  async function framesFor(stop: Stop, variant: Variant | undefined, sent: () => void): Promise<DebugProtocol.StackFrame[]> {
+    if (stop.pipelined) {
+      const top = stack(stop.threadId, 1);
+      sent();
+      return top;
+    }
+    const previous = previousPhase.get(stop.threadId);
+    if (!variant || !stop.stepped || (previous !== 'host' && previous !== 'resumed')) return stack(stop.threadId, STACK_LEVELS);
+    const top = await stack(stop.threadId, 1);
+    if (top.length === 0 || (!isUnsymbolized(top[0].name) && !session.index(variant).bySymbolName(top[0].name))) return top;
+    return stack(stop.threadId, STACK_LEVELS);
+  }
+
+  async function analyse(stop: Stop, sent: () => void): Promise<void> {
+    known ??= await session.variant();
+    // Decided here, when the analysis of the stop before it is complete.
+    stop.pipelined = pipelined(stop.threadId, stop.stepped);
+    const frames = await framesFor(stop, known, sent);
+    if (frames.length === 0) return;
     session.frames.set(stop.threadId, frames);
     const frameId = session.symbolizedFrameId(stop.threadId);
-    const variant = await session.variant(frameId);
-    if (!variant || frames.length === 0 || pending !== stop) return;
-    const index = session.index(variant);
-    const top = frames[0];
-    const pc = BigInt(top.instructionPointerReference ?? '0');
-    const instruction = await instructionAt(ctx, variant, pc, frameId);
-    const names = frames.map((f) => f.name);
-    const c = classifyStop(index, { frames: names, instruction, previousPhase: previousPhase.get(stop.threadId) });
-    if (pending !== stop) return;
-
-    const sameTrip = stop.stepped && HANDLER_PHASES.includes(previousPhase.get(stop.threadId) ?? 'host');
-    const ucontext = HANDLER_PHASES.includes(c.phase) ? await readUcontext(ctx, variant, stop.threadId, frames, c, sameTrip) : undefined;
-    const diagnoses = await diagnose(ctx, variant, c, names, ucontext, frames, frameId);
-    if (pending !== stop) return;
-
+    const variant = known ?? (known = await session.variant(frameId));
+    if (!variant) return;
+    const pc = BigInt(frames[0].instructionPointerReference ?? '0');
+    // Once the thread has moved on, only what is already known may be used.
+    const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
+    const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
+    const c = classify(session.index(variant), facts);
+    const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
-    const symbol = isUnsymbolized(top.name) ? (c.landmark?.role === 'trampoline' ? trampolineLabel(variant.arch) : '???') : top.name;
-    const ucontextView = ucontext ? viewOf(variant, ucontext) : undefined;
-    log.record({ threadId: stop.threadId, time: stop.time, phase: c.phase, pc: hex(pc), symbol, ucontextPc: ucontextView?.pc });
+    lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
+
+    const view = stopView(++stopIndex, variant, c, facts);
+    const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
+    log.record(tripStop(view, ucontext));
     state = {
       variant: { id: variant.id, title: variant.title, arch: variant.arch },
-      running: false,
+      running: resumes > stop.resumesBefore,
       ended: false,
-      stop: {
-        index: ++stopIndex,
-        time: stop.time,
-        threadId: stop.threadId,
-        pc: hex(pc),
-        symbol,
-        instruction: instruction?.text,
-        phase: c.phase,
-        phaseTitle: PHASES.find((p) => p.phase === c.phase)!.title,
-        mode: c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)',
-        because: c.because,
-        landmark: c.landmark ? { role: c.landmark.role, words: c.landmark.words, runsInGuest: c.landmark.runsInGuest } : undefined,
-      },
-      ucontext: ucontextView,
-      diagnoses,
+      stop: view,
+      ucontext,
+      diagnoses: diagnose(variant, c, facts, read),
       trips: log.list(),
       tripCount: log.tripCount,
       guestExits: log.guestExitCount,
     };
-    publish(ctx);
+    publish();
   }
 
-  async function ownFrames(ctx: ProxyContext, threadId: number): Promise<DebugProtocol.StackFrame[] | undefined> {
-    const r = (await ctx.requestDlv('stackTrace', { threadId, startFrame: 0, levels: 64 })) as DebugProtocol.StackTraceResponse;
-    return r.success ? r.body.stackFrames : undefined;
-  }
-
-  /** The instruction at the PC: dlv's disassembly where it has a symbol, else raw bytes read from memory. */
-  async function instructionAt(ctx: ProxyContext, variant: Variant, pc: bigint, frameId: number | undefined): Promise<{ text?: string; bytes?: string } | undefined> {
-    const r = (await ctx.requestDlv('disassemble', { memoryReference: hex(pc), instructionCount: 1 })) as DebugProtocol.DisassembleResponse;
-    const ins = r.success ? r.body?.instructions?.[0] : undefined;
-    if (ins && ins.instruction !== 'invalid instruction') return { text: ins.instruction, bytes: ins.instructionBytes };
-    if (frameId === undefined) return undefined;
-    const bytes = await readBytes(ctx, pc, variant.arch === 'arm64' ? 4 : 8, frameId);
-    return bytes ? { bytes: bytes.toString('hex') } : undefined;
+  /** The reads the classification asks for: the ucontext, what trapped, the syscall number. */
+  async function readFacts(variant: Variant, c: Classification, facts: StopFacts, frames: DebugProtocol.StackFrame[]): Promise<ReadFacts> {
+    const want = wants(c);
+    const read: ReadFacts = {};
+    if (want.ucontext) {
+      read.ucontext = await readUcontext(variant, facts, frames, c);
+      if (read.ucontext) read.ucontextPcSymbol = session.symbolFor(read.ucontext.pc);
+      if (read.ucontext && want.trappedInstruction) read.trappedInstruction = await session.instructions.at(read.ucontext.pc, session.symbolizedFrameId(facts.threadId));
+    }
+    if (want.syscallNumber) read.syscallNumber = await evaluateNumber(ctx, variant.syscallRegister, frames[0].id);
+    return read;
   }
 
   /**
@@ -120,10 +169,11 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
    * Stepping on within one trip keeps the pointer found first: in optimised code (runsc)
    * the argument's register is soon reused, and dlv then reads `context` wrong.
    */
-  async function readUcontext(ctx: ProxyContext, variant: Variant, threadId: number, frames: DebugProtocol.StackFrame[], c: Classification, sameTrip: boolean): Promise<DecodedUcontext | undefined> {
-    let pointer = sameTrip ? ucontextPointer.get(threadId) : undefined;
+  async function readUcontext(variant: Variant, facts: StopFacts, frames: DebugProtocol.StackFrame[], c: Classification): Promise<DecodedUcontext | undefined> {
+    const { threadId } = facts;
+    let pointer = sameTrip(facts) ? ucontextPointer.get(threadId) : undefined;
     for (const f of pointer ? [] : frames) {
-      if (/kvm\.(bluepillGuestExit|bluepillHandler|bluepillUserHandler)$/.test(f.name)) {
+      if (HANDLER_FUNCTIONS.test(f.name)) {
         pointer = await evaluateNumber(ctx, 'context', f.id); // dlv prints unsafe.Pointer(0x...)
         if (pointer) break;
       }
@@ -139,94 +189,50 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return words ? decodeUcontext(layout, pointer, words) : undefined;
   }
 
-  function viewOf(variant: Variant, u: DecodedUcontext): UcontextView {
-    const pcSymbol = session.symbolFor(u.pc);
-    return {
-      address: u.address,
-      pc: hex(u.pc),
-      pcSymbol,
-      sp: hex(u.sp),
-      lr: u.lr !== undefined ? hex(u.lr) : undefined,
-      flags: hex(u.flags),
-      mode: u.mode,
-      flagsSummary: variant.arch === 'arm64' ? decodePstate(u.flags).summary : undefined,
-      host: u.host,
-      faultAddress: hex(u.faultAddress),
-    };
-  }
-
-  async function diagnose(
-    ctx: ProxyContext,
-    variant: Variant,
-    c: Classification,
-    names: string[],
-    ucontext: DecodedUcontext | undefined,
-    frames: DebugProtocol.StackFrame[],
-    frameId: number | undefined,
-  ): Promise<Diagnosis[]> {
-    const found: Diagnosis[] = [];
-    const runaway = morestackRunaway(names);
-    if (runaway) found.push(runaway);
-    if (c.phase === 'trapped' && ucontext && frameId !== undefined) {
-      const trapped = await instructionAt(ctx, variant, ucontext.pc, frameId);
-      const foreign = foreignTrap(variant, trapped?.text, trapped?.bytes, undefined);
-      if (foreign) found.push(foreign);
+  async function resume(): Promise<undefined> {
+    await bounded(readsSent);
+    resumes++;
+    const time = Date.now();
+    // In stop order: after the analysis of the stop this resume leaves.
+    analyses = analyses.then(() => {
+      session.resumed();
+      log.resumed(time);
+    });
+    if (!state.running) {
+      state = { ...state, running: true };
+      publish();
     }
-    if (c.phase === 'resumed' && c.landmark?.role === 'host-syscall' && frames[0]) {
-      const number = await evaluateNumber(ctx, variant.syscallRegister, frames[0].id);
-      if (number !== undefined) found.push(hostSyscall(variant, number, frames[0].name));
-    }
-    return found;
+    return undefined;
   }
 
   return {
     name: 'bluepillTracker',
-    answer(request, ctx) {
-      session.bind(ctx);
-      if (request.command === GET_STATE_REQUEST) return successResponse(request, state);
-      if (RESUMES.has(request.command)) {
-        if (pending) clearTimeout(pending.timer);
-        pending = undefined;
-        session.resumed();
-        log.resumed(Date.now());
-        if (!state.running) {
-          state = { ...state, running: true };
-          publish(ctx);
-        }
-      }
+    stage: 'observe',
+    answer(request) {
+      if (request.command === GET_STATE_REQUEST) return bounded(analyses).then(() => successResponse(request, state));
+      if (RESUMES.has(request.command)) return resume();
       return undefined;
     },
-    rewriteResponse(response, request, ctx) {
-      if (request.command !== 'stackTrace' || !response.success || !pending) return;
-      const args = request.arguments as DebugProtocol.StackTraceArguments;
-      if (args.threadId !== pending.threadId || (args.startFrame ?? 0) !== 0) return;
-      // Reuse the client's first page of frames when it is deep enough to hold the handler's
-      // frames; VS Code first asks for the top frame alone, and then we fetch our own.
-      const body = (response as DebugProtocol.StackTraceResponse).body;
-      const deepEnough = body.stackFrames.length >= Math.min(body.totalFrames ?? Infinity, 20);
-      start(ctx, pending, deepEnough ? body.stackFrames : undefined);
-    },
-    rewriteEvent(event, ctx) {
-      session.bind(ctx);
+    rewriteEvent(event) {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         if (body.threadId === undefined) return;
-        const stop: PendingStop = { threadId: body.threadId, time: Date.now(), started: false, stepped: body.reason === 'step' };
-        pending = stop;
-        stop.timer = setTimeout(() => start(ctx, stop), SETTLE_MS);
+        const stepped = body.reason === 'step';
+        const stop: Stop = { threadId: body.threadId, time: Date.now(), stepped, resumesBefore: resumes };
+        let sent!: () => void;
+        const allSent = new Promise<void>((r) => (sent = r));
+        analyses = analyses
+          .then(() => analyse(stop, sent))
+          .catch(() => undefined)
+          .finally(sent);
+        readsSent = allSent;
       } else if (event.event === 'terminated' || event.event === 'exited') {
-        if (pending) clearTimeout(pending.timer);
-        pending = undefined;
-        if (!state.ended) {
+        void analyses.then(() => {
+          if (state.ended) return;
           state = { ...state, running: false, ended: true };
-          publish(ctx);
-        }
+          publish();
+        });
       }
     },
   };
 }
-
-function hex(n: bigint): string {
-  return `0x${n.toString(16)}`;
-}
-

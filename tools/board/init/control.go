@@ -15,12 +15,18 @@ import (
 // serveControl answers one request a connection, then closes it. The request is
 // one line (none, after a short wait, is a status request):
 //
-//	status     the board's log, its processes ("pid state switches argv") and the tails of runsc's debug logs
+//	status     the board's log, its processes ("pid state switches argv"), the tails of runsc's debug logs
+//	           and the trace instances that exist (none once every trace request has ended)
+//	tasks PID  the thread ids of PID, one a line
 //	runsc-logs runsc's debug logs, whole
 //	vdso PID   the address of PID's [vdso] mapping in hex, a newline, then the mapping's bytes
+//	trace SECONDS [PID]  the kernel's KVM events of PID's threads (runsc-sandbox when left out) for
+//	           SECONDS, streamed as trace_pipe prints them (see trace.go)
+//	kvm-formats          every events/kvm/NAME/format of the board's kernel, each after "== NAME"
 //
-// Tests read it to see that a program still runs, why runsc failed, or where the
-// kernel's vDSO really is.
+// Tests read it to see that a program still runs, why runsc failed, where the
+// kernel's vDSO really is, or what a sandbox's vCPUs did in the guest.
+// An answer that fails starts with "error: ".
 func serveControl(addr string) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -44,7 +50,7 @@ func answer(c net.Conn) {
 	f := strings.Fields(line)
 	switch {
 	case len(f) == 0 || f[0] == "status":
-		fmt.Fprintf(c, "--- log\n%s\n--- processes\n%s--- runsc logs\n%s", logSnapshot(), processList(), runscLogTails(200))
+		fmt.Fprintf(c, "--- log\n%s\n--- processes\n%s--- runsc logs\n%s\n--- trace instances\n%s", logSnapshot(), processList(), runscLogTails(200), traceInstanceList())
 	case f[0] == "runsc-logs":
 		fmt.Fprint(c, runscLogTails(-1))
 	case f[0] == "vdso" && len(f) == 2:
@@ -55,6 +61,26 @@ func answer(c net.Conn) {
 		}
 		fmt.Fprintf(c, "0x%x\n", start)
 		c.Write(image)
+	case f[0] == "tasks" && len(f) == 2:
+		pid, _ := strconv.Atoi(f[1])
+		tids, err := threadIDs(pid)
+		if err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+			return
+		}
+		fmt.Fprintln(c, strings.Join(tids, "\n"))
+	case f[0] == "trace":
+		seconds, pid, err := traceRequest(f[1:])
+		if err == nil {
+			err = traceKVM(c, seconds, pid)
+		}
+		if err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+		}
+	case f[0] == "kvm-formats":
+		if err := kvmFormats(c); err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+		}
 	default:
 		fmt.Fprintf(c, "error: unknown request %q\n", strings.TrimSpace(line))
 	}

@@ -48,6 +48,7 @@ func mountAll() {
 	for _, m := range []struct{ source, target, fstype string }{
 		{"proc", "/proc", "proc"},
 		{"sysfs", "/sys", "sysfs"},
+		{"tracefs", "/sys/kernel/tracing", "tracefs"},
 		{"devtmpfs", "/dev", "devtmpfs"},
 		{"tmpfs", "/tmp", "tmpfs"},
 		{"tmpfs", "/run", "tmpfs"},

@@ -5,16 +5,17 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
 import { DlvConnection } from '../dlv/connection';
-import { bootTicks, killLeftovers, launchedBy, orphansSince, type Debuggee } from '../dlv/debuggees';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
-import { ClientEndpoint } from './endpoints';
-import type { ProxyContext, ProxyHook } from './hooks';
-import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from './messages';
+import { ClientEndpoint, type Received } from '../dap/endpoints';
+import { pipelineOrder, type HookFactory, type HookResult, type ProxyContext, type ProxyHook } from './hooks';
+import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
 import { OrderedOutbox } from './orderedOutbox';
-import { observeEndpoint, type MessageObserver } from './traceFile';
+import { observeEndpoint, type MessageObserver } from '../dap/traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
+/** A message on its way to the client, with its original text while no hook changed it. */
+type Outgoing = Received;
 
 /** How long an annotation may wait for dlv before it is dropped (dlv answers reads in milliseconds; an emulated board in seconds). */
 const OWN_REQUEST_TIMEOUT_MS = 15_000;
@@ -26,7 +27,8 @@ export interface ProxyOptions {
   /** Known up front (VS Code hands the resolved configuration over): connect before `initialize`. */
   initialTarget?: DlvTarget;
   defaults?: TargetDefaults;
-  hooks?: ProxyHook[];
+  /** Makes the session's hooks (they run in pipelineOrder). */
+  hooks?: HookFactory;
   /** Diagnostics for the proxy's own log (not sent to the client); dlv's lifecycle is 'info'. */
   log?: (line: string, level?: 'info' | 'debug') => void;
   /** How long an annotation waits for dlv (default 15 s); the fuzz tests shorten it. */
@@ -63,7 +65,7 @@ export class DlvProxy implements ProxyContext {
   private own = new Map<number, (r: DebugProtocol.Response) => void>();
   /** client-side seq of a reverse request → dlv's seq for it. */
   private reverse = new Map<number, number>();
-  private readonly outbox: OrderedOutbox<Message>;
+  private readonly outbox: OrderedOutbox<Outgoing>;
   private dispatchChain: Promise<void> = Promise.resolve();
   private initializeArgs: unknown;
   private deferredInitialize = false;
@@ -75,25 +77,21 @@ export class DlvProxy implements ProxyContext {
   private clientGone = false;
   private args: Record<string, unknown> | undefined;
   private warnedUnauthenticated = false;
-  /** Programs our spawned dlv launched: ended if dlv dies without ending them. */
-  private debuggees: Debuggee[] = [];
-  /** When a `launch` went to our spawned dlv and is not answered yet (boot ticks). */
-  private launchPendingSince: number | undefined;
   private readonly hooks: ProxyHook[];
   private readonly ownTimeoutMs: number;
 
   constructor(private readonly options: ProxyOptions = {}) {
-    this.hooks = options.hooks ?? [];
+    this.hooks = pipelineOrder(options.hooks?.(this) ?? []);
     this.ownTimeoutMs = options.ownRequestTimeoutMs ?? OWN_REQUEST_TIMEOUT_MS;
     observeEndpoint(this.client, 'client', options.observe);
-    this.outbox = new OrderedOutbox<Message>(
+    this.outbox = new OrderedOutbox<Outgoing>(
       (m) => this.deliver(m),
       (e) => this.log(`outbox: ${String(e)}`),
     );
     this.client.handlers = {
       request: (r) => this.onClientRequest(r),
       response: (r) => this.onClientResponse(r),
-      malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from the client: ${detail}\n`)),
+      malformed: (detail) => this.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from the client: ${detail}\n`)),
       broken: (detail) => this.onClientBroken(detail),
       closed: () => {
         this.clientGone = true;
@@ -117,7 +115,7 @@ export class DlvProxy implements ProxyContext {
     const conn = this.conn;
     if (!conn) return Promise.resolve(this.syntheticFailure(command, 'not connected to dlv'));
     return new Promise((resolve) => {
-      const seq = conn.endpoint.sendRequestSeq(command, args);
+      const seq = conn.endpoint.sendRequest(command, args);
       // A hook waits on this answer while later messages queue behind it: never wait forever.
       const timer = setTimeout(() => {
         if (!this.own.delete(seq)) return;
@@ -134,7 +132,12 @@ export class DlvProxy implements ProxyContext {
   }
 
   sendEvent(name: string, body?: unknown): void {
-    this.outbox.push(event(name, body));
+    this.push(event(name, body));
+  }
+
+  /** Queues a message of the proxy's own for the client, in order. */
+  private push(message: Message): void {
+    this.outbox.push({ message });
   }
 
   // ---- from the client ---------------------------------------------------------
@@ -151,7 +154,7 @@ export class DlvProxy implements ProxyContext {
       return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, 'This debug session has ended. Start a new one.'));
     }
     for (const hook of this.hooks) {
-      let answer = hook.answer?.(request, this);
+      let answer = hook.answer?.(request);
       if (answer instanceof Promise) answer = await answer; // most hooks answer at once: no extra tick
       if (answer) return this.reply(answer);
     }
@@ -188,7 +191,7 @@ export class DlvProxy implements ProxyContext {
     }
     await this.connect(this.options.initialTarget);
     const response = await this.handshake(request.arguments);
-    this.outbox.push(this.rewriteResponse({ ...response, seq: 0, request_seq: request.seq }, request));
+    this.outbox.push(this.rewriteResponse({ message: { ...response, seq: 0, request_seq: request.seq } }, request));
   }
 
   /**
@@ -242,15 +245,15 @@ export class DlvProxy implements ProxyContext {
     const warning = unauthenticatedWarning(target);
     if (warning && !this.warnedUnauthenticated) {
       this.warnedUnauthenticated = true;
-      this.outbox.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
+      this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     }
     this.conn = await DlvConnection.open(target, {
       response: (r) => this.onDlvResponse(r),
       event: (e) => this.outbox.push(this.rewriteEvent(e)),
-      reverseRequest: (r) => this.outbox.push(r),
-      malformed: (detail) => this.outbox.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from dlv: ${detail}\n`)),
+      reverseRequest: (r) => this.push(r),
+      malformed: (detail) => this.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from dlv: ${detail}\n`)),
       broken: (detail) => this.onConnectionLost(`dlv sent a broken DAP frame (${detail}); the session cannot continue. Report it with the DAP trace (setting bluepill.trace).`),
-      output: (category, text) => this.outbox.push(outputEvent(category, text)),
+      output: (category, text) => this.push(outputEvent(category, text)),
       lost: (why) => this.onConnectionLost(why),
     });
     observeEndpoint(this.conn.endpoint, 'dlv', this.options.observe);
@@ -258,8 +261,7 @@ export class DlvProxy implements ProxyContext {
   }
 
   private forward(request: DebugProtocol.Request): void {
-    if (request.command === 'launch' && this.conn!.pid) this.launchPendingSince = bootTicks();
-    const seq = this.conn!.endpoint.sendRequestSeq(request.command, request.arguments);
+    const seq = this.conn!.endpoint.sendRequest(request.command, request.arguments);
     this.forwarded.set(seq, request);
   }
 
@@ -267,12 +269,13 @@ export class DlvProxy implements ProxyContext {
     const dlvSeq = this.reverse.get(response.request_seq);
     if (dlvSeq === undefined || !this.conn) return;
     this.reverse.delete(response.request_seq);
-    this.conn.endpoint.sendResponse({ ...response, seq: 0, request_seq: dlvSeq });
+    this.conn.endpoint.send({ ...response, seq: 0, request_seq: dlvSeq } as DebugProtocol.Response);
   }
 
   // ---- from dlv ----------------------------------------------------------------
 
-  private onDlvResponse(response: DebugProtocol.Response): void {
+  private onDlvResponse(received: Received<DebugProtocol.Response>): void {
+    const response = received.message;
     const mine = this.own.get(response.request_seq);
     if (mine) {
       this.own.delete(response.request_seq);
@@ -285,27 +288,29 @@ export class DlvProxy implements ProxyContext {
       return;
     }
     this.forwarded.delete(response.request_seq);
-    const forClient = { ...response, seq: 0, request_seq: request.seq };
-    this.outbox.push(this.rewriteResponse(forClient, request));
-    if (request.command === 'launch') this.launchPendingSince = undefined;
-    if (request.command === 'launch' && response.success && this.conn?.pid && typeof this.args?.program === 'string') {
-      this.debuggees = launchedBy(this.conn.pid, this.args.program);
-    }
+    response.request_seq = request.seq;
+    this.outbox.push(this.rewriteResponse(received, request));
     if (request.command === 'disconnect') void this.shutdown();
   }
 
-  private rewriteResponse(response: DebugProtocol.Response, request: DebugProtocol.Request): Message | Promise<Message> {
-    return this.applyHooks(response, (h) => h.rewriteResponse?.(response, request, this));
+  private rewriteResponse(received: Received<DebugProtocol.Response>, request: DebugProtocol.Request): Outgoing | Promise<Outgoing> {
+    const response = received.message;
+    return this.applyHooks(received, (h) => h.rewriteResponse?.(response, request));
   }
 
-  private rewriteEvent(e: DebugProtocol.Event): Message | Promise<Message> {
-    return this.applyHooks(e, (h) => h.rewriteEvent?.(e, this));
+  private rewriteEvent(received: Received<DebugProtocol.Event>): Outgoing | Promise<Outgoing> {
+    const e = received.message;
+    return this.applyHooks(received, (h) => h.rewriteEvent?.(e));
   }
 
-  /** Runs hooks in order; stays synchronous until a hook needs to wait. A failing hook leaves the message as it was. */
-  private applyHooks<T extends Message>(message: T, run: (h: ProxyHook) => void | Promise<void>, from = 0): T | Promise<T> {
+  /**
+   * Runs hooks in pipeline order; stays synchronous until a hook needs to wait. A failing
+   * hook leaves the message as it was. A hook that changed the message says so, and the
+   * message is then written anew instead of as its original text.
+   */
+  private applyHooks(out: Outgoing, run: (h: ProxyHook) => HookResult, from = 0): Outgoing | Promise<Outgoing> {
     for (let i = from; i < this.hooks.length; i++) {
-      let result: void | Promise<void>;
+      let result: HookResult;
       try {
         result = run(this.hooks[i]);
       } catch (e) {
@@ -315,31 +320,30 @@ export class DlvProxy implements ProxyContext {
       if (result instanceof Promise) {
         const name = this.hooks[i].name;
         return result.then(
-          () => this.applyHooks(message, run, i + 1),
+          (changed) => this.applyHooks(changed ? { message: out.message } : out, run, i + 1),
           (e) => {
             this.log(`hook ${name} failed: ${errorText(e)}`);
-            return this.applyHooks(message, run, i + 1);
+            return this.applyHooks({ message: out.message }, run, i + 1);
           },
         );
       }
+      if (result) out = { message: out.message };
     }
-    return message;
+    return out;
   }
 
-  private deliver(message: Message): void {
+  private deliver({ message, json }: Outgoing): void {
     if (this.clientGone) return;
-    // Every message here is the proxy's own object (responses are copied with seq 0 on arrival),
-    // so ProtocolServer may number it in place: no second copy on the per-message path.
-    if (message.type === 'response') this.client.sendResponse(message as DebugProtocol.Response);
-    else if (message.type === 'event') this.client.sendEvent(message as DebugProtocol.Event);
-    else if (message.type === 'request') {
+    // Every message here is the proxy's own object (parsed on arrival, or built here), so it
+    // is numbered in place; unchanged ones leave as the text they came in.
+    if (message.type === 'request') {
       const r = message as DebugProtocol.Request;
-      this.reverse.set(this.client.sendRequestSeq(r.command, r.arguments), r.seq);
-    }
+      this.reverse.set(this.client.sendRequest(r.command, r.arguments), r.seq);
+    } else this.client.send(message, json);
   }
 
   private reply(response: DebugProtocol.Response): void {
-    this.outbox.push(response);
+    this.push(response);
   }
 
   // ---- endings -----------------------------------------------------------------
@@ -347,9 +351,9 @@ export class DlvProxy implements ProxyContext {
   /** The client's stream lost its framing: say why, end the session, and stop dlv. */
   private onClientBroken(detail: string): void {
     if (this.ended) return;
-    this.outbox.push(outputEvent('stderr', `bluepill-lens: the client sent a broken DAP frame (${detail}); ending the session.\n`));
+    this.push(outputEvent('stderr', `bluepill-lens: the client sent a broken DAP frame (${detail}); ending the session.\n`));
     this.failPending('the session ended on a broken frame from the client.');
-    this.outbox.push(event('terminated'));
+    this.push(event('terminated'));
     void this.shutdown();
   }
 
@@ -364,13 +368,9 @@ export class DlvProxy implements ProxyContext {
       this.failPending('The debug session ended before dlv answered.');
       return;
     }
-    const program = this.args?.program;
-    const launching = this.launchPendingSince !== undefined && typeof program === 'string' ? orphansSince(program, this.launchPendingSince) : [];
-    const ended = killLeftovers([...this.debuggees, ...launching]);
-    const also = ended.length ? ` The program it launched (pid ${ended.join(', ')}) was ended with it.` : '';
-    this.outbox.push(outputEvent('stderr', `bluepill-lens: ${explanation}${also}\n`));
+    this.push(outputEvent('stderr', `bluepill-lens: ${explanation}\n`));
     this.failPending(explanation);
-    this.outbox.push(event('terminated'));
+    this.push(event('terminated'));
   }
 
   private failPending(text: string): void {
@@ -393,7 +393,7 @@ export class DlvProxy implements ProxyContext {
     if (conn) {
       if (!this.ending) {
         // The client went away without disconnecting: detach (or end what dlv launched) politely.
-        conn.endpoint.sendRequestSeq('disconnect', {});
+        conn.endpoint.sendRequest('disconnect', {});
       }
       await conn.close(2000);
       this.log(`session ended: ${describeTarget(conn.target)} closed${conn.pid ? ` (pid ${conn.pid} exited)` : ''}`, 'info');

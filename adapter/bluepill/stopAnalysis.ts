@@ -1,0 +1,108 @@
+// One stop of a thread, analysed: from the facts read at the stop (frames, the
+// instruction at the PC, the ucontext where the phase has one) to what the user is
+// shown (classification, the ucontext view, diagnoses) and what the trip log keeps.
+// Pure: the tracker reads the facts, this decides what they mean.
+import { decodePstate } from '../arm64/valueFields';
+import { classifyStop, isUnsymbolized, type Classification } from './classify';
+import { foreignTrap, hostSyscall, morestackRunaway, type Diagnosis } from './diagnoses';
+import { PHASES, trampolineLabel, type Phase, type Variant } from './model';
+import type { StopView, UcontextView } from './state';
+import type { LandmarkIndex } from './symbols';
+import type { TripStop } from './tripLog';
+import type { DecodedUcontext } from './ucontext';
+
+/** Phases in which the thread runs the signal handler, so a ucontext exists. */
+const HANDLER_PHASES: readonly Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
+
+export interface StopFacts {
+  threadId: number;
+  time: number;
+  /** Reached by a step, not a continue. */
+  stepped: boolean;
+  /** Function names, top frame first. */
+  frames: string[];
+  pc: bigint;
+  instruction?: { text?: string; bytes?: string };
+  previousPhase?: Phase;
+}
+
+export function classify(index: LandmarkIndex, f: StopFacts): Classification {
+  return classifyStop(index, { frames: f.frames, instruction: f.instruction, previousPhase: f.previousPhase, stepped: f.stepped });
+}
+
+/** Still in the trip the previous stop was in: stepped on from a handler phase. */
+export function sameTrip(f: StopFacts): boolean {
+  return f.stepped && HANDLER_PHASES.includes(f.previousPhase ?? 'host');
+}
+
+/** What else to read for this stop, beyond frames and instruction. */
+export function wants(c: Classification): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean } {
+  const ucontext = HANDLER_PHASES.includes(c.phase);
+  return { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
+}
+
+export interface ReadFacts {
+  ucontext?: DecodedUcontext;
+  /** The instruction at the ucontext PC (what trapped), in the trapped phase. */
+  trappedInstruction?: { text?: string; bytes?: string };
+  syscallNumber?: bigint;
+  /** The symbol of the ucontext PC (local binary), if known. */
+  ucontextPcSymbol?: string;
+}
+
+export function diagnose(variant: Variant, c: Classification, f: StopFacts, read: ReadFacts): Diagnosis[] {
+  const found: Diagnosis[] = [];
+  const runaway = morestackRunaway(f.frames);
+  if (runaway) found.push(runaway);
+  if (c.phase === 'trapped' && read.trappedInstruction) {
+    const foreign = foreignTrap(variant, read.trappedInstruction.text, read.trappedInstruction.bytes, undefined);
+    if (foreign) found.push(foreign);
+  }
+  if (read.syscallNumber !== undefined) found.push(hostSyscall(variant, read.syscallNumber, f.frames[0]));
+  return found;
+}
+
+/** The name shown for the stop: the function, or the trampoline's label where it has none. */
+export function stopSymbol(variant: Variant, c: Classification, top: string | undefined): string {
+  if (!isUnsymbolized(top)) return top!;
+  return c.landmark?.role === 'trampoline' ? trampolineLabel(variant.arch) : '???';
+}
+
+export function ucontextView(variant: Variant, u: DecodedUcontext, pcSymbol: string | undefined): UcontextView {
+  return {
+    address: u.address,
+    pc: hex(u.pc),
+    pcSymbol,
+    sp: hex(u.sp),
+    lr: u.lr !== undefined ? hex(u.lr) : undefined,
+    flags: hex(u.flags),
+    mode: u.mode,
+    flagsSummary: variant.arch === 'arm64' ? decodePstate(u.flags).summary : undefined,
+    host: u.host,
+    faultAddress: hex(u.faultAddress),
+  };
+}
+
+export function stopView(index: number, variant: Variant, c: Classification, f: StopFacts): StopView {
+  return {
+    index,
+    time: f.time,
+    threadId: f.threadId,
+    pc: hex(f.pc),
+    symbol: stopSymbol(variant, c, f.frames[0]),
+    instruction: f.instruction?.text,
+    phase: c.phase,
+    phaseTitle: PHASES.find((p) => p.phase === c.phase)!.title,
+    mode: c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)',
+    because: c.because,
+    landmark: c.landmark ? { role: c.landmark.role, words: c.landmark.words, runsInGuest: c.landmark.runsInGuest } : undefined,
+  };
+}
+
+export function tripStop(view: StopView, ucontext: UcontextView | undefined): TripStop {
+  return { threadId: view.threadId, time: view.time, phase: view.phase, pc: view.pc, symbol: view.symbol, ucontextPc: ucontext?.pc };
+}
+
+function hex(n: bigint): string {
+  return `0x${n.toString(16)}`;
+}

@@ -1,0 +1,108 @@
+// Names guest PCs by runsc's own symbols: the guest address is mapped to runsc's address
+// (addressMap.ts), then named from the ELF's .symtab. For the few PCs a report shows, the
+// source line comes from the binary's DWARF through binutils' addr2line and the instruction
+// from objdump, both real tools run once per report; without them the name stays symbol+offset.
+import { spawnSync } from 'node:child_process';
+import { cachedElfFunctions, symbolize, type ElfSymbol } from '../elf/symbols';
+import { archOfMachine, guestToHost, type GuestArch } from './addressMap';
+
+export interface NamedPc {
+  /** The guest PC as the trace printed it (hex, no 0x). */
+  guestPc: string;
+  /** runsc's address for it (hex with 0x). */
+  address: string;
+  /** 'upper' when the guest ran the kernel-half alias of the address. */
+  half: 'lower' | 'upper';
+  /** symbol+0xoffset, or undefined when runsc has no function there. */
+  symbol?: string;
+  /** The function alone, without offset. */
+  function?: string;
+  /** file.go:line from the binary's DWARF line table. */
+  source?: string;
+  /** The instruction at the address, as objdump prints it. */
+  instruction?: string;
+}
+
+/** Names guest PCs from a function table (pure); GuestSymbols adds the binary's lines and instructions. */
+export class SymbolTableNamer {
+  private readonly cache = new Map<string, NamedPc>();
+
+  constructor(
+    readonly arch: GuestArch,
+    private readonly functions: ElfSymbol[],
+  ) {}
+
+  name(guestPc: string): NamedPc {
+    const hit = this.cache.get(guestPc);
+    if (hit) return hit;
+    const { host, half } = guestToHost(this.arch, BigInt(`0x${guestPc}`));
+    const found = symbolize(this.functions, host);
+    const fn = found ? found.symbol.name.replace(/\.abi0$/, '') : undefined;
+    const named: NamedPc = {
+      guestPc,
+      address: `0x${host.toString(16)}`,
+      half,
+      function: fn,
+      symbol: found ? `${fn}+0x${found.offset.toString(16)}` : undefined,
+    };
+    if (this.cache.size < 100_000) this.cache.set(guestPc, named);
+    return named;
+  }
+}
+
+/** runsc's own symbols, from its ELF file. */
+export class GuestSymbols extends SymbolTableNamer {
+  constructor(readonly binary: string) {
+    const { info, functions } = cachedElfFunctions(binary);
+    const arch = archOfMachine(info.machine);
+    if (!arch) throw new Error(`${binary} is an ELF file for machine ${info.machine}; gVisor's KVM platform runs on amd64 (62) and arm64 (183).`);
+    if (functions.length === 0) throw new Error(`${binary} has no symbol table (stripped?): give the unstripped runsc with --binary PATH.`);
+    super(arch, functions);
+  }
+
+  private readonly described = new WeakSet<NamedPc>();
+
+  /** Adds source lines and instructions to these (few) PCs, in place, once each. */
+  describe(pcs: NamedPc[]): void {
+    const todo = pcs.filter((p) => p.symbol && !this.described.has(p));
+    if (todo.length === 0) return;
+    for (const p of todo) this.described.add(p);
+    const lines = runTool('addr2line', ['-e', this.binary, ...todo.map((p) => p.address)]);
+    lines?.split('\n').forEach((line, i) => {
+      // "??:0" or "go.go:?" (assembly without line info) say nothing.
+      if (todo[i] && line && !/^\?\?|:\?$|:0$/.test(line)) todo[i].source = line.replace(/ \(discriminator \d+\)$/, '');
+    });
+    const texts = instructionsAt(this.binary, this.arch, todo.map((p) => BigInt(p.address)));
+    for (const p of todo) p.instruction = texts.get(BigInt(p.address));
+  }
+}
+
+function runTool(tool: string, args: string[]): string | undefined {
+  const r = spawnSync(tool, args, { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20 });
+  return r.status === 0 ? r.stdout : undefined;
+}
+
+/** objdump's text for the instructions at these addresses, e.g. "mov %gs:0x110,%rax": one run per cluster of nearby addresses. */
+function instructionsAt(binary: string, arch: GuestArch, addresses: bigint[]): Map<bigint, string> {
+  const texts = new Map<bigint, string>();
+  const sorted = [...new Set(addresses)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] - sorted[j] < 0x1000n) j++;
+    const stop = sorted[j] + (arch === 'arm64' ? 4n : 16n);
+    const out = runTool('objdump', ['-d', '--no-show-raw-insn', `--start-address=0x${sorted[i].toString(16)}`, `--stop-address=0x${stop.toString(16)}`, binary]);
+    if (out) for (const [address, text] of parseObjdumpLines(out)) if (sorted.includes(address)) texts.set(address, text);
+    i = j + 1;
+  }
+  return texts;
+}
+
+/** Address → instruction text, from objdump -d --no-show-raw-insn output. */
+export function parseObjdumpLines(output: string): Map<bigint, string> {
+  const lines = new Map<bigint, string>();
+  for (const line of output.split('\n')) {
+    const m = /^\s*([0-9a-f]+):\s+(\S.*)$/.exec(line);
+    if (m) lines.set(BigInt(`0x${m[1]}`), m[2].trim().replace(/\s+/g, ' '));
+  }
+  return lines;
+}

@@ -1,0 +1,81 @@
+// Every stop counts: a client that steps by instruction as fast as dlv answers (a
+// held F11, an nvim-dap script) through whole round trips of minibluepill, on the
+// stdio adapter with the pinned dlv. Each stop must be classified and recorded, in
+// order: every phase, the ucontext PC and the trampoline's label, one trip per trip.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixture } from '../support/fixtures';
+import { openSession, proxyClient, type RecordingClient } from '../support/client';
+import { dlvPids, expectNoNewDlv } from '../support/processes';
+import { nextStopState, phaseSequence, stepBackToBack, type BackToBackRun } from '../support/bluepill';
+import { readElfFunctions } from '../../adapter/elf/symbols';
+
+describe('instruction steps sent back to back through round trips (amd64, live)', () => {
+  let dc: RecordingClient;
+  let run: BackToBackRun;
+  let bluepillAddress: bigint;
+  let hostSyscallAddress: bigint;
+  const before_ = dlvPids();
+
+  before(async () => {
+    const program = buildFixture('minibluepill');
+    const functions = readElfFunctions(program).functions;
+    bluepillAddress = functions.find((f) => f.name === 'minibluepill/kvm.bluepill.abi0')!.address;
+    hostSyscallAddress = functions.find((f) => f.name === 'minibluepill/kvm.hostSyscall.abi0')!.address;
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-trips', '3'] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main.roundTrip' }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const threadId = ((await stopped) as DebugProtocol.StoppedEvent).body.threadId!;
+    await nextStopState(dc, 0);
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const from = dc.events('bluepill/state').length;
+    // Two whole trips, then on out of kvm.bluepill back into main.roundTrip's caller.
+    run = await stepBackToBack(dc, threadId, (s) => s.tripCount >= 2 && s.trips[0].complete && s.stop!.phase === 'host', { maxSteps: 3000, statesFrom: from });
+  });
+  after(async () => {
+    await dc.stop();
+    await expectNoNewDlv(before_);
+  });
+
+  it('analyses every stop, in order', () => {
+    assert.ok(run.stops > 50, `stepped ${run.stops} times`);
+    assert.equal(run.states.length, run.stops, 'one state per stop');
+    assert.deepEqual(run.states.map((s) => s.stop!.index), run.states.map((_, i) => run.states[0].stop!.index + i), 'in the order of the stops');
+  });
+
+  it('sees every phase of both trips, and only two trips (the rest of kvm.bluepill opens none)', () => {
+    const phases = phaseSequence(run.states);
+    const trip = ['entering', 'trapped', 'in-guest', 'guest-exit', 'sigreturn', 'resumed'];
+    assert.deepEqual(phases, ['host', ...trip, 'host', ...trip, 'host'], phases.join(' → '));
+    assert.equal(run.final.tripCount, 2);
+    assert.equal(run.final.guestExits, 2);
+    for (const t of run.final.trips) {
+      assert.equal(t.complete, true);
+      assert.deepEqual(t.stops.map((s) => s.phase), trip);
+    }
+  });
+
+  it('reads the ucontext PC the guest wrote, and the host resumes there', () => {
+    const [second, first] = run.final.trips;
+    const trapped = first.stops.find((s) => s.phase === 'trapped')!;
+    assert.equal(BigInt(trapped.ucontextPc!), bluepillAddress, 'the kernel saved the PC of the CLI');
+    for (const [t, resumedAt] of [[first, bluepillAddress + 1n], [second, hostSyscallAddress]] as const) {
+      const sigreturn = t.stops.find((s) => s.phase === 'sigreturn')!;
+      const resumed = t.stops.find((s) => s.phase === 'resumed')!;
+      assert.equal(sigreturn.ucontextPc, t.exitPc);
+      assert.equal(BigInt(t.exitPc!), resumedAt);
+      assert.equal(BigInt(resumed.pc), resumedAt);
+    }
+  });
+
+  it('labels the trampoline at each sigreturn', () => {
+    const sigreturns = run.states.filter((s) => s.stop!.phase === 'sigreturn');
+    assert.ok(sigreturns.length >= 4, 'both instructions of two trampolines');
+    for (const s of sigreturns) assert.equal(s.stop!.symbol, '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)');
+    const resumedAtSyscall = run.states.find((s) => s.stop!.phase === 'resumed' && BigInt(s.stop!.pc) === hostSyscallAddress)!;
+    assert.match(resumedAtSyscall.diagnoses.find((d) => d.id === 'host-syscall')?.message ?? '', /getpid \(39\)/);
+  });
+});

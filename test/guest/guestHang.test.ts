@@ -1,0 +1,176 @@
+// Live, on the real thing: `runsc --platform=kvm --network=none do /bin/true` (amd64, the pinned
+// gVisor) never returns on a host whose KVM cannot run gVisor's guest (measured on this project's
+// machine: PVM, module kvm_pvm). bluepill-lens guest must name, by runsc's symbols, where its vCPU
+// spins, with a loop and findings that explain it. Nothing here depends on an address. Where the
+// sandbox does not hang (another KVM), the test says so and checks only what holds everywhere.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { GuestSummary } from '../../adapter/guest/summary';
+import { startGuestWatch } from '../../adapter/guest/watch';
+import { instanceOwner, TRACEFS_MOUNTS } from '../../adapter/guest/tracefs';
+import { repoRoot } from '../support/paths';
+import { openSession, proxyClient } from '../support/client';
+import { GVISOR_VERSION, runscBinaries } from '../support/runsc';
+
+const cli = path.join(repoRoot, 'out', 'adapter', 'cli.js');
+const tracefs = TRACEFS_MOUNTS.find((m) => fs.existsSync(path.join(m, 'instances')));
+const why = !fs.existsSync('/dev/kvm') ? 'no /dev/kvm' : process.getuid?.() !== 0 ? 'needs root' : !tracefs ? 'tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)' : undefined;
+if (why) console.log(`skipped: ${why}`);
+
+/** The process and every descendant, from /proc/PID/task/TID/children: provably ours. */
+function descendants(pid: number): number[] {
+  const out = [pid];
+  let children: string[] = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) children = children.concat(fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+  } catch {
+    // gone
+  }
+  for (const c of children) out.push(...descendants(Number(c)));
+  return out;
+}
+
+function ourInstances(): string[] {
+  return fs.readdirSync(path.join(tracefs!, 'instances')).filter((n) => instanceOwner(n) !== undefined);
+}
+
+describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --platform=kvm), live`, { skip: why ?? false }, () => {
+  let runsc: ChildProcess;
+  let sandboxPid = 0;
+  let root: string;
+  let summary: GuestSummary;
+
+  before(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'runsc-root-'));
+    runsc = spawn(runscBinaries().amd64, [`--root=${root}`, '--platform=kvm', '--network=none', 'do', '/bin/true'], { stdio: 'ignore', detached: true });
+    for (let i = 0; i < 300 && !sandboxPid; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      sandboxPid = descendants(runsc.pid!).find((p) => {
+        try {
+          return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('runsc-sandbox');
+        } catch {
+          return false;
+        }
+      }) ?? 0;
+    }
+    // Let its vCPU get going.
+    await new Promise((r) => setTimeout(r, 2000));
+  });
+
+  after(() => {
+    if (runsc?.pid) for (const p of descendants(runsc.pid).reverse()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the CLI names the guest code where the vCPU spins, by runsc symbols, with a loop and findings', () => {
+    assert.ok(sandboxPid, 'a runsc-sandbox process appeared');
+    const r = spawnSync(process.execPath, [cli, 'guest', '--pid', String(sandboxPid), '--seconds', '4', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    summary = JSON.parse(r.stdout) as GuestSummary;
+    console.log(`${summary.events} events in ${summary.seconds.toFixed(1)} s (${summary.lost} lost); hottest: ${summary.hot.slice(0, 3).map((h) => h.symbol).join(', ')}`);
+    console.log(summary.findings.map((f) => `- ${f}`).join('\n'));
+    assert.ok(summary.events > 0, 'the sandbox\'s threads fired KVM events');
+    assert.ok(summary.hot.length > 0);
+    for (const h of summary.hot) assert.match(h.symbol, /^[\w./()*-]+\+0x[0-9a-f]+$/, 'every hot PC is named by a runsc symbol');
+    for (let i = 1; i < summary.hot.length; i++) assert.ok(summary.hot[i - 1].count >= summary.hot[i].count, 'hottest first');
+    assert.ok(Array.isArray(summary.loops) && Array.isArray(summary.findings));
+    if (!summary.kvmModules.includes('kvm_pvm')) return; // the hang below was observed under PVM
+    // What was observed on this machine: the vCPU never leaves ring0's exception path.
+    assert.match(summary.hot[0].symbol, /^gvisor\.dev\/gvisor\/pkg\/ring0\.(pageFault|exception)\+/);
+    const [loop] = summary.loops;
+    assert.ok(loop && loop.iterations >= 20, 'a loop of at least 20 turns');
+    assert.ok(loop.symbols.every((s) => /pkg\/ring0\.(pageFault|exception)\+/.test(s)), `the loop is ring0.pageFault → ring0.exception: ${loop.symbols.join(' → ')}`);
+    assert.ok(loop.symbols.some((s) => /ring0\.pageFault\+/.test(s)) && loop.symbols.some((s) => /ring0\.exception\+/.test(s)));
+    const vcpu = summary.threads[0];
+    assert.equal(vcpu.exceptions[0].exception.split(' ')[0], '#PF', 'KVM keeps injecting page faults');
+    assert.match(vcpu.faults[0].symbol ?? '', /ring0\.exception\+/);
+    assert.match(vcpu.faults[0].instruction ?? '', /%gs:/, 'the faulting instruction reads through GS');
+    assert.equal(vcpu.userspaceExitCount, 0, 'KVM_RUN never returns to runsc');
+    const said = summary.findings.join('\n');
+    assert.match(said, /goes round the same \d+ steps/);
+    assert.match(said, /GS base is 0/);
+    assert.match(said, /has not come back from the guest/);
+    assert.match(said, /emulates the guest's instructions/);
+  });
+
+  it('the text report says the same in words', () => {
+    const r = spawnSync(process.execPath, [cli, 'guest', '--pid', String(sandboxPid), '--seconds', '2'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^bluepill-lens guest: pid \d+/);
+    assert.match(r.stdout, /Hottest guest code \(all vCPU threads\), by runsc symbol:/);
+    assert.match(r.stdout, /Findings:\n {2}- /);
+    assert.deepEqual(ourInstances(), [], 'no trace instance is left behind');
+  });
+
+  it('startGuestWatch emits a summary every second while the sandbox runs, and stop() removes its instance', async () => {
+    const seen: GuestSummary[] = [];
+    const watch = startGuestWatch(sandboxPid, undefined, (s) => seen.push(s), { intervalMs: 500 });
+    assert.equal(ourInstances().length, 1);
+    for (let i = 0; i < 150 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    const last = watch.stop();
+    assert.ok(seen.length >= 2, `${seen.length} summaries in 15 s`);
+    assert.ok(seen[1].events >= seen[0].events && seen[1].seconds >= seen[0].seconds, 'each summary covers everything since the start');
+    assert.ok(seen.every((s) => s.pid === sandboxPid && Array.isArray(s.threads)));
+    assert.ok(last.events >= seen[seen.length - 1].events, 'cumulative');
+    assert.doesNotThrow(() => JSON.stringify(last), 'JSON-serialisable');
+    assert.deepEqual(ourInstances(), []);
+  });
+
+  it('a SIGKILLed tracer leaves its instance; the next start removes it (and only it)', async () => {
+    const victim = spawn(process.execPath, [cli, 'guest', '--pid', String(sandboxPid), '--seconds', '60'], { stdio: 'ignore' });
+    let mine: string | undefined;
+    for (let i = 0; i < 100 && !mine; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      mine = ourInstances().find((n) => instanceOwner(n)!.pid === victim.pid);
+    }
+    assert.ok(mine, 'the tracer made its instance');
+    victim.kill('SIGKILL');
+    await new Promise((r) => victim.once('exit', r));
+    assert.ok(ourInstances().includes(mine), 'SIGKILL cannot clean up');
+    const r = spawnSync(process.execPath, [cli, 'guest', '--pid', String(sandboxPid), '--seconds', '1', '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!ourInstances().includes(mine), 'the next start removed the dead owner\'s instance');
+    assert.deepEqual(ourInstances(), []);
+  });
+
+  it('a debug session attached to the sandbox sends its guest once a second, while it runs, and ends the watch with the session', { timeout: 180_000 }, async () => {
+    const dc = await proxyClient();
+    try {
+      await openSession(dc, 'attach', { mode: 'local', processId: sandboxPid });
+      await dc.configurationDoneRequest();
+      const guest = async () => {
+        for (let i = 0; i < 300; i++) {
+          const bodies = dc.events('bluepill/guest').map((e) => e.body as { summary?: GuestSummary; error?: string });
+          const error = bodies.find((b) => b.error);
+          assert.equal(error, undefined, `the watch failed: ${error?.error}`);
+          const withSummary = bodies.filter((b) => b.summary && b.summary.events > 0);
+          if (withSummary.length >= 2) return withSummary.map((b) => b.summary!);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error('no bluepill/guest summaries within 30 s');
+      };
+      const summaries = await guest();
+      const last = summaries[summaries.length - 1];
+      assert.equal(last.pid, sandboxPid);
+      assert.ok(last.events >= summaries[0].events, 'cumulative, while the sandbox runs');
+      assert.ok(last.hot.every((h) => /\+0x[0-9a-f]+$/.test(h.symbol)), 'named by runsc symbols');
+      if (last.kvmModules.includes('kvm_pvm')) assert.match(last.hot[0].symbol, /pkg\/ring0\.(pageFault|exception)\+/);
+      assert.equal(ourInstances().length, 1, 'one trace instance, the session\'s');
+    } finally {
+      await dc.stop();
+    }
+    for (let i = 0; i < 50 && ourInstances().length; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(ourInstances(), [], 'the session took its trace instance with it');
+  });
+});
+

@@ -1,0 +1,31 @@
+// The analysis of one stop, pure: what to read for it, and what it shows.
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { classify, diagnose, sameTrip, stopView, wants, type StopFacts } from '../../adapter/bluepill/stopAnalysis';
+import { variantById } from '../../adapter/bluepill/model';
+import { LandmarkIndex } from '../../adapter/bluepill/symbols';
+
+const amd64 = variantById('amd64-cli');
+const index = new LandmarkIndex(amd64);
+const facts = (f: Partial<StopFacts>): StopFacts => ({ threadId: 1, time: 0, stepped: true, frames: ['main.main'], pc: 0x401000n, ...f });
+
+describe('stopAnalysis', () => {
+  it('reads the ucontext only in the handler\'s phases, what trapped only when trapped, the syscall number only when resumed at one', () => {
+    assert.deepEqual(wants(classify(index, facts({}))), { ucontext: false, trappedInstruction: false, syscallNumber: false });
+    assert.deepEqual(wants(classify(index, facts({ frames: ['minibluepill/kvm.sighandler'] }))), { ucontext: true, trappedInstruction: true, syscallNumber: false });
+    assert.deepEqual(wants(classify(index, facts({ frames: ['minibluepill/kvm.bluepillGuestExit'] }))), { ucontext: true, trappedInstruction: false, syscallNumber: false });
+    const resumedAtSyscall = classify(index, facts({ frames: ['minibluepill/kvm.hostSyscall'], instruction: { text: 'SYSCALL', bytes: '0f05' }, previousPhase: 'sigreturn' }));
+    assert.deepEqual(wants(resumedAtSyscall), { ucontext: false, trappedInstruction: false, syscallNumber: true });
+    assert.match(diagnose(amd64, resumedAtSyscall, facts({ frames: ['minibluepill/kvm.hostSyscall'] }), { syscallNumber: 39n })[0].message, /getpid \(39\)/);
+  });
+
+  it('names an unsymbolized trampoline by its label, and keeps the trip while stepping in the handler', () => {
+    const f = facts({ frames: ['???'], instruction: { bytes: '48c7c00f000000' }, previousPhase: 'guest-exit' });
+    const view = stopView(7, amd64, classify(index, f), f);
+    assert.equal(view.phase, 'sigreturn');
+    assert.equal(view.symbol, '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)');
+    assert.equal(view.index, 7);
+    assert.equal(sameTrip(f), true);
+    assert.equal(sameTrip({ ...f, stepped: false }), false, 'a continue may have left the trip');
+  });
+});
