@@ -69,6 +69,11 @@ export class BluepillStates implements vscode.Disposable {
     return undefined;
   }
 
+  /** The latest state of a followed session, active or not. */
+  of(session: vscode.DebugSession): BluepillState | undefined {
+    return this.states.get(session.id);
+  }
+
   private onCustomEvent(e: vscode.DebugSessionCustomEvent): void {
     if (e.session.type !== DEBUG_TYPE) return;
     if (e.event === STATE_EVENT) this.update(e.session, e.body as BluepillState);

@@ -14,6 +14,7 @@ import { openStatePane, STATE_SCHEME, StatePaneProvider } from './statePane';
 import { createStateView } from './stateView';
 import { registerTimelineView } from './timelineView';
 import { registerReadOnlyTracker } from './readOnlySessions';
+import { registerRunToCommands } from './runTo';
 import { phaseStatusBar } from './statusBar';
 import { OPEN_TRACE_COMMAND, TraceFiles } from './traceFiles';
 import { attachToSandboxCommand, buildRunscCommand, dockerRuntimeCommand, locateDlvCommand, showStateViewCommand } from './walkthrough';
@@ -49,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): BluepillApi {
     vscode.commands.registerCommand('bluepill.explainPc', explainPc),
     vscode.commands.registerCommand('bluepill.explainAddressInBinary', explainInPickedBinary),
     createStateView(states),
+    registerRunToCommands(states),
     registerTimelineView(states),
     vscode.workspace.registerTextDocumentContentProvider(STATE_SCHEME, new StatePaneProvider(states)),
     vscode.workspace.registerTextDocumentContentProvider(DISASM_SCHEME, new AddressDocumentProvider()),

@@ -76,3 +76,12 @@ export function guestBreakpointWarning(judgement: GuestJudgement | undefined): s
   const where = judgement.verdict === 'both' ? 'runs in guest mode as well as on the host' : 'runs in guest mode';
   return `${judgement.name} ${where} (${judgement.reason}; ${judgement.source}). ${BRK_IN_GUEST}`;
 }
+
+/**
+ * True only when the generated table has the function for this architecture and calls it host-only
+ * everywhere: the one case where a software breakpoint cannot be hit in guest mode. Name rules do not count.
+ */
+export function hostOnlyInTable(functionName: string, arch: GuestArch, table: GuestCodeTable = GUEST_CODE): boolean {
+  const rows = rowsOf(table, tableName(functionName)).filter((r) => !r[3] || r[3] === arch);
+  return rows.length > 0 && rows.every((r) => r[1] === 'host-only');
+}
