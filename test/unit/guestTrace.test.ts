@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { parseTraceLine } from '../../adapter/guest/traceLine';
 import { pcMarkerFromFormat, toGuestEvent, type PcMarkers } from '../../adapter/guest/events';
 import { guestToHost } from '../../adapter/guest/addressMap';
@@ -266,7 +267,7 @@ describe('tracefs instances and errors', () => {
   it('the CLI refuses bad arguments with a sentence', async () => {
     const run = async (args: string[]) => {
       let err = '';
-      const sink = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
+      const sink = new Writable({ write: (chunk, _enc, done) => ((err += String(chunk)), done()) });
       return { code: await cli(['guest', ...args], { out: sink, err: sink, stdin: process.stdin }), err };
     };
     assert.deepEqual(await run(['--pid', 'x']).then((r) => [r.code, /--pid PID/.test(r.err)]), [2, true]);
