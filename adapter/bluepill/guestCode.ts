@@ -85,3 +85,13 @@ export function hostOnlyInTable(functionName: string, arch: GuestArch, table: Gu
   const rows = rowsOf(table, tableName(functionName)).filter((r) => !r[3] || r[3] === arch);
   return rows.length > 0 && rows.every((r) => r[1] === 'host-only');
 }
+
+/**
+ * Whether code at this function also runs in guest mode, as the generated table (or, for a
+ * name it does not hold, the name rules) says; undefined when neither knows: then nothing
+ * is claimed, since a wrong "safe" is worse than none.
+ */
+export function runsInGuestMode(functionName: string, arch?: GuestArch): boolean | undefined {
+  const judgement = judgeFunction(functionName, arch);
+  return judgement && judgement.verdict !== 'host-only';
+}

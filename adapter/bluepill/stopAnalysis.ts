@@ -4,6 +4,7 @@
 // Pure: the tracker reads the facts, this decides what they mean.
 import { decodePstate } from '../arm64/valueFields';
 import { classifyStop, isUnsymbolized, type Classification } from './classify';
+import { runsInGuestMode } from './guestCode';
 import { foreignTrap, hostSyscall, morestackRunaway, type Diagnosis } from './diagnoses';
 import { PHASES, trampolineLabel, type Phase, type Variant } from './model';
 import type { StopView, UcontextView } from './state';
@@ -95,7 +96,9 @@ export function stopView(index: number, variant: Variant, c: Classification, f: 
     phaseTitle: PHASES.find((p) => p.phase === c.phase)!.title,
     mode: c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)',
     because: c.because,
-    landmark: c.landmark ? { role: c.landmark.role, words: c.landmark.words, runsInGuest: c.landmark.runsInGuest } : undefined,
+    // Whether the code runs in guest mode comes from gVisor's source (the generated table, or its name
+    // rules); a landmark's own flag speaks only for a name neither knows (e.g. a user's extra landmark).
+    landmark: c.landmark ? { role: c.landmark.role, words: c.landmark.words, runsInGuest: (f.frames[0] ? runsInGuestMode(f.frames[0], variant.arch) : undefined) ?? c.landmark.runsInGuest } : undefined,
   };
 }
 

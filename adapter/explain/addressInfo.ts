@@ -1,6 +1,7 @@
 // What an address in a listing is: its function + offset, and the function's role
 // in the bluepill round trip (any variant's landmarks: a listing does not say which).
 import { PHASES, VARIANTS, type Landmark } from '../bluepill/model';
+import { runsInGuestMode } from '../bluepill/guestCode';
 import { landmarkIndex } from '../bluepill/symbols';
 import type { ListingIndex } from './listingIndex';
 
@@ -24,7 +25,7 @@ export function addressMarkdown(index: ListingIndex, address: number): string | 
   const landmark = landmarkOfFunction(block.name);
   if (landmark) {
     lines.push('', `Bluepill: **${landmark.role}**, phase *${PHASES.find((p) => p.phase === landmark.phase)!.title}*. ${landmark.words}`);
-    if (landmark.runsInGuest) lines.push('', '⚠ Also runs inside the guest: a software breakpoint here is unsafe.');
+    if (runsInGuestMode(block.name)) lines.push('', '⚠ Also runs inside the guest (by gVisor\'s source): a software breakpoint here is unsafe.');
   }
   return lines.join('\n');
 }

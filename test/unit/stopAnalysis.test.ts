@@ -28,4 +28,15 @@ describe('stopAnalysis', () => {
     assert.equal(sameTrip(f), true);
     assert.equal(sameTrip({ ...f, stepped: false }), false, 'a continue may have left the trip');
   });
+
+  it('says a stop\'s code runs in the guest only as gVisor\'s source does: bluepillArchEnter is host code, SwitchToUser is not', () => {
+    const at = (frame: string) => {
+      const f = facts({ frames: [frame] });
+      return stopView(1, amd64, classify(index, f), f).landmark;
+    };
+    // The landmark list used to call bluepillArchEnter guest code; the generated table says the host's signal handler runs it.
+    assert.equal(at('gvisor.dev/gvisor/pkg/sentry/platform/kvm.bluepillArchEnter')?.runsInGuest, false);
+    assert.equal(at('gvisor.dev/gvisor/pkg/ring0.(*CPU).SwitchToUser')?.runsInGuest, true);
+    assert.equal(at('gvisor.dev/gvisor/pkg/sentry/platform/kvm.bluepillGuestExit')?.runsInGuest, false);
+  });
 });
