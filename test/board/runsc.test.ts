@@ -47,6 +47,8 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, live, through the
     sandboxPid = Number(/runsc-sandbox is pid (\d+)/.exec(board!.console())![1]);
     console.log(`board: runsc-sandbox pid ${sandboxPid}, dlv on 127.0.0.1:${board!.port} after ${board!.startSeconds.toFixed(1)} s`);
     dc = await proxyClient();
+    // dlv on the emulated board reads runsc's symbols before it answers attach: slow under software emulation.
+    dc.defaultTimeout = 120_000;
     await openSession(dc, 'attach', { mode: 'remote', host: '127.0.0.1', port: board!.port });
   }, { timeout: 40 * 60_000 });
   after(async () => {
