@@ -45,10 +45,10 @@ Runs `bluepill-lens-adapter-command' with its last word, adapter, replaced by pr
       (append (json-read) nil))))
 
 (defun bluepill-lens-pick-process ()
-  "Ask for a process to attach to; runsc sandboxes are listed first, marked *."
+  "Ask for a process to attach to: \"PID ARGV\", runsc sandboxes first as \"PID * ARGV\"."
   (let* ((choices (mapcar (lambda (p)
-                            (cons (format "%s %s %s" (if (alist-get 'sandbox p) "*" " ")
-                                          (alist-get 'pid p)
+                            (cons (format "%s%s %s" (alist-get 'pid p)
+                                          (if (eq (alist-get 'sandbox p) t) " *" "")
                                           (mapconcat #'identity (alist-get 'argv p) " "))
                                   (alist-get 'pid p)))
                           (bluepill-lens-processes)))

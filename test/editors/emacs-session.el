@@ -1,7 +1,8 @@
 ;;; emacs-session.el --- drives one dap-mode session through editors/emacs/bluepill-lens.el  -*- lexical-binding: t; -*-
 
 ;; Run by test/editors/emacs.test.ts as `emacs --batch -l bluepill-lens.el -l emacs-session.el`.
-;; Environment: BLUEPILL_CLI (dist/cli.js), BLUEPILL_DLV, BLUEPILL_PROGRAM (a Go executable),
+;; Environment: BLUEPILL_CLI (dist/cli.js), BLUEPILL_DLV, BLUEPILL_PROGRAM (a Go executable to
+;; launch; without it, attach locally: the picker reads its choice from standard input),
 ;; BLUEPILL_SOURCE and BLUEPILL_LINE (where to break). Prints one line per milestone, as
 ;; Emacs sees it: "session created", "stopped NAME LINE", "terminated", "adapter exited STATUS";
 ;; exits 0 when the adapter process has ended, 1 with "timeout: ..." otherwise.
@@ -49,8 +50,11 @@
   (add-hook 'dap-terminated-hook #'bluepill-test--on-terminated)
   (add-hook 'dap-session-created-hook (lambda (s) (setq bluepill-test--session s)
                                         (bluepill-test--say "session created")))
-  (dap-debug (list :type "bluepill" :request "launch" :mode "exec" :name "bluepill test"
-                   :program (getenv "BLUEPILL_PROGRAM")))
+  (dap-debug (if (getenv "BLUEPILL_PROGRAM")
+                 (list :type "bluepill" :request "launch" :mode "exec" :name "bluepill test"
+                       :program (getenv "BLUEPILL_PROGRAM"))
+               ;; The registered sandbox template, as M-x dap-debug would pick it: the provider asks for the pid.
+               (copy-tree (cdr (assoc "bluepill: attach to runsc sandbox" dap-debug-template-configurations)))))
   (bluepill-test--wait "no session" 10 (lambda () bluepill-test--session))
   (let ((proc (dap--debug-session-proc bluepill-test--session)))
     (bluepill-test--wait "the adapter did not exit" 60 (lambda () (not (process-live-p proc))))

@@ -9,14 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { cliBundle, ensureBundles, ensureDlv, repoRoot } from '../support/paths';
-import { dlvPids, isAlive } from '../support/processes';
+import { dlvPids, isAlive, startProcess } from '../support/processes';
 
 const emacsDir = path.join(repoRoot, 'editors', 'emacs');
 const driver = path.join(repoRoot, 'test', 'editors', 'emacs-session.el');
 
-/** Runs emacs --batch with `args`; kills it (by its pid) after `timeoutMs`. */
-function runEmacs(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('emacs', ['--batch', '-L', emacsDir, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs emacs --batch with `args` (and `input` as what it reads); kills it (by its pid) after `timeoutMs`. */
+function runEmacs(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number, input = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('emacs', ['--batch', '-L', emacsDir, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -71,21 +72,22 @@ describe('Emacs dap-mode registration', () => {
     assert.ok(stdout.split('\n').includes(String(process.pid)), stdout);
   });
 
-  it('a dap-mode session through the stdio adapter stops at a breakpoint, then ends with no process left', async () => {
+  /** One session run by emacs-session.el; checks Emacs's milestones and that this session's dlv is gone. */
+  async function session(extraEnv: NodeJS.ProcessEnv, input = ''): Promise<void> {
     ensureBundles();
-    const program = buildFixture('hello');
     const line = lineOf('hello', 'breakpoint target');
     const ours = () => dlvPids().filter((pid) => isAlive(pid) && environOf(pid).includes(`HOME=${home}`));
     let sawOurDlv = false; // proves the check below can see this session's dlv
     const watch = setInterval(() => (sawOurDlv ||= ours().length > 0), 50);
     const { status, stdout, stderr } = await runEmacs(
       ['-l', driver],
-      { ...env, BLUEPILL_CLI: cliBundle, BLUEPILL_DLV: ensureDlv(), BLUEPILL_PROGRAM: program, BLUEPILL_SOURCE: fixtureSource('hello'), BLUEPILL_LINE: String(line) },
+      { ...env, BLUEPILL_CLI: cliBundle, BLUEPILL_DLV: ensureDlv(), BLUEPILL_SOURCE: fixtureSource('hello'), BLUEPILL_LINE: String(line), ...extraEnv },
       120_000,
+      input,
     ).finally(() => clearInterval(watch));
     assert.equal(status, 0, `${stdout}\n${stderr}`);
     assert.ok(sawOurDlv, 'no dlv with this test\'s HOME was seen during the session');
-    const lines = stdout.trim().split('\n');
+    const lines = stdout.trim().split('\n').map((l) => l.replace(/^Attach to \(\* = runsc sandbox\): /, ''));
     assert.equal(lines[0], 'session created');
     assert.equal(lines[1], `stopped main.square ${line}`);
     assert.ok(lines.includes('terminated'), stdout);
@@ -93,9 +95,26 @@ describe('Emacs dap-mode registration', () => {
     assert.match(lines[lines.length - 1], /^adapter exited \d+$/);
     // dlv went: none runs with this test's HOME (other sessions on the machine run dlv too).
     await waitUntil(() => ours().length === 0, 'a dlv started by this session is still running');
+  }
+
+  it('launch: a dap-mode session through the stdio adapter stops at a breakpoint, then ends with no process left', async () => {
+    const program = buildFixture('hello');
+    await session({ BLUEPILL_PROGRAM: program });
     // The debuggee went with dlv: no process runs the fixture built for this test.
     const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && isAlive(Number(p)) && exeOf(p) === program);
     assert.deepEqual(left, []);
+  });
+
+  it('attach: the sandbox template picks the pid from the list, stops at a breakpoint, and detaches', async () => {
+    const program = buildFixture('hello');
+    const target = await startProcess(program, ['-forever'], /ready/);
+    try {
+      // completing-read in batch mode reads the choice from standard input.
+      await session({}, `${target.pid} ${program} -forever\n`);
+      assert.ok(isAlive(target.pid), 'the attached program should keep running after the detach');
+    } finally {
+      await target.stop();
+    }
   });
 });
 
