@@ -8,7 +8,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture } from '../support/fixtures';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
 import { dlvPids, expectNoNewDlv } from '../support/processes';
-import { nextStopState, phaseSequence, stepBackToBack, type BackToBackRun } from '../support/bluepill';
+import { expectResumedAt, expectTwoWholeTrips, nextStopState, stepBackToBack, type BackToBackRun } from '../support/bluepill';
 import { readElfFunctions } from '../../adapter/elf/symbols';
 
 describe('instruction steps sent back to back through round trips (amd64, live)', () => {
@@ -46,30 +46,9 @@ describe('instruction steps sent back to back through round trips (amd64, live)'
     assert.deepEqual(run.states.map((s) => s.stop!.index), run.states.map((_, i) => run.states[0].stop!.index + i), 'in the order of the stops');
   });
 
-  it('sees every phase of both trips, and only two trips (the rest of kvm.bluepill opens none)', () => {
-    const phases = phaseSequence(run.states);
-    const trip = ['entering', 'trapped', 'in-guest', 'guest-exit', 'sigreturn', 'resumed'];
-    assert.deepEqual(phases, ['host', ...trip, 'host', ...trip, 'host'], phases.join(' → '));
-    assert.equal(run.final.tripCount, 2);
-    assert.equal(run.final.guestExits, 2);
-    for (const t of run.final.trips) {
-      assert.equal(t.complete, true);
-      assert.deepEqual(t.stops.map((s) => s.phase), trip);
-    }
-  });
+  it('sees every phase of both trips, and only two trips (the rest of kvm.bluepill opens none)', () => expectTwoWholeTrips(run));
 
-  it('reads the ucontext PC the guest wrote, and the host resumes there', () => {
-    const [second, first] = run.final.trips;
-    const trapped = first.stops.find((s) => s.phase === 'trapped')!;
-    assert.equal(BigInt(trapped.ucontextPc!), bluepillAddress, 'the kernel saved the PC of the CLI');
-    for (const [t, resumedAt] of [[first, bluepillAddress + 1n], [second, hostSyscallAddress]] as const) {
-      const sigreturn = t.stops.find((s) => s.phase === 'sigreturn')!;
-      const resumed = t.stops.find((s) => s.phase === 'resumed')!;
-      assert.equal(sigreturn.ucontextPc, t.exitPc);
-      assert.equal(BigInt(t.exitPc!), resumedAt);
-      assert.equal(BigInt(resumed.pc), resumedAt);
-    }
-  });
+  it('reads the ucontext PC the guest wrote, and the host resumes there', () => expectResumedAt(run, bluepillAddress, [bluepillAddress + 1n, hostSyscallAddress]));
 
   it('labels the trampoline at each sigreturn', () => {
     const sigreturns = run.states.filter((s) => s.stop!.phase === 'sigreturn');

@@ -1,4 +1,5 @@
 // Helpers for tests that follow the round trip through the proxy's bluepill/state events.
+import * as assert from 'node:assert/strict';
 import type { BluepillState } from '../../adapter/bluepill/state';
 import type { RecordingClient } from './client';
 
@@ -51,25 +52,33 @@ export interface BackToBackRun {
  * Steps one thread by instruction as fast as the adapter answers: the next step goes
  * out as soon as the previous one's `stopped` arrives, never waiting for a state
  * event. Stops once `done(final state)` holds after a step (checked through
- * bluepill/getState every `checkEvery` steps) or after `maxSteps`. Works the same on
+ * bluepill/getState every `checkEvery` steps), after `maxSteps`, or once `maxMs` have
+ * passed (a slow board must not outlast the test runner's limit). Works the same on
  * a local and a remote (board) target.
  */
-export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; checkEvery?: number; statesFrom?: number } = {}): Promise<BackToBackRun> {
+export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; maxMs?: number; checkEvery?: number; statesFrom?: number } = {}): Promise<BackToBackRun> {
   const from = o.statesFrom ?? 0;
   const before = ((await dc.customRequest('bluepill/getState')).body as BluepillState).stop?.index ?? 0;
   let stops = 0;
   let final: BluepillState | undefined;
+  const deadline = Date.now() + (o.maxMs ?? Infinity);
   for (let i = 0; i < (o.maxSteps ?? 2000); i++) {
     const stopped = dc.waitForEvent('stopped');
     await dc.stepInRequest({ threadId, granularity: 'instruction' });
     await stopped;
     stops++;
+    if (Date.now() > deadline) break;
     if (i % (o.checkEvery ?? 25) === 0 || i === (o.maxSteps ?? 2000) - 1) {
       final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
       if (done(final)) break;
     }
   }
   final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+  // The state event of the last stop may still be on its way behind the answer (a slow board).
+  const lastIndex = final.stop?.index ?? before;
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    if (dc.events('bluepill/state').slice(from).some((e) => ((e.body as BluepillState).stop?.index ?? -1) >= lastIndex)) break;
+  }
   // One state per stop: the first that describes it (a stop analysed after the thread moved on is
   // already marked running; the running state a resume sends repeats the stop before it).
   const states: BluepillState[] = [];
@@ -78,4 +87,32 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
     if (s.stop && s.stop.index > (states.at(-1)?.stop!.index ?? before)) states.push(s);
   }
   return { stops, states, final };
+}
+
+const ROUND_TRIP = ['entering', 'trapped', 'in-guest', 'guest-exit', 'sigreturn', 'resumed'];
+
+/** Two whole round trips stepped through: every phase of each in order, and two trips counted, no more. */
+export function expectTwoWholeTrips(run: BackToBackRun): void {
+  const phases = phaseSequence(run.states);
+  assert.deepEqual(phases, ['host', ...ROUND_TRIP, 'host', ...ROUND_TRIP, 'host'], phases.join(' → '));
+  assert.equal(run.final.tripCount, 2);
+  assert.equal(run.final.guestExits, 2);
+  for (const t of run.final.trips) {
+    assert.equal(t.complete, true);
+    assert.deepEqual(t.stops.map((s) => s.phase), ROUND_TRIP);
+  }
+}
+
+/** The first trip trapped at `trapPc`; each trip's sigreturn carried the exit PC, and the host resumed there. */
+export function expectResumedAt(run: BackToBackRun, trapPc: bigint, resumedAt: [first: bigint, second: bigint]): void {
+  const [second, first] = run.final.trips;
+  const trapped = first.stops.find((s) => s.phase === 'trapped')!;
+  assert.equal(BigInt(trapped.ucontextPc!), trapPc, 'the kernel saved the PC of the trapping instruction');
+  for (const [t, at] of [[first, resumedAt[0]], [second, resumedAt[1]]] as const) {
+    const sigreturn = t.stops.find((s) => s.phase === 'sigreturn')!;
+    const resumed = t.stops.find((s) => s.phase === 'resumed')!;
+    assert.equal(sigreturn.ucontextPc, t.exitPc);
+    assert.equal(BigInt(t.exitPc!), at);
+    assert.equal(BigInt(resumed.pc), at);
+  }
 }

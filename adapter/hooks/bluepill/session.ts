@@ -57,10 +57,15 @@ export class BluepillSession {
     return undefined;
   }
 
-  /** The variant of the model for this session, decided once. */
-  variant(frameId?: number): Promise<Variant | undefined> {
-    if (!this.detected) this.detected = this.detect(frameId);
-    return this.detected;
+  /**
+   * The variant of the model for this session, decided once. Undecided (a remote board
+   * asked before it has a frame to evaluate in) is not kept: the next call tries again.
+   */
+  async variant(frameId?: number): Promise<Variant | undefined> {
+    this.detected ??= this.detect(frameId);
+    const variant = await this.detected;
+    if (!variant) this.detected = undefined;
+    return variant;
   }
 
   private async detect(frameId?: number): Promise<Variant | undefined> {
@@ -76,10 +81,7 @@ export class BluepillSession {
         // unreadable here: ask dlv below
       }
     }
-    if (frameId === undefined) {
-      this.detected = undefined; // try again at the next stop
-      return undefined;
-    }
+    if (frameId === undefined) return undefined;
     // A remote board: amd64 has RIP, arm64 does not.
     const rip = await evaluateText(this.ctx, 'RIP', frameId);
     return this.withExtras(variantById(rip !== undefined ? 'amd64-cli' : 'arm64'));

@@ -1,0 +1,34 @@
+// The variant of a remote session (no local binary) is decided from dlv at the first
+// stop that has a frame; asked before that, the answer is "not yet", never kept.
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ProxyContext } from '../../adapter/session/hooks';
+import { BluepillSession } from '../../adapter/hooks/bluepill/session';
+
+/** A remote attach whose dlv has no RIP (arm64); records the evaluates sent to it. */
+function remoteArm64(): { ctx: ProxyContext; evaluates: unknown[] } {
+  const evaluates: unknown[] = [];
+  const ctx: ProxyContext = {
+    sessionArgs: { request: 'attach', mode: 'remote', host: '127.0.0.1', port: 2345 },
+    sendEvent: () => undefined,
+    requestDlv: async (command, args) => {
+      assert.equal(command, 'evaluate');
+      evaluates.push(args);
+      return { seq: 0, type: 'response', request_seq: 0, command, success: false, message: 'could not find symbol value for RIP' } as DebugProtocol.Response;
+    },
+  };
+  return { ctx, evaluates };
+}
+
+describe('BluepillSession.variant on a remote board', () => {
+  it('is undecided without a frame, then decided at the first frame, and kept', async () => {
+    const { ctx, evaluates } = remoteArm64();
+    const session = new BluepillSession(ctx);
+    assert.equal(await session.variant(), undefined, 'nothing to evaluate in yet');
+    assert.equal((await session.variant(7))?.id, 'arm64', 'the undecided answer was not kept');
+    assert.deepEqual(evaluates, [{ expression: 'RIP', frameId: 7, context: 'watch' }]);
+    assert.equal((await session.variant())?.id, 'arm64');
+    assert.equal(evaluates.length, 1, 'decided once');
+  });
+});
