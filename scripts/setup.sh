@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 DLV_VERSION=1.27.2
-APT_PACKAGES=(gdb procps unzip time binutils-aarch64-linux-gnu llvm-22 qemu-user-static qemu-system-arm)
+APT_PACKAGES=(gdb procps unzip time binutils-aarch64-linux-gnu llvm-22 qemu-user-static qemu-system-arm emacs-nox elpa-dap-mode lua5.4)
 log() { echo "[setup] $*" >&2; }
 
 # Go lives in /usr/local/go on these machines; PATH may not say so.

@@ -11,6 +11,6 @@ bash scripts/setup.sh
 bash scripts/setup-vscode.sh
 node scripts/build.mjs
 rm -rf out && npx tsc -p .
-suites=(out/test/unit out/test/fuzz out/test/adapter out/test/arm64 out/test/runsc out/test/guest out/test/board out/test/package out/test/vscode)
+suites=(out/test/unit out/test/fuzz out/test/adapter out/test/editors out/test/arm64 out/test/runsc out/test/guest out/test/board out/test/package out/test/vscode)
 if [[ $# -gt 0 ]]; then suites=("$@"); fi
 node scripts/run-node-tests.mjs "${suites[@]}"
