@@ -148,6 +148,37 @@ describe('bad input', () => {
     assert.match(dc.outputText(), /ignored a malformed message from the client: not a DAP message: \{"type":"banana"\}/);
   });
 
+  it('a request nested thousands deep (in its seq or an argument): an error response, and the session goes on', async () => {
+    dc = await proxyClient();
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const stdin = dc.adapterProcess!.stdin!;
+    for (const body of [`{"seq":${deep(6000)},"type":"request","command":"threads"}`, `{"seq":900,"type":"request","command":"evaluate","arguments":{"expression":${deep(6000)}}}`]) {
+      stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
+    await openSession(dc, 'launch', { mode: 'exec', program });
+    const threads = await dc.threadsRequest();
+    assert.ok(threads.body.threads.length > 0, 'the session goes on');
+    const refused = dc.received.filter((m): m is DebugProtocol.Response => m.type === 'response' && !(m as DebugProtocol.Response).success && /nested/.test(shown(m as DebugProtocol.Response)));
+    assert.deepEqual(refused.map((r) => [r.command, r.request_seq]), [['threads', 0], ['evaluate', 900]]);
+    assert.match(shown(refused[0]), /nested more than 64 levels deep/);
+  });
+
+  it('disconnect when dlv never started (initialize only, or a refused launch): answered, then terminated', async () => {
+    for (const launch of [undefined, { mode: 'exec', program: '/nonexistent/program' }]) {
+      dc = await proxyClient({ env: noDlvOnPath }); // no dlv named up front: none starts at initialize
+      await dc.request('initialize', { adapterID: 'bluepill' });
+      if (launch) assert.equal((await dc.request('launch', launch)).success, false);
+      const adapter = dc.adapterProcess!;
+      const exited = new Promise((r) => adapter.once('exit', r));
+      const disconnect = await dc.request('disconnect', {});
+      assert.equal(disconnect.success, true);
+      await exited;
+      // The recorded messages, not DebugClient's own event (it makes one up when the adapter exits).
+      const after = dc.received.slice(dc.received.findIndex((m) => m.type === 'response' && (m as DebugProtocol.Response).command === 'disconnect'));
+      assert.ok(after.some((m) => m.type === 'event' && (m as DebugProtocol.Event).event === 'terminated'), `terminated after disconnect${launch ? ' (after a refused launch)' : ''}`);
+    }
+  });
+
   it('a broken frame from the client: the session ends with a message saying so, and dlv with it', async () => {
     dc = await proxyClient();
     await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
