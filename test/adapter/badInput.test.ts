@@ -3,6 +3,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
@@ -176,6 +179,30 @@ describe('bad input', () => {
       // The recorded messages, not DebugClient's own event (it makes one up when the adapter exits).
       const after = dc.received.slice(dc.received.findIndex((m) => m.type === 'response' && (m as DebugProtocol.Response).command === 'disconnect'));
       assert.ok(after.some((m) => m.type === 'event' && (m as DebugProtocol.Event).event === 'terminated'), `terminated after disconnect${launch ? ' (after a refused launch)' : ''}`);
+    }
+  });
+
+  it('a device, a FIFO, a text file or a program where a binary or core belongs: said at once, never handed to dlv', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-paths-'));
+    try {
+      const fifo = path.join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      const text = path.join(dir, 'notes.txt');
+      fs.writeFileSync(text, 'not a program\n');
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ mode: 'core', program, coreFilePath: '/dev/zero' }, /"coreFilePath" is "\/dev\/zero", a character device, not a file\. Give the core file the crash left/],
+        [{ mode: 'core', program, coreFilePath: '/dev/urandom' }, /"coreFilePath" is "\/dev\/urandom", a character device/],
+        [{ mode: 'core', program, coreFilePath: fifo }, /"coreFilePath" is ".*pipe", a named pipe \(FIFO\), not a file/],
+        [{ mode: 'exec', program: fifo }, /"program" is ".*pipe", a named pipe \(FIFO\), not a file\. Give the Go binary/],
+        [{ mode: 'exec', program: text }, /"program" is ".*notes\.txt", which is not an ELF file\. Give the Go binary/],
+        [{ mode: 'core', program, coreFilePath: program }, /an ELF file that is not a core file \(its type is ET_EXEC/],
+      ];
+      for (const [args, expected] of cases) {
+        assert.match(await failedStart('launch', args), expected);
+        await dc!.stop(); // disconnect answers at once (a FIFO handed to dlv hung it)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
