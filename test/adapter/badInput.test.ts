@@ -206,6 +206,20 @@ describe('bad input', () => {
     }
   });
 
+  it('a program this user may not read: says so, and how (asRoot or chmod)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-unreadable-'));
+    try {
+      fs.chmodSync(dir, 0o755);
+      const secret = path.join(dir, 'hello');
+      fs.copyFileSync(program, secret);
+      fs.chmodSync(secret, 0o700); // root's alone
+      const text = await failedStart('launch', { mode: 'exec', program: secret }, { HOME: '/tmp' }, { uid: NOBODY, gid: NOBODY });
+      assert.match(text, /"program" is ".*hello", which this user may not read\. Make it readable \(chmod\), or set "asRoot": true/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a broken frame from the client: the session ends with a message saying so, and dlv with it', async () => {
     dc = await proxyClient();
     await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
