@@ -47,7 +47,8 @@ function checkPaths(args: Record<string, unknown>): string[] {
 /** A dlv spawned here listens on loopback only; no flag may widen that. */
 function checkDlvFlags(args: Record<string, unknown>): string[] {
   const flags = Array.isArray(args.dlvFlags) ? (args.dlvFlags as unknown[]) : [];
-  const listen = flags.find((f) => typeof f === 'string' && /^(--listen|-l)(=|$)/.test(f));
+  // pflag reads -lADDR, -l=ADDR, -l ADDR, --listen=ADDR and --listen ADDR (and -log as -l "og").
+  const listen = flags.find((f) => typeof f === 'string' && /^(--listen(=|$)|-l)/.test(f));
   return listen === undefined
     ? []
     : [`"dlvFlags" may not hold ${JSON.stringify(listen)}: a dlv started by bluepill-lens listens on 127.0.0.1 only. To debug on another machine, start \`dlv --headless\` there and use attach mode "remote" (through an SSH tunnel).`];

@@ -6,6 +6,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { CoalescingWriter } from './coalescingWriter';
 import { frame, FrameError, FrameReader } from './framing';
+import { MAX_MESSAGE_DEPTH, nestedDeeperThan } from './nesting';
 
 type Message = DebugProtocol.ProtocolMessage;
 type Listener = (m: Message) => void;
@@ -118,6 +119,11 @@ abstract class Endpoint {
   }
 
   private receive(received: Received): void {
+    if (nestedDeeperThan(received.message, MAX_MESSAGE_DEPTH)) {
+      // Nothing may serialise it (a trace, an echoed seq): only a shallow summary goes on.
+      this.tooDeep(shallowSummary(received.message));
+      return;
+    }
     for (const listener of this.receiveListeners) listener(received.message);
     if (!isMessage(received.message)) {
       this.malformed(`not a DAP message: ${truncate(JSON.stringify(received.message))}`);
@@ -127,6 +133,17 @@ abstract class Endpoint {
   }
 
   protected abstract malformed(detail: string): void;
+
+  /** A message nested too deep to handle; `summary` holds only its type, command and a numeric seq. */
+  protected tooDeep(summary: Message): void {
+    this.malformed(`a ${summary.type ?? 'message'} nested more than ${MAX_MESSAGE_DEPTH} levels deep`);
+  }
+}
+
+function shallowSummary(message: unknown): Message {
+  const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { seq: typeof m.seq === 'number' ? m.seq : 0, type: text(m.type) ?? '', command: text(m.command), event: text(m.event) } as Message;
 }
 
 export interface ClientHandlers {
@@ -134,6 +151,8 @@ export interface ClientHandlers {
   response(response: DebugProtocol.Response): void;
   /** Well-framed JSON that is not a message a client may send: ignored. */
   malformed(detail: string): void;
+  /** A request nested too deep to handle (`request` keeps only its command and a numeric seq). */
+  tooDeep(request: DebugProtocol.Request, text: string): void;
   /** A broken frame: the session cannot go on. */
   broken(detail: string): void;
   closed(): void;
@@ -151,6 +170,15 @@ export class ClientEndpoint extends Endpoint {
 
   protected malformed(detail: string): void {
     this.handlers?.malformed(detail);
+  }
+
+  protected override tooDeep(summary: Message): void {
+    const request = summary as DebugProtocol.Request;
+    if (request.type !== 'request' || typeof request.command !== 'string') return super.tooDeep(summary);
+    this.handlers?.tooDeep(
+      { seq: request.seq, type: 'request', command: request.command },
+      `The "${request.command}" request is nested more than ${MAX_MESSAGE_DEPTH} levels deep (in its seq or its arguments); no DAP request is. It was not run: check what builds it.`,
+    );
   }
 
   protected brokenStream(detail: string): void {

@@ -2,14 +2,16 @@
 // missing or obscure: files that are not there, and processes that are not Go.
 // Remote targets are skipped: their paths and pids live on the board.
 import * as fs from 'node:fs';
-import { looksLikeGo, NotElfError, readElfSections } from '../elf/sections';
+import { looksLikeGo, NotElfError, readElfSections, withElfFile } from '../elf/sections';
 import type { RequestKind } from '../config/validate';
 import { isRemote } from '../config/launchArgs';
 
 export function preflight(kind: RequestKind, args: Record<string, unknown>): string | undefined {
   if (isRemote(args)) return undefined;
   if (kind === 'launch') {
-    return missingFile('program', args.program as string) ?? (args.mode === 'core' ? missingFile('coreFilePath', args.coreFilePath as string) : undefined);
+    const asRoot = args.asRoot === true;
+    if (args.mode === 'debug') return missingFile('program', args.program as string) ?? notFileOrFolder('program', args.program as string);
+    return checkElf('program', args.program as string, 'program', asRoot) ?? (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : undefined);
   }
   return notGoProcess(args.processId as number);
 }
@@ -23,6 +25,70 @@ function missingFile(attribute: string, file: string): string | undefined {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
   return `"${attribute}" is "${file}", and there is no such file here. Give an absolute path (\${workspaceFolder} helps), and build the program first.`;
+}
+
+const ET_CORE = 4;
+const WANTED = {
+  program: 'the Go binary to debug (a regular ELF file, built with `-gcflags=all=-N -l`)',
+  core: 'the core file the crash left (a regular ELF core file, e.g. /var/crash/core.4989)',
+} as const;
+
+/**
+ * `file` must be a readable regular ELF file (a core file for `core`). Checked with stat
+ * first: a FIFO is never opened (that blocks), a device never read (dlv reading /dev/zero
+ * grows without end).
+ */
+function checkElf(attribute: string, file: string, want: keyof typeof WANTED, asRoot: boolean): string | undefined {
+  const missing = missingFile(attribute, file);
+  if (missing) return missing;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return undefined; // not ours to see (EACCES): dlv as root may
+  }
+  if (!stat.isFile()) return `"${attribute}" is "${file}", ${kindOf(stat)}, not a file. Give ${WANTED[want]}.`;
+  let type: number | 'not ELF';
+  try {
+    type = withElfFile(file, (read) => {
+      const ident = read(0, Math.min(18, stat.size));
+      if (ident.length < 18 || ident.readUInt32BE(0) !== 0x7f454c46) return 'not ELF';
+      return ident[5] === 2 ? ident.readUInt16BE(16) : ident.readUInt16LE(16);
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' && !asRoot) return `"${attribute}" is "${file}", which this user may not read. Make it readable (chmod), or set "asRoot": true if it belongs to root.`;
+    return undefined;
+  }
+  if (type === 'not ELF') return `"${attribute}" is "${file}", which is not an ELF file. Give ${WANTED[want]}.`;
+  if (want === 'core' && type !== ET_CORE) return `"${attribute}" is "${file}", an ELF file that is not a core file (its type is ${elfTypeName(type)}, a core is ET_CORE). Give ${WANTED.core}.`;
+  if (want === 'program' && type === ET_CORE) return `"${attribute}" is "${file}", a core file, not a program. Put it in "coreFilePath" (mode "core") and give the binary that crashed as "program".`;
+  return undefined;
+}
+
+/** In debug mode dlv builds `program`: a Go package folder or a .go file, never a device or a FIFO. */
+function notFileOrFolder(attribute: string, file: string): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  if (stat.isFile() || stat.isDirectory()) return undefined;
+  return `"${attribute}" is "${file}", ${kindOf(stat)}. In mode "debug" give the folder of the Go package to build.`;
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a named pipe (FIFO)';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  if (stat.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+function elfTypeName(type: number): string {
+  return ({ 1: 'ET_REL (an object file)', 2: 'ET_EXEC (a program)', 3: 'ET_DYN (a program or library)' } as Record<number, string>)[type] ?? `${type}`;
 }
 
 function notGoProcess(pid: number): string | undefined {

@@ -1,6 +1,7 @@
 // Starts `dlv dap --listen=127.0.0.1:0` and waits for the line that tells its port,
 // as vscode-go does. Everything dlv prints after that line is passed on as output.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { listeningAddresses } from './listeners';
 import { findOnPath, locateDlv } from './locate';
 import { TailBuffer } from './stderrTail';
 
@@ -86,6 +87,14 @@ export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
       stdoutPartial += chunk;
       const m = LISTENING_LINE.exec(stdoutPartial);
       if (!m) return;
+      const exposed = offLoopback(child.pid, m[1], viaSudo);
+      if (exposed) {
+        fail(
+          `dlv listened on ${exposed}, which is not loopback, so it was ended (pid ${child.pid}): a dlv started by bluepill-lens must listen on 127.0.0.1 only. ` +
+            'Remove any listen flag from "dlvFlags" (and from a dlv wrapper script). To debug on another machine, start `dlv --headless` there and use attach mode "remote" (through an SSH tunnel).',
+        );
+        return;
+      }
       listening = true;
       clearTimeout(deadline);
       const rest = stdoutPartial.slice(stdoutPartial.indexOf('\n', m.index) + 1);
@@ -110,6 +119,19 @@ export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
       fail(`dlv exited (${signal ? `signal ${signal}` : `status ${code}`}) before it started listening. ${quoteTail(stderrTail)}`);
     });
   });
+}
+
+/**
+ * The first address dlv listens on off loopback, if any: its real sockets, not its flags.
+ * A dlv under sudo belongs to root and its sockets cannot be read: its own line is checked.
+ */
+function offLoopback(pid: number | undefined, reportedHost: string, viaSudo: boolean): string | undefined {
+  const sockets = pid !== undefined && !viaSudo ? listeningAddresses(pid) : undefined;
+  if (sockets) {
+    const wide = sockets.find((a) => !a.loopback);
+    return wide && `${wide.ip}:${wide.port}`;
+  }
+  return /^(127\.|\[::1\]$|localhost$)/.test(reportedHost) ? undefined : reportedHost;
 }
 
 export function quoteTail(tail: TailBuffer): string {

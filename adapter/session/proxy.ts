@@ -75,6 +75,8 @@ export class DlvProxy implements ProxyContext {
   private shutdownPromise: Promise<void> | undefined;
   /** The client closed its end: nothing can be delivered any more. */
   private clientGone = false;
+  /** A `terminated` event reached the client (from dlv or ours). */
+  private terminatedSent = false;
   private args: Record<string, unknown> | undefined;
   private warnedUnauthenticated = false;
   private readonly hooks: ProxyHook[];
@@ -91,6 +93,7 @@ export class DlvProxy implements ProxyContext {
     this.client.handlers = {
       request: (r) => this.onClientRequest(r),
       response: (r) => this.onClientResponse(r),
+      tooDeep: (request, text) => this.refuse(request, text),
       malformed: (detail) => this.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from the client: ${detail}\n`)),
       broken: (detail) => this.onClientBroken(detail),
       closed: () => {
@@ -147,6 +150,11 @@ export class DlvProxy implements ProxyContext {
     this.dispatchChain = this.dispatchChain
       .then(() => this.dispatch(request))
       .catch((e) => this.reply(errorResponse(request, ProxyErrorId.dlvUnavailable, errorText(e))));
+  }
+
+  /** Answers a request that is not run with an error, in its place among the others. */
+  private refuse(request: DebugProtocol.Request, text: string): void {
+    this.dispatchChain = this.dispatchChain.then(() => this.reply(errorResponse(request, ProxyErrorId.badArguments, text)));
   }
 
   private async dispatch(request: DebugProtocol.Request): Promise<void> {
@@ -336,6 +344,7 @@ export class DlvProxy implements ProxyContext {
     if (this.clientGone) return;
     // Every message here is the proxy's own object (parsed on arrival, or built here), so it
     // is numbered in place; unchanged ones leave as the text they came in.
+    if (message.type === 'event' && (message as DebugProtocol.Event).event === 'terminated') this.terminatedSent = true;
     if (message.type === 'request') {
       const r = message as DebugProtocol.Request;
       this.reverse.set(this.client.sendRequest(r.command, r.arguments), r.seq);
@@ -403,6 +412,11 @@ export class DlvProxy implements ProxyContext {
     this.own.clear();
     this.failPending('The debug session ended before dlv answered.');
     await this.outbox.idle();
+    // After a disconnect the client waits for `terminated`, also when no dlv ever started.
+    if (this.ending && !this.terminatedSent) {
+      this.push(event('terminated'));
+      await this.outbox.idle();
+    }
   }
 
   private syntheticFailure(command: string, message: string): DebugProtocol.Response {

@@ -3,6 +3,9 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
@@ -146,6 +149,75 @@ describe('bad input', () => {
     const threads = await dc.threadsRequest();
     assert.ok(threads.body.threads.length > 0);
     assert.match(dc.outputText(), /ignored a malformed message from the client: not a DAP message: \{"type":"banana"\}/);
+  });
+
+  it('a request nested thousands deep (in its seq or an argument): an error response, and the session goes on', async () => {
+    dc = await proxyClient();
+    const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
+    const stdin = dc.adapterProcess!.stdin!;
+    for (const body of [`{"seq":${deep(6000)},"type":"request","command":"threads"}`, `{"seq":900,"type":"request","command":"evaluate","arguments":{"expression":${deep(6000)}}}`]) {
+      stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }
+    await openSession(dc, 'launch', { mode: 'exec', program });
+    const threads = await dc.threadsRequest();
+    assert.ok(threads.body.threads.length > 0, 'the session goes on');
+    const refused = dc.received.filter((m): m is DebugProtocol.Response => m.type === 'response' && !(m as DebugProtocol.Response).success && /nested/.test(shown(m as DebugProtocol.Response)));
+    assert.deepEqual(refused.map((r) => [r.command, r.request_seq]), [['threads', 0], ['evaluate', 900]]);
+    assert.match(shown(refused[0]), /nested more than 64 levels deep/);
+  });
+
+  it('disconnect when dlv never started (initialize only, or a refused launch): answered, then terminated', async () => {
+    for (const launch of [undefined, { mode: 'exec', program: '/nonexistent/program' }]) {
+      dc = await proxyClient({ env: noDlvOnPath }); // no dlv named up front: none starts at initialize
+      await dc.request('initialize', { adapterID: 'bluepill' });
+      if (launch) assert.equal((await dc.request('launch', launch)).success, false);
+      const adapter = dc.adapterProcess!;
+      const exited = new Promise((r) => adapter.once('exit', r));
+      const disconnect = await dc.request('disconnect', {});
+      assert.equal(disconnect.success, true);
+      await exited;
+      // The recorded messages, not DebugClient's own event (it makes one up when the adapter exits).
+      const after = dc.received.slice(dc.received.findIndex((m) => m.type === 'response' && (m as DebugProtocol.Response).command === 'disconnect'));
+      assert.ok(after.some((m) => m.type === 'event' && (m as DebugProtocol.Event).event === 'terminated'), `terminated after disconnect${launch ? ' (after a refused launch)' : ''}`);
+    }
+  });
+
+  it('a device, a FIFO, a text file or a program where a binary or core belongs: said at once, never handed to dlv', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-paths-'));
+    try {
+      const fifo = path.join(dir, 'pipe');
+      execFileSync('mkfifo', [fifo]);
+      const text = path.join(dir, 'notes.txt');
+      fs.writeFileSync(text, 'not a program\n');
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ mode: 'core', program, coreFilePath: '/dev/zero' }, /"coreFilePath" is "\/dev\/zero", a character device, not a file\. Give the core file the crash left/],
+        [{ mode: 'core', program, coreFilePath: '/dev/urandom' }, /"coreFilePath" is "\/dev\/urandom", a character device/],
+        [{ mode: 'core', program, coreFilePath: fifo }, /"coreFilePath" is ".*pipe", a named pipe \(FIFO\), not a file/],
+        [{ mode: 'exec', program: fifo }, /"program" is ".*pipe", a named pipe \(FIFO\), not a file\. Give the Go binary/],
+        [{ mode: 'exec', program: text }, /"program" is ".*notes\.txt", which is not an ELF file\. Give the Go binary/],
+        [{ mode: 'core', program, coreFilePath: program }, /an ELF file that is not a core file \(its type is ET_EXEC/],
+      ];
+      for (const [args, expected] of cases) {
+        assert.match(await failedStart('launch', args), expected);
+        await dc!.stop(); // disconnect answers at once (a FIFO handed to dlv hung it)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a program this user may not read: says so, and how (asRoot or chmod)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-unreadable-'));
+    try {
+      fs.chmodSync(dir, 0o755);
+      const secret = path.join(dir, 'hello');
+      fs.copyFileSync(program, secret);
+      fs.chmodSync(secret, 0o700); // root's alone
+      const text = await failedStart('launch', { mode: 'exec', program: secret }, { HOME: '/tmp' }, { uid: NOBODY, gid: NOBODY });
+      assert.match(text, /"program" is ".*hello", which this user may not read\. Make it readable \(chmod\), or set "asRoot": true/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a broken frame from the client: the session ends with a message saying so, and dlv with it', async () => {

@@ -81,6 +81,27 @@ describe('security', () => {
     assert.equal(widened.proxy.dlvPid, undefined, 'no dlv was started');
   });
 
+  it('a dlv that listens off loopback anyway (a wrapper adds --listen=0.0.0.0:0) is ended by its pid, with a message (issue 19.8)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-widen-'));
+    try {
+      const wrapper = path.join(dir, 'dlv');
+      // pflag keeps the last --listen: this real dlv listens on every interface.
+      fs.writeFileSync(wrapper, `#!/bin/sh\nexec '${dlvPath}' "$@" --listen=0.0.0.0:0\n`, { mode: 0o755 });
+      const s = open({ defaults: { dlvPath: wrapper }, hooks: defaultHooks() });
+      await s.request('initialize', { adapterID: 'bluepill' });
+      const refused = await s.request('launch', { mode: 'exec', program });
+      assert.equal(refused?.success, false);
+      const m = /dlv listened on (\S+), which is not loopback, so it was ended \(pid (\d+)\)/.exec(String(refused?.message));
+      assert.ok(m, String(refused?.message));
+      assert.match(m[1], /^(0\.0\.0\.0|0:0:0:0:0:0:0:0):\d+$/);
+      const pid = Number(m[2]);
+      for (let i = 0; i < 50 && fs.existsSync(`/proc/${pid}`) && !/\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!fs.existsSync(`/proc/${pid}`) || /\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')), `dlv ${pid} was ended`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('no shell: a program path, dlv path and arguments with spaces, quotes, ; and $(...) reach their process literally', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-shell-'));
     const odd = path.join(dir, `we ird; $(touch PWNED) 'q" dir`);

@@ -67,6 +67,10 @@ describe('launch configurations: every wrong one names the attribute and what is
     ['relative cwd', 'launch', { program: '/x', cwd: '.' }, /"cwd" must be an absolute path/],
     ['dlvFlags widening the listen address', 'launch', { program: '/x', dlvFlags: ['--listen=0.0.0.0:4000'] }, /"dlvFlags" may not hold "--listen=0.0.0.0:4000": a dlv started by bluepill-lens listens on 127\.0\.0\.1 only/],
     ['dlvFlags -l', 'attach', { processId: 1, dlvFlags: ['-l', ':4000'] }, /"dlvFlags" may not hold "-l"/],
+    ['dlvFlags -lHOST (issue 19.8)', 'launch', { program: '/x', dlvFlags: ['-l127.0.0.2:0'] }, /"dlvFlags" may not hold "-l127\.0\.0\.2:0"/],
+    ['dlvFlags -l=HOST', 'launch', { program: '/x', dlvFlags: ['-l=0.0.0.0:0'] }, /"dlvFlags" may not hold "-l=0\.0\.0\.0:0"/],
+    ['dlvFlags --listen HOST', 'launch', { program: '/x', dlvFlags: ['--listen', '0.0.0.0:0'] }, /"dlvFlags" may not hold "--listen"/],
+    ['dlvFlags -log (pflag reads -l "og")', 'launch', { program: '/x', dlvFlags: ['-log'] }, /"dlvFlags" may not hold "-log"/],
   ];
   for (const [what, kind, raw, expected] of table) {
     it(what, () => {
