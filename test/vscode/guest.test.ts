@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { REPO_ROOT, pressF5, runCommand, screenshot, stateViewRows, waitForText, waitVisible, withHost } from './host';
+import { REPO_ROOT, pressF5, runCommand, screenshot, stateViewRows, waitForText, waitVisible, webviewWith, withHost } from './host';
 import { PINNED_DLV } from './demo';
 import { guestTraceUnavailable, startRunscHang } from '../support/runscHang';
 
@@ -56,9 +56,8 @@ describe('the guest of a hanging runsc in VS Code', () => {
         assert.doesNotMatch(said, /not watched/, 'the guest is watched');
         // The timeline, beside the view: a lane for the vCPU thread.
         await runCommand(page, 'Bluepill: Focus on Guest Timeline View');
-        const timeline = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-        await waitVisible(timeline.locator('svg text').filter({ hasText: /^vCPU thread \d+$/ }).first(), 'a vCPU lane in the Guest Timeline', 30_000);
-        await waitVisible(timeline.locator('svg rect[opacity="0.35"]').first(), 'an activity bar in the vCPU lane', 30_000);
+        await webviewWith(page, 'svg text', /^vCPU thread \d+$/, 'a vCPU lane in the Guest Timeline', 30_000);
+        await webviewWith(page, 'svg rect[opacity="0.35"]', /.*/, 'an activity bar in the vCPU lane', 30_000);
         await page.waitForTimeout(2500); // a few more summaries: the picture shows a running guest
         await screenshot(page, path.join(SCREENSHOTS, 'guest-hang.png'));
         await page.keyboard.press('Shift+F5');

@@ -126,3 +126,20 @@ export async function openBluepillStateView(page: Page, open = false): Promise<v
   await waitVisible(page.locator('.part.panel .composite.title').filter({ hasText: /Bluepill/i }), 'the Bluepill panel', 30_000);
   await waitVisible(stateViewRows(page).first(), 'the rows of the Bluepill State view', 30_000);
 }
+
+/**
+ * The content frame of whichever webview shows `selector` with `text`: the editor's webviews
+ * (an Explain panel) and the panel's (the Guest Timeline) are all iframe.webview elements.
+ */
+export async function webviewWith(page: Page, selector: string, text: string | RegExp, what: string, timeoutMs = DEFAULT_UI_TIMEOUT_MS): Promise<Locator> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < n; i++) {
+      const target = page.frameLocator(`iframe.webview.ready >> nth=${i}`).frameLocator('iframe#active-frame').locator(selector).filter({ hasText: text });
+      if (await target.first().isVisible().catch(() => false)) return target.first();
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await page.waitForTimeout(250);
+  }
+}

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   REPO_ROOT, addFunctionBreakpoint, openBluepillStateView, openFile, goToLine, pressF5, quickPickRows, runCommand,
-  screenshot, stateViewRows, tail, toggleBreakpoint, waitForText, waitVisible, withHost,
+  screenshot, stateViewRows, tail, toggleBreakpoint, waitForText, waitVisible, webviewWith, withHost,
 } from './host';
 import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
 import { installDlvDirect } from './dlvDirect';
@@ -134,8 +134,9 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
       await runCommand(page, 'Welcome: Open Walkthrough...');
       await page.keyboard.type('KVM platform');
-      await waitVisible(quickPickRows(page).filter({ hasText: "Debug gVisor's KVM platform" }), 'the walkthrough in the picker');
-      await page.keyboard.press('Enter');
+      // Click the row itself: Enter takes whichever row has the focus, and the filter may not have caught up.
+      const ours = await waitVisible(quickPickRows(page).filter({ hasText: "Debug gVisor's KVM platform" }), 'the walkthrough in the picker');
+      await ours.first().click();
       await waitVisible(page.locator('.gettingStartedContainer').filter({ hasText: "Debug gVisor's KVM platform" }), 'the walkthrough page');
       const walkthroughTab = page.locator('.tabs-container .tab').filter({ hasText: /Welcome|Walkthrough/ });
 
@@ -203,13 +204,12 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
 
       await runCommand(page, 'Bluepill: Explain This PC');
       await waitVisible(page.locator('.tabs-container .tab').filter({ hasText: /Explain 0x[0-9a-f]+/ }), 'the explanation preview tab', 30_000);
-      const preview = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-      await waitVisible(preview.locator('h2').filter({ hasText: 'kvm.kvmRun' }), 'the explanation heading naming kvm.kvmRun', 30_000);
+      await webviewWith(page, 'h2', 'kvm.kvmRun', 'the explanation heading naming kvm.kvmRun', 30_000);
       await screenshot(page, path.join(SCREENSHOTS, 'explain-pc.png'));
       // Explaining again replaces the preview: still one tab, and no new editor group.
       const groups = await page.locator('.editor-group-container').count();
       await runCommand(page, 'Bluepill: Explain This PC');
-      await waitVisible(preview.locator('h2').filter({ hasText: 'kvm.kvmRun' }), 'the explanation heading, again', 30_000);
+      await webviewWith(page, 'h2', 'kvm.kvmRun', 'the explanation heading, again', 30_000);
       assert.equal(await page.locator('.tabs-container .tab').filter({ hasText: /Explain 0x[0-9a-f]+/ }).count(), 1, 'one explanation preview');
       assert.equal(await page.locator('.editor-group-container').count(), groups, 'no new editor group');
 
