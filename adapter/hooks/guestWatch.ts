@@ -22,6 +22,19 @@ export function sandboxOfAttach(request: DebugProtocol.Request, procRoot = '/pro
   return args.guestTrace === true || classifyProcess(info).sandbox ? pid : undefined;
 }
 
+let exitHandlerInstalled = false;
+
+/**
+ * However this process ends (the adapter or the editor closing), the trace instances go with it;
+ * after a SIGKILL the next tracer removes them (their names hold our pid and start time).
+ * Once per process, however many sessions watch a guest.
+ */
+function cleanUpAtExit(): void {
+  if (exitHandlerInstalled) return;
+  exitHandlerInstalled = true;
+  process.once('exit', closeAllTraceInstances);
+}
+
 export function guestWatch(ctx: ProxyContext, start: typeof startGuestWatch = startGuestWatch): ProxyHook {
   let watch: GuestWatch | undefined;
   const stop = () => {
@@ -41,9 +54,7 @@ export function guestWatch(ctx: ProxyContext, start: typeof startGuestWatch = st
       if (!response.success || watch) return;
       const pid = sandboxOfAttach(request);
       if (pid === undefined) return;
-      // However this process ends (the adapter or the editor closing), the trace instance goes
-      // with it; after a SIGKILL the next tracer removes it (its name holds our pid and start time).
-      process.once('exit', closeAllTraceInstances);
+      cleanUpAtExit();
       try {
         watch = start(pid, undefined, (summary) => {
           ctx.sendEvent(GUEST_EVENT, { summary });
