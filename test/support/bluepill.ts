@@ -73,12 +73,14 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
       if (done(final)) break;
     }
   }
-  final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
-  // The state event of the last stop may still be on its way behind the answer (a slow board).
-  const lastIndex = final.stop?.index ?? before;
-  for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+  // The last stops may still be under analysis when the steps end (a slow board): getState answers
+  // with the latest analysed stop. Wait, bounded, for the state of the last stop this loop made
+  // (the stop before it plus one per step); a stop the proxy lost never comes, and the count fails.
+  const lastIndex = before + stops;
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
     if (dc.events('bluepill/state').slice(from).some((e) => ((e.body as BluepillState).stop?.index ?? -1) >= lastIndex)) break;
   }
+  final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
   // One state per stop: the first that describes it (a stop analysed after the thread moved on is
   // already marked running; the running state a resume sends repeats the stop before it).
   const states: BluepillState[] = [];
