@@ -120,8 +120,14 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       await goToLine(page, line);
       // The grammar gives the operand a token (and so a span) of its own.
       const token = await waitVisible(page.locator('.editor-group-container.active .view-line span span', { hasText: /^\$18052$/ }), 'the $18052 operand on screen');
-      await token.hover();
-      const hover = await waitVisible(page.locator('.monaco-hover-content').filter({ hasText: 'TPIDR_EL1' }), 'a hover naming TPIDR_EL1');
+      // A hover asked for while the extension is still starting comes back empty: hover again, bounded.
+      const hoverContent = page.locator('.monaco-hover-content').filter({ hasText: 'TPIDR_EL1' });
+      for (let i = 0; i < 6 && !(await hoverContent.first().isVisible()); i++) {
+        await page.mouse.move(700, 700);
+        await token.hover();
+        await hoverContent.first().waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
+      }
+      const hover = await waitVisible(hoverContent, 'a hover naming TPIDR_EL1');
       assert.match(await hover.innerText(), /EL1 only: traps at EL0 \(SIGILL\)/);
       await page.waitForTimeout(400); // the hover fades in: let the picture settle
       await screenshot(page, path.join(SCREENSHOTS, 'sysreg-hover.png'));
