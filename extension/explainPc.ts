@@ -2,8 +2,8 @@
 // under the cursor in a go-objdump document, else one the user types (or a script
 // passes as { address }). A typed address is explained by what already names the
 // program: the session, an open listing, the session's binary; only with none of
-// them is a binary asked for. Shows the explanation in one Markdown preview beside
-// the editor, replaced by the next one, and returns it (for scripts and tests).
+// them is a binary asked for. Shows the explanation in one panel beside the editor,
+// replaced by the next one, and returns it (for scripts and tests).
 // "Bluepill: Explain Address in Binary..." does the same offline for a picked ELF.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,7 +38,12 @@ function addressOf(arg: unknown): string | undefined {
   const a = (arg as { address?: unknown } | undefined)?.address;
   if (typeof a !== 'string') return undefined;
   if (!HEX_ADDRESS.test(a.trim())) throw new Error(`"${a}" is not an address: write it in hex, e.g. 0x95c6d8.`);
-  return `0x${a.trim().replace(/^0x/i, '')}`;
+  return hexAddress(a);
+}
+
+/** A hex address as typed ("95c6d8" or " 0x95c6d8") with exactly one 0x in front. */
+function hexAddress(text: string): string {
+  return `0x${text.trim().replace(/^0x/i, '')}`;
 }
 
 /** Asks the active session: the proxy of a bluepill session, or the read-only tracker of a Go one. */
@@ -120,7 +125,7 @@ async function fromInputBox(): Promise<Explanation | undefined> {
     validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex, e.g. 0x95c6d8 or 95c6d8.'),
   });
   if (!text) return undefined;
-  return explainTypedAddress(`0x${text.trim().replace(/^0x/i, '')}`);
+  return explainTypedAddress(hexAddress(text));
 }
 
 /** "Explain Address in Binary...": offline, an address in an ELF binary the user picks (e.g. runsc). */
@@ -135,7 +140,7 @@ async function explanationFromPickedBinary(address?: string): Promise<Explanatio
   if (!picked?.[0]) return undefined;
   const addr = address ?? (await vscode.window.showInputBox({ title: 'Explain address', prompt: 'An address in hex', ignoreFocusOut: true, validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex.') }));
   if (!addr) return undefined;
-  return explain(factsFromBinary(picked[0].fsPath, BigInt(`0x${addr.trim().replace(/^0x/i, '')}`)));
+  return explain(factsFromBinary(picked[0].fsPath, BigInt(hexAddress(addr))));
 }
 
 /**

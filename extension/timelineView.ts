@@ -3,7 +3,7 @@
 // view on the same time axis. The drawing is adapter/guest/timeline.ts's SVG; this file only
 // shows it, at most once a second, and only while the view is visible.
 import * as vscode from 'vscode';
-import { timelineSvg } from '../adapter/guest/timeline';
+import { escapeMarkup, timelineSvg } from '../adapter/guest/timeline';
 import type { BluepillStates } from './bluepillStates';
 
 export const TIMELINE_VIEW_ID = 'bluepill.timeline';
@@ -26,7 +26,7 @@ export function registerTimelineView(states: BluepillStates): vscode.Disposable 
     const body = !current
       ? '<p>The timeline fills in during a debug session attached to a sandbox.</p>'
       : current.guest?.error && !samples.length
-        ? `<p>${escapeHtml(current.guest.error)}</p>`
+        ? `<p>${escapeMarkup(current.guest.error)}</p>`
         : timelineSvg(samples, trips, { width: 900, now, spanMs: spanOf(samples, now) });
     view.webview.html = page(view.webview, body);
   };
@@ -47,10 +47,6 @@ export function registerTimelineView(states: BluepillStates): vscode.Disposable 
     states.onDidChange(schedule),
     { dispose: () => pending && clearTimeout(pending) },
   );
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
 function page(webview: vscode.Webview, body: string): string {

@@ -74,7 +74,8 @@ export class GuestTimeline {
   }
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** Text for HTML and SVG: &, <, > and " escaped. */
+export const escapeMarkup = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A stable colour per exit reason, from a small palette. */
 function colourOf(reason: string): string {
@@ -113,7 +114,7 @@ export function timelineSvg(samples: readonly TimelineSample[], trips: readonly 
     if (!stops.length) continue;
     const xs = stops.map((s) => x(s.time));
     parts.push(`<line x1="${Math.min(...xs)}" x2="${Math.max(...xs)}" y1="12" y2="12" stroke="#888"/>`);
-    for (const s of stops) parts.push(`<circle cx="${x(s.time)}" cy="12" r="4" fill="${s.phase === 'in-guest' ? '#61afef' : '#98c379'}"><title>trip #${trip.number}: ${esc(s.phase)} at ${esc(s.pc)} ${esc(s.symbol)}</title></circle>`);
+    for (const s of stops) parts.push(`<circle cx="${x(s.time)}" cy="12" r="4" fill="${s.phase === 'in-guest' ? '#61afef' : '#98c379'}"><title>trip #${trip.number}: ${escapeMarkup(s.phase)} at ${escapeMarkup(s.pc)} ${escapeMarkup(s.symbol)}</title></circle>`);
   }
   // Activity (events per interval) is drawn for every lane: a KVM that fires no entry/exit
   // events (PVM) gives no time in the guest, but still shows how busy the vCPU is.
@@ -132,10 +133,10 @@ export function timelineSvg(samples: readonly TimelineSample[], trips: readonly 
       const exits = Object.entries(lane.exits).sort((a, b) => b[1] - a[1]);
       const words = `${Math.round(share * 100)}% in guest, ${lane.events} events${exits.length ? `, exits: ${exits.map(([r, n]) => `${r} ×${n}`).join(', ')}` : ', no exit'}${lane.faults ? `, ${lane.faults} failed page walks` : ''}`;
       const busy = Math.max(1, Math.round((lane.events / maxEvents) * (laneH - 12)));
-      parts.push(`<rect x="${x0}" y="${top + laneH - 4 - busy}" width="${w}" height="${busy}" fill="#888" opacity="0.35"><title>${esc(words)}</title></rect>`);
-      parts.push(`<rect x="${x0}" y="${top + laneH - 4 - h}" width="${w}" height="${h}" fill="#61afef" opacity="0.8"><title>${esc(words)}</title></rect>`);
+      parts.push(`<rect x="${x0}" y="${top + laneH - 4 - busy}" width="${w}" height="${busy}" fill="#888" opacity="0.35"><title>${escapeMarkup(words)}</title></rect>`);
+      parts.push(`<rect x="${x0}" y="${top + laneH - 4 - h}" width="${w}" height="${h}" fill="#61afef" opacity="0.8"><title>${escapeMarkup(words)}</title></rect>`);
       let tick = 0;
-      for (const [reason] of exits.slice(0, 4)) parts.push(`<rect x="${x0 + tick++ * 3}" y="${top + 2}" width="2" height="6" fill="${colourOf(reason)}"><title>${esc(reason)}</title></rect>`);
+      for (const [reason] of exits.slice(0, 4)) parts.push(`<rect x="${x0 + tick++ * 3}" y="${top + 2}" width="2" height="6" fill="${colourOf(reason)}"><title>${escapeMarkup(reason)}</title></rect>`);
       if (lane.faults) parts.push(`<rect x="${x0}" y="${top + laneH - 3}" width="${w}" height="2" fill="#e06c75"><title>${lane.faults} failed guest page walks</title></rect>`);
     }
   });
@@ -145,7 +146,7 @@ export function timelineSvg(samples: readonly TimelineSample[], trips: readonly 
     parts.push(`<text x="${x(t) - 10}" y="${axisY + 10}" fill="currentColor">-${s}s</text>`);
   }
   const reasons = [...new Set(samples.flatMap((s) => Object.values(s.lanes).flatMap((l) => Object.keys(l.exits))))].slice(0, 8);
-  reasons.forEach((r, i) => parts.push(`<rect x="${left + i * 130}" y="${axisY - 8}" width="8" height="8" fill="${colourOf(r)}"/><text x="${left + i * 130 + 12}" y="${axisY}" fill="currentColor">${esc(r.slice(0, 18))}</text>`));
+  reasons.forEach((r, i) => parts.push(`<rect x="${left + i * 130}" y="${axisY - 8}" width="8" height="8" fill="${colourOf(r)}"/><text x="${left + i * 130 + 12}" y="${axisY}" fill="currentColor">${escapeMarkup(r.slice(0, 18))}</text>`));
   if (!tids.length) parts.push(`<text x="${left}" y="${tripsH + 20}" fill="currentColor">No guest activity traced yet.</text>`);
   parts.push('</svg>');
   return parts.join('');
