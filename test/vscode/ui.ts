@@ -20,6 +20,15 @@ export async function waitVisible(locator: Locator, what: string, timeoutMs = DE
   return locator.first();
 }
 
+/** Waits until nothing matches `locator`, with a readable error. */
+export async function waitGone(locator: Locator, what: string, timeoutMs = DEFAULT_UI_TIMEOUT_MS): Promise<void> {
+  try {
+    await locator.first().waitFor({ state: 'detached', timeout: timeoutMs });
+  } catch {
+    throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}
+
 /** Waits until an element matching `selector` shows `text`; returns that element. */
 export function waitForText(page: Page, selector: string, text: string | RegExp,
   timeoutMs = DEFAULT_UI_TIMEOUT_MS): Promise<Locator> {
@@ -95,7 +104,11 @@ export async function foldSections(page: Page, titles: string[]): Promise<void> 
   await page.keyboard.press('Escape');
   for (const title of titles) {
     const header = page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') });
-    if (await header.count()) await header.first().click();
+    if (!(await header.count())) continue;
+    // By keyboard (a pane header folds on Enter): a hover that comes back late cannot intercept it as it can a click.
+    await header.first().focus();
+    await page.keyboard.press('Enter');
+    await waitGone(page.locator('.pane-header[aria-expanded="true"]').filter({ hasText: new RegExp(`^${title}`, 'i') }), `the ${title} section folded`);
   }
 }
 
