@@ -111,6 +111,7 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
   });
 
   test('hovering $18052 in an objdump listing shows TPIDR_EL1', { timeout: 120_000 }, async () => {
+    prepare();
     await withHost({ workspace: DEMO_DIR, label: 'sysreg-hover' }, async ({ page }) => {
       await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
       // By its name alone, as a user types it into Ctrl+P: demo/bin/ is git-ignored, yet found.
@@ -183,6 +184,7 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
   });
 
   test('at a stop inside the round trip, the Bluepill State view shows the phase and the signal context; Explain This PC explains the frame', { timeout: 150_000 }, async () => {
+    prepare();
     await withHost({ workspace: DEMO_DIR, label: 'bluepill-state' }, async ({ page }) => {
       await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
       // A function breakpoint in the handler's "KVM_RUN", added with the + of the Breakpoints section.
