@@ -1,4 +1,5 @@
 // Helpers for tests that follow the round trip through the proxy's bluepill/state events.
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as assert from 'node:assert/strict';
 import type { BluepillState } from '../../adapter/bluepill/state';
 import type { RecordingClient } from './client';
@@ -46,6 +47,8 @@ export interface BackToBackRun {
   states: BluepillState[];
   /** The state the proxy holds at the end (bluepill/getState). */
   final: BluepillState;
+  /** What a lost state would be traced to: stopped events not of a plain step, and the proxy's "not analysed" lines. */
+  unusual: string[];
 }
 
 /**
@@ -61,12 +64,15 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
   const before = ((await dc.customRequest('bluepill/getState')).body as BluepillState).stop?.index ?? 0;
   let stops = 0;
   let final: BluepillState | undefined;
+  const unusual: string[] = [];
+  const outputBefore = dc.outputText().length;
   const deadline = Date.now() + (o.maxMs ?? Infinity);
   for (let i = 0; i < (o.maxSteps ?? 2000); i++) {
     const stopped = dc.waitForEvent('stopped');
     await dc.stepInRequest({ threadId, granularity: 'instruction' });
-    await stopped;
+    const body = ((await stopped) as DebugProtocol.StoppedEvent).body;
     stops++;
+    if (body.reason !== 'step' || body.threadId !== threadId) unusual.push(`step ${stops}: stopped ${JSON.stringify(body)}`);
     if (Date.now() > deadline) break;
     if (i % (o.checkEvery ?? 25) === 0 || i === (o.maxSteps ?? 2000) - 1) {
       final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
@@ -76,10 +82,15 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
   // The last stops may still be under analysis when the steps end (a slow board): getState answers
   // with the latest analysed stop. Wait, bounded, for the state of the last stop this loop made
   // (the stop before it plus one per step); a stop the proxy lost never comes, and the count fails.
+  // Generous: one slow read of dlv's on a loaded board delays every analysis queued behind it
+  // (each of the proxy's own reads may take up to 15 s before it gives up on it).
   const lastIndex = before + stops;
-  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+  const waitStarted = Date.now();
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
     if (dc.events('bluepill/state').slice(from).some((e) => ((e.body as BluepillState).stop?.index ?? -1) >= lastIndex)) break;
   }
+  const waited = Date.now() - waitStarted;
+  if (waited > 1000) unusual.push(`the state of the last stop came ${waited} ms after it`);
   final = (await dc.customRequest('bluepill/getState')).body as BluepillState;
   // One state per stop: the first that describes it (a stop analysed after the thread moved on is
   // already marked running; the running state a resume sends repeats the stop before it).
@@ -88,7 +99,18 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
     const s = e.body as BluepillState;
     if (s.stop && s.stop.index > (states.at(-1)?.stop!.index ?? before)) states.push(s);
   }
-  return { stops, states, final };
+  unusual.push(...dc.outputText().slice(outputBefore).split('\n').filter((l) => l.includes('was not analysed')));
+  if (unusual.length) console.log(`stepping back to back: ${unusual.join('; ')}`);
+  return { stops, states, final, unusual };
+}
+
+/** One state per stop, in the order of the stops; on failure, says what the lost stops were. */
+export function expectEveryStopAnalysed(run: BackToBackRun, minStops: number): void {
+  assert.ok(run.stops > minStops, `stepped ${run.stops} times`);
+  const phases = run.states.map((s) => `${s.stop!.index}:${s.stop!.phase}`);
+  const context = `states ${phases.slice(0, 3).join(' ')} … ${phases.slice(-3).join(' ')}; the proxy's last stop ${run.final.stop?.index}; ${run.unusual.length ? run.unusual.join('; ') : 'every stop was a plain step of the thread'}`;
+  assert.equal(run.states.length, run.stops, `one state per stop (${context})`);
+  assert.deepEqual(run.states.map((s) => s.stop!.index), run.states.map((_, i) => run.states[0].stop!.index + i), `in the order of the stops (${context})`);
 }
 
 const ROUND_TRIP = ['entering', 'trapped', 'in-guest', 'guest-exit', 'sigreturn', 'resumed'];

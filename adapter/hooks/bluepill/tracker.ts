@@ -21,7 +21,7 @@ import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
 import { isUnsymbolized, type Classification } from '../../bluepill/classify';
 import type { Phase, Variant } from '../../bluepill/model';
-import { successResponse } from '../../dap/messages';
+import { outputEvent, successResponse } from '../../dap/messages';
 import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 
@@ -33,6 +33,8 @@ const STACK_LEVELS = 40;
 const HANDLER_FUNCTIONS = /kvm\.(bluepillGuestExit|bluepillHandler|bluepillUserHandler)$/;
 
 interface Stop {
+  /** Numbered when the stop arrives, so a stop that could not be analysed leaves a visible gap. */
+  index: number;
   threadId: number;
   time: number;
   stepped: boolean;
@@ -89,9 +91,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return next !== undefined && index.byCode(next.text, next.bytes).length === 0;
   }
 
+  /** The top `levels` frames; throws, with dlv's words, when dlv cannot give them. */
   async function stack(threadId: number, levels: number): Promise<DebugProtocol.StackFrame[]> {
     const r = (await ctx.requestDlv('stackTrace', { threadId, startFrame: 0, levels })) as DebugProtocol.StackTraceResponse;
-    return r.success ? r.body.stackFrames : [];
+    if (!r.success) throw new Error(`dlv gave no stack for thread ${threadId} (${r.message ?? 'no reason given'})`);
+    if (r.body.stackFrames.length === 0) throw new Error(`dlv gave an empty stack for thread ${threadId}`);
+    return r.body.stackFrames;
   }
 
   /**
@@ -118,7 +123,6 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     // Decided here, when the analysis of the stop before it is complete.
     stop.pipelined = pipelined(stop.threadId, stop.stepped);
     const frames = await framesFor(stop, known, sent);
-    if (frames.length === 0) return;
     session.frames.set(stop.threadId, frames);
     const frameId = session.symbolizedFrameId(stop.threadId);
     const variant = known ?? (known = await session.variant(frameId));
@@ -132,7 +136,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     previousPhase.set(stop.threadId, c.phase);
     lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
 
-    const view = stopView(++stopIndex, variant, c, facts);
+    const view = stopView(stop.index, variant, c, facts);
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
     log.record(tripStop(view, ucontext));
     state = {
@@ -189,6 +193,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return words ? decodeUcontext(layout, pointer, words) : undefined;
   }
 
+  /** Never silent: the Debug Console says which stop has no state, and why. */
+  function unanalysed(stop: Stop, e: Error): void {
+    const moved = resumes > stop.resumesBefore ? ' The thread had already been resumed: dlv answered the reads of the stop before it too slowly.' : '';
+    ctx.sendEvent('output', outputEvent('console', `bluepill-lens: stop ${stop.index} (thread ${stop.threadId}) was not analysed: ${e.message}.${moved}\n`).body);
+  }
+
   async function resume(): Promise<undefined> {
     await bounded(readsSent);
     resumes++;
@@ -218,12 +228,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
         const body = (event as DebugProtocol.StoppedEvent).body;
         if (body.threadId === undefined) return;
         const stepped = body.reason === 'step';
-        const stop: Stop = { threadId: body.threadId, time: Date.now(), stepped, resumesBefore: resumes };
+        const stop: Stop = { index: ++stopIndex, threadId: body.threadId, time: Date.now(), stepped, resumesBefore: resumes };
         let sent!: () => void;
         const allSent = new Promise<void>((r) => (sent = r));
         analyses = analyses
           .then(() => analyse(stop, sent))
-          .catch(() => undefined)
+          .catch((e: Error) => unanalysed(stop, e))
           .finally(sent);
         readsSent = allSent;
       } else if (event.event === 'terminated' || event.event === 'exited') {
