@@ -72,6 +72,62 @@ export function benchGuestParse(root, { lines = 300_000, rounds = 9 } = {}) {
   return { lines: input.lines, mb: input.bytes.length / 1e6, rounds, split: stats(r.split), parse: stats(r.parse), aggregate: stats(r.aggregate), ratio: { median: ratio.median, low: ratio.min, high: ratio.max } };
 }
 
+/**
+ * Events per second of reading the ring buffer's binary pages as the tracer does (trace_pipe_raw:
+ * each record printed with its event's format, read into a guest event, aggregated), against
+ * walking the same records without reading them (the floor of touching each one), rounds
+ * interleaved. The pages were recorded from the live amd64 hang (test/guest/rawTrace.test.ts).
+ */
+export function benchGuestRaw(root, { copies = 40, rounds = 9 } = {}) {
+  const out = path.join(root, 'out', 'adapter', 'guest');
+  const { RawTraceStream } = require(path.join(out, 'rawStream.js'));
+  const { GuestAggregate } = require(path.join(out, 'aggregate.js'));
+  const { pageLayoutFrom, readPage } = require(path.join(out, 'ringBuffer.js'));
+  const { pcMarkerFromFormat } = require(path.join(out, 'events.js'));
+  const dir = path.join(root, 'test', 'fixtures', 'guest-trace', 'amd64-hang-raw');
+  const formats = fs.readdirSync(path.join(dir, 'formats')).map((f) => fs.readFileSync(path.join(dir, 'formats', f), 'utf8'));
+  const markers = {};
+  for (const f of formats) {
+    const m = pcMarkerFromFormat(f);
+    if (m !== undefined) markers[/^name: (\S+)$/m.exec(f)[1]] = m;
+  }
+  const layout = pageLayoutFrom(fs.readFileSync(path.join(dir, 'header_page'), 'utf8'));
+  const recorded = Buffer.concat(fs.readdirSync(dir).filter((f) => f.endsWith('.pages')).map((f) => fs.readFileSync(path.join(dir, f))));
+  const bytes = Buffer.concat(Array(copies).fill(recorded));
+  let records = 0;
+  const walkSink = { onRecord: () => records++, onLost: () => undefined };
+  const walk = () => {
+    for (let at = 0; at < bytes.length; at += 4096) readPage(bytes.subarray(at, at + 4096), walkSink, layout);
+  };
+  walk();
+  const events = records;
+  const perSecond = (fn) => {
+    const t = process.hrtime.bigint();
+    fn();
+    return events / (Number(process.hrtime.bigint() - t) / 1e9);
+  };
+  const decode = () => {
+    const s = new RawTraceStream(formats, new GuestAggregate(), markers, layout);
+    // As the tracer reads: a quarter-megabyte read, then a flush into the aggregate.
+    for (let at = 0; at < bytes.length; at += 256 << 10) {
+      s.feed(0, bytes.subarray(at, at + (256 << 10)));
+      s.flush();
+    }
+    if (s.aggregate.total !== events) throw new Error(`decoded ${s.aggregate.total} of ${events} records`);
+  };
+  decode(); // warm-up
+  const r = { walk: [], decode: [], ratio: [] };
+  for (let i = 0; i < rounds; i++) {
+    const w = perSecond(walk);
+    const d = perSecond(decode);
+    r.walk.push(w);
+    r.decode.push(d);
+    r.ratio.push(d / w);
+  }
+  const ratio = stats(r.ratio);
+  return { events, mb: bytes.length / 1e6, rounds, walk: stats(r.walk), decode: stats(r.decode), ratio: { median: ratio.median, low: ratio.min, high: ratio.max } };
+}
+
 /** Peak RSS (VmHWM of the CLI's own process) over a `seconds` trace of the live hang; undefined where it cannot run. */
 export async function benchGuestFlood(root, { seconds = 60 } = {}) {
   const why = !fs.existsSync('/dev/kvm') ? 'no /dev/kvm' : process.getuid() !== 0 ? 'not root' : !fs.existsSync('/sys/kernel/tracing/instances') ? 'tracefs not mounted' : undefined;

@@ -8,7 +8,7 @@ import { benchAnnotate } from './annotate.mjs';
 import { benchExplain } from './explain.mjs';
 import { benchAnnotationHook, benchProxy } from './proxy.mjs';
 import { benchPathologicalHover } from './hover.mjs';
-import { benchGuestFlood, benchGuestParse } from './guest.mjs';
+import { benchGuestFlood, benchGuestParse, benchGuestRaw } from './guest.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -24,7 +24,10 @@ if (only && fs.existsSync(resultsFile)) Object.assign(results, JSON.parse(fs.rea
 if (!only || only === 'annotate') results.annotate = benchAnnotate(tmp, cli);
 if (!only || only === 'explain') results.explain = await benchExplain(tmp, root);
 if (!only || only === 'hover') results.hover = await benchPathologicalHover(root);
-if (!only || only === 'guest') results.guest = benchGuestParse(root);
+if (!only || only === 'guest') {
+  results.guest = benchGuestParse(root);
+  results.guestRaw = benchGuestRaw(root);
+}
 // Live, 60 s, root and the hanging runsc: only when asked for (npm run bench -- guest-flood).
 if (only === 'guest-flood') results.guestFlood = await benchGuestFlood(root);
 if (!only || only === 'proxy') {
@@ -38,6 +41,10 @@ const mps = (x) => `${(x / 1e6).toFixed(2)} M events/s`;
 const guestRows = () => {
   if (g) {
     console.log(`| parse ${g.lines.toLocaleString('en-US')} recorded KVM events of the amd64 hang (${f(g.mb)} MB, ${g.rounds} interleaved rounds) | line split: ${mps(g.split.median)} (${mps(g.split.min)}–${mps(g.split.max)}) | parse: ${mps(g.parse.median)} (${mps(g.parse.min)}–${mps(g.parse.max)}); parse + aggregate: ${mps(g.aggregate.median)} | ${g.ratio.median.toFixed(2)}× split (${g.ratio.low.toFixed(2)}–${g.ratio.high.toFixed(2)}) | ≥ 1,000,000 events/s |`);
+  }
+  const w = results.guestRaw;
+  if (w) {
+    console.log(`| read ${w.events.toLocaleString('en-US')} recorded binary KVM records of the amd64 hang as the tracer does (trace_pipe_raw pages, ${f(w.mb)} MB, ${w.rounds} interleaved rounds): printed by their formats, read, aggregated | walk the records unread: ${mps(w.walk.median)} | ${mps(w.decode.median)} (${mps(w.decode.min)}–${mps(w.decode.max)}) | ${w.ratio.median.toFixed(3)}× walk (${w.ratio.low.toFixed(3)}–${w.ratio.high.toFixed(3)}) | ≥ 1,000,000 events/s |`);
   }
   const h = results.guestFlood;
   if (h && !h.skipped) console.log(`| 60 s trace of the live hang (bluepill-lens guest --seconds 60) | — | ${h.events.toLocaleString('en-US')} events read (${h.eventsPerSecond.toLocaleString('en-US')}/s), ${h.lost.toLocaleString('en-US')} dropped by the kernel; peak RSS ${f(h.peakRssMb)} MB | | RSS < 100 MB |`);

@@ -42,7 +42,7 @@ export const guestCommand: CliCommand = {
         tracer.poll(POLL_BYTES);
         await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, end - Date.now()))));
       }
-      tracer.poll();
+      tracer.poll(POLL_BYTES);
       const summary = tracer.summary(true);
       out.write(values.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
       return 0;

@@ -3,7 +3,8 @@
 // source line comes from the binary's DWARF through binutils' addr2line and the instruction
 // from objdump, both real tools run once per report; without them the name stays symbol+offset.
 import { spawnSync } from 'node:child_process';
-import { cachedElfFunctions, symbolize, type ElfSymbol } from '../elf/symbols';
+import { symbolize, type ElfSymbol } from '../elf/symbols';
+import { FunctionTable } from '../elf/functionTable';
 import { archOfMachine, guestToHost, type GuestArch } from './addressMap';
 
 export interface NamedPc {
@@ -27,17 +28,27 @@ export interface NamedPc {
 export class SymbolTableNamer {
   private readonly cache = new Map<string, NamedPc>();
 
+  private readonly lookup: (address: bigint) => { name: string; offset: bigint } | undefined;
+
+  /** `functions`: a list sorted by address (the tests' recorded tables), or a binary's FunctionTable. */
   constructor(
     readonly arch: GuestArch,
-    private readonly functions: ElfSymbol[],
-  ) {}
+    functions: ElfSymbol[] | FunctionTable,
+  ) {
+    this.lookup = Array.isArray(functions)
+      ? (a) => {
+          const found = symbolize(functions, a);
+          return found && { name: found.symbol.name, offset: found.offset };
+        }
+      : (a) => functions.lookup(a);
+  }
 
   name(guestPc: string): NamedPc {
     const hit = this.cache.get(guestPc);
     if (hit) return hit;
     const { host, half } = guestToHost(this.arch, BigInt(`0x${guestPc}`));
-    const found = symbolize(this.functions, host);
-    const fn = found ? found.symbol.name.replace(/\.abi0$/, '') : undefined;
+    const found = this.lookup(host);
+    const fn = found ? found.name.replace(/\.abi0$/, '') : undefined;
     const named: NamedPc = {
       guestPc,
       address: `0x${host.toString(16)}`,
@@ -53,9 +64,9 @@ export class SymbolTableNamer {
 /** runsc's own symbols, from its ELF file. */
 export class GuestSymbols extends SymbolTableNamer {
   constructor(readonly binary: string) {
-    const { info, functions } = cachedElfFunctions(binary);
-    const arch = archOfMachine(info.machine);
-    if (!arch) throw new Error(`${binary} is an ELF file for machine ${info.machine}; gVisor's KVM platform runs on amd64 (62) and arm64 (183).`);
+    const functions = FunctionTable.read(binary);
+    const arch = archOfMachine(functions.info.machine);
+    if (!arch) throw new Error(`${binary} is an ELF file for machine ${functions.info.machine}; gVisor's KVM platform runs on amd64 (62) and arm64 (183).`);
     if (functions.length === 0) throw new Error(`${binary} has no symbol table (stripped?): give the unstripped runsc with --binary PATH.`);
     super(arch, functions);
   }

@@ -135,12 +135,28 @@ export interface TraceInstanceOptions {
 const live = new Set<TraceInstance>();
 let serial = 0;
 
-/** One private trace instance, read without blocking (a blocking read would keep it busy and unremovable). */
+/** The ring buffer's page: events/header_page's data offset plus its size (4096 on x86-64 and arm64 with 4 KB pages). */
+export function ringPageSize(tracefs: string): number {
+  try {
+    const m = /field: char data;\s*offset:(\d+);\s*size:(\d+);/.exec(fs.readFileSync(path.join(tracefs, 'events', 'header_page'), 'utf8'));
+    if (m) return Number(m[1]) + Number(m[2]);
+  } catch {
+    // an older kernel: the page size
+  }
+  return 4096;
+}
+
+/**
+ * One private trace instance, read without blocking (a blocking read would keep it busy and
+ * unremovable). Read in the ring buffer's binary pages, one file per CPU (trace_pipe_raw): the
+ * kernel then only copies pages, where formatting trace_pipe's text lost most of a flood.
+ */
 export class TraceInstance {
   readonly dir: string;
-  private fd: number | undefined;
+  /** Per CPU, its trace_pipe_raw. */
+  private readonly fds = new Map<number, number>();
   private closed = false;
-  private readonly chunk = Buffer.allocUnsafe(1 << 20);
+  private readonly chunk = Buffer.allocUnsafe(256 << 10);
 
   constructor(options: TraceInstanceOptions) {
     const startTime = processStartTime(process.pid);
@@ -162,7 +178,10 @@ export class TraceInstance {
         fs.appendFileSync(this.control('set_event'), `${e.replace('/', ':')}\n`);
       }
       writeControl(this.control('set_event_pid'), options.tids.join(' '));
-      this.fd = fs.openSync(this.control('trace_pipe'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      for (const cpu of fs.readdirSync(this.control('per_cpu'))) {
+        const n = /^cpu(\d+)$/.exec(cpu)?.[1];
+        if (n !== undefined) this.fds.set(Number(n), fs.openSync(path.join(this.dir, 'per_cpu', cpu, 'trace_pipe_raw'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+      }
       writeControl(this.control('tracing_on'), '1');
     } catch (e) {
       this.close();
@@ -179,23 +198,47 @@ export class TraceInstance {
     if (!this.closed && tids.length) fs.appendFileSync(this.control('set_event_pid'), tids.join(' '));
   }
 
-  /** Reads what trace_pipe has now (up to maxBytes), without waiting; calls `use` for each chunk (its buffer is reused). Returns bytes read. */
-  readAvailable(use: (chunk: Buffer) => void, maxBytes = 16 << 20): number {
-    if (this.fd === undefined) return 0;
+  /** The CPUs whose buffers this instance reads. */
+  cpus(): number[] {
+    return [...this.fds.keys()];
+  }
+
+  /** One read(2) of a CPU's trace_pipe_raw into `into` at `offset`, without waiting: bytes read, 0 when it has none now. */
+  read(cpu: number, into: Buffer, offset: number, length: number): number {
+    const fd = this.fds.get(cpu);
+    if (fd === undefined) return 0;
+    try {
+      return fs.readSync(fd, into, offset, length, null);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+      throw e;
+    }
+  }
+
+  /** Reads what every CPU has now (up to maxBytes in all, shared fairly) for `use`; its buffer is reused. Returns bytes read. */
+  readAvailable(use: (cpu: number, pages: Buffer) => void, maxBytes = 16 << 20): number {
     let total = 0;
-    while (total < maxBytes) {
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, this.chunk, 0, this.chunk.length, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
-        throw e;
+    const share = Math.max(this.chunk.length, Math.floor(maxBytes / Math.max(1, this.fds.size)));
+    for (const cpu of this.fds.keys()) {
+      for (let mine = 0; mine < share && total < maxBytes; ) {
+        const n = this.read(cpu, this.chunk, 0, this.chunk.length);
+        if (n <= 0) break;
+        use(cpu, this.chunk.subarray(0, n));
+        mine += n;
+        total += n;
       }
-      if (n <= 0) break;
-      use(this.chunk.subarray(0, n));
-      total += n;
     }
     return total;
+  }
+
+  /** What the instance holds now as trace text (the `trace` file: read without consuming). */
+  snapshotText(): string {
+    return fs.readFileSync(this.control('trace'), 'latin1');
+  }
+
+  /** Stops recording (the instance stays, with what it holds). */
+  pause(): void {
+    writeControl(this.control('tracing_on'), '0');
   }
 
   /** Disables the instance and removes it. Safe to call more than once. */
@@ -208,8 +251,8 @@ export class TraceInstance {
     } catch {
       // the instance may be half made
     }
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
     removeInstance(this.dir);
   }
 }

@@ -4,10 +4,15 @@ import * as fs from 'node:fs';
 import { GuestAggregate } from './aggregate';
 import { DEFAULT_PC_MARKERS, pcMarkerFromFormat, type PcMarkers } from './events';
 import { buildSummary } from './report';
-import { TraceStream } from './stream';
+import { RawTraceStream } from './rawStream';
+import { pageLayoutFrom } from './ringBuffer';
 import type { GuestSummary } from './summary';
 import { GuestSymbols } from './symbolize';
-import { findTracefs, GuestTraceError, kvmEvents, readEventFormat, TraceInstance } from './tracefs';
+import { findTracefs, GuestTraceError, kvmEvents, readEventFormat, ringPageSize, TraceInstance } from './tracefs';
+import * as path from 'node:path';
+
+/** Read per poll by default: a flood's 50 ms at most, so each CPU's buffer stays a few MB. */
+const DEFAULT_POLL_BYTES = 4 << 20;
 
 export interface GuestTracerOptions {
   pid: number;
@@ -74,7 +79,7 @@ export class GuestTracer {
   readonly binary: string;
   readonly symbols: GuestSymbols;
   readonly events: string[];
-  readonly stream: TraceStream;
+  readonly stream: RawTraceStream;
   private readonly instance: TraceInstance;
   private readonly tids: Set<number>;
   private readonly modules = kvmModules();
@@ -92,7 +97,13 @@ export class GuestTracer {
       throw new GuestTraceError(`${(e as Error).message}`);
     }
     this.events = kvmEvents(tracefs);
-    this.stream = new TraceStream(new GuestAggregate(), pcMarkers(tracefs, this.events));
+    this.stream = new RawTraceStream(
+      this.events.map((e) => readEventFormat(tracefs, e)),
+      new GuestAggregate(),
+      pcMarkers(tracefs, this.events),
+      pageLayoutFrom(fs.readFileSync(path.join(tracefs, 'events', 'header_page'), 'utf8')),
+      ringPageSize(tracefs),
+    );
     this.tids = new Set(threadsOf(pid));
     this.instance = new TraceInstance({ tracefs, events: this.events, tids: [...this.tids] });
   }
@@ -105,7 +116,12 @@ export class GuestTracer {
     const fresh = threadsOf(this.options.pid).filter((t) => !this.tids.has(t));
     for (const t of fresh) this.tids.add(t);
     this.instance.addThreads(fresh);
-    return this.instance.readAvailable((chunk) => this.stream.feed(chunk), maxBytes);
+    const cpus = this.instance.cpus();
+    const share = Math.floor((maxBytes ?? DEFAULT_POLL_BYTES) / Math.max(1, cpus.length));
+    let n = 0;
+    for (const cpu of cpus) n += this.stream.readFrom(cpu, (into, offset, length) => this.instance.read(cpu, into, offset, length), share);
+    this.stream.flush();
+    return n;
   }
 
   /** What was seen so far; `describe` adds source lines and instructions (runs addr2line/objdump once per PC). */

@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { boundedNames, looksLikeGo, MAX_NAME_BYTES, NotElfError, readElfSections, SHF_ALLOC, SHF_EXECINSTR } from '../../adapter/elf/sections';
 import { buildFixture } from '../support/fixtures';
+import { FunctionTable } from '../../adapter/elf/functionTable';
+import { readElfFunctions, symbolize } from '../../adapter/elf/symbols';
 
 describe('ELF sections', () => {
   it('finds Go build info in a Go binary, for both architectures', () => {
@@ -35,5 +37,26 @@ describe('ELF sections', () => {
 
   it('refuses a file that is not ELF', () => {
     assert.throws(() => readElfSections(__filename), NotElfError);
+  });
+});
+
+describe('FunctionTable (flat arrays, names decoded on demand)', () => {
+  it('names every address as the symbol list does, in real binaries of both architectures', () => {
+    for (const goarch of ['amd64', 'arm64'] as const) {
+      const file = buildFixture('minibluepill', { goarch });
+      const table = FunctionTable.read(file);
+      const { functions } = readElfFunctions(file);
+      assert.equal(table.length, functions.length);
+      assert.ok(functions.length > 1000, `${functions.length} functions`);
+      // Every function's first, middle and last byte, one byte past its end, and a gap below the first.
+      const probes = [functions[0].address - 1n];
+      for (const f of functions) probes.push(f.address, f.address + BigInt(f.size >> 1), f.address + BigInt(Math.max(f.size - 1, 0)), f.address + BigInt(f.size));
+      for (const a of probes) {
+        const want = symbolize(functions, a);
+        const got = table.lookup(a);
+        assert.deepEqual(got && { name: got.name, offset: got.offset }, want && { name: want.symbol.name, offset: want.offset }, `${goarch} 0x${a.toString(16)}`);
+      }
+      assert.equal(table.lookup(2n ** 63n), undefined);
+    }
   });
 });
