@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { stripPointerAuth, unwindFramePointers, type StackMemory } from '../../adapter/bluepill/unwind';
+import { clientPath } from '../../adapter/hooks/bluepill/signalStack';
 
 /** Memory holding the given words; anything else is unreadable. Counts the reads. */
 function memory(words: Record<string, bigint>): StackMemory & { reads: number } {
@@ -123,5 +124,14 @@ describe('unwindFramePointers', () => {
     const u = await unwindFramePointers({ arch: 'arm64', pc: 0x1004n, sp: 0x7ff0n, fp: 0x8000n }, memory(words), { functionStart, maxFrames: 10 });
     assert.equal(u.frames.length, 10);
     assert.match(u.end, /stopped at 10 frames/);
+  });
+});
+
+describe('clientPath (source paths of spliced frames)', () => {
+  it('maps a path where the binary was built to the path here, as substitutePath says', () => {
+    const args = { substitutePath: [{ from: '/home/me/gvisor', to: '/build/gvisor' }, { from: '/x', to: '' }] };
+    assert.equal(clientPath(args, '/build/gvisor/pkg/ring0/kernel.go'), '/home/me/gvisor/pkg/ring0/kernel.go');
+    assert.equal(clientPath(args, '/build/gvisor2/a.go'), '/build/gvisor2/a.go', 'a path that only starts with the same letters');
+    assert.equal(clientPath(undefined, '/build/gvisor/a.go'), '/build/gvisor/a.go');
   });
 });

@@ -117,11 +117,27 @@ async function guestWroteContext(session: BluepillSession, context: SignalContex
 
 async function describe(session: BluepillSession, arch: 'arm64' | 'amd64', f: UnwoundFrame, id: number): Promise<DebugProtocol.StackFrame> {
   const symbol = session.symbolFor(f.pc)?.replace(/\+0x[0-9a-f]+$/, '');
-  const name = SIGNAL_FRAME_PREFIX + (symbol ? shortName(symbol) : `0x${f.pc.toString(16)}`);
   const source = await sourceLine(session, arch, f);
+  const file = source ? clientPath(session.ctx.sessionArgs, source.file) : undefined;
+  const baseName = file?.replace(/^.*\//, '');
+  // A remote board has no symbols here: its file and line say more than the address.
+  const name = SIGNAL_FRAME_PREFIX + (symbol ? shortName(symbol) : source ? `${baseName}:${source.line}` : `0x${f.pc.toString(16)}`);
   const frame: DebugProtocol.StackFrame = { id, name, line: 0, column: 0, instructionPointerReference: `0x${f.pc.toString(16)}`, presentationHint: 'subtle' };
-  if (source) Object.assign(frame, { source: { name: source.file.replace(/^.*\//, ''), path: source.file }, line: source.line, column: 1 });
+  if (source && file) Object.assign(frame, { source: { name: baseName, path: file }, line: source.line, column: 1 });
   return frame;
+}
+
+/**
+ * dlv's disassembly names files as the binary has them, where dlv's frames map them
+ * with `substitutePath` ({ from: path here, to: path where it was built }): the same here.
+ */
+export function clientPath(sessionArgs: Readonly<Record<string, unknown>> | undefined, file: string): string {
+  const pairs = Array.isArray(sessionArgs?.substitutePath) ? (sessionArgs.substitutePath as Array<{ from?: unknown; to?: unknown }>) : [];
+  for (const { from, to } of pairs) {
+    if (typeof from !== 'string' || typeof to !== 'string' || !to) continue;
+    if (file === to || file.startsWith(to.endsWith('/') ? to : `${to}/`)) return from + file.slice(to.length);
+  }
+  return file;
 }
 
 /** The source line of a frame: a caller's is the line of its call, just before the return address. */
