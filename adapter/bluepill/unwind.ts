@@ -30,6 +30,8 @@ export interface UnwindOptions {
   maxStackBytes?: bigint;
   /** The start of the function holding `pc`, when symbols say; undefined when they do not know it. */
   functionStart?: (pc: bigint) => bigint | undefined;
+  /** Whether a return address is code (symbols or the debugger know it): a record whose is not is garbage. */
+  isCode?: (pc: bigint) => boolean | Promise<boolean>;
 }
 
 /** Where a frame's PC came from. */
@@ -86,6 +88,7 @@ export async function unwindFramePointers(regs: InterruptedRegisters, memory: St
     if (!record) return { frames, end: `the frame record at 0x${fp.toString(16)} is not readable` };
     const [callerFp, returnAddress] = [record[0], code(record[1])];
     if (returnAddress === 0n) return { frames, end: 'the return address is 0: the outermost frame' };
+    if (options.isCode && !(await options.isCode(returnAddress))) return { frames, end: `the return address 0x${returnAddress.toString(16)} in the record at 0x${fp.toString(16)} is not code` };
     frames.push({ pc: returnAddress, from: 'frame record' });
     if (callerFp === 0n) return { frames, end: 'the frame pointer is 0: the outermost frame' };
     // Callers' records lie higher on the stack: anything else is garbage or a loop.

@@ -59,31 +59,32 @@ describe('the interrupted stack in the Call Stack (amd64, minibluepill, live)', 
     await expectNoNewDlv(before_);
   });
 
-  it('at bluepillGuestExit: dlv\'s frames first, then the interrupted host stack from the trap to main', async () => {
+  it('at bluepillGuestExit: the interrupted host stack from the trap to main, after the handler\'s frames; dlv\'s all there', async () => {
     const stack = await dc.stackTraceRequest({ threadId, startFrame: 0, levels: 100 });
     const frames = stack.body.stackFrames;
     const names = frames.map((f) => f.name);
-    assert.equal(names[0], 'kvm.bluepillGuestExit', names.join(' | '));
     const sep = names.indexOf('── interrupted (host, ring 3) ──');
-    assert.ok(sep > 0, `a separator below dlv's frames: ${names.join(' | ')}`);
-    assert.equal(frames[sep].presentationHint, 'label');
-    assert.ok(names.slice(0, sep).every((n) => !SIGNAL_FRAME.test(n)), 'dlv\'s frames come first, none of the proxy\'s among them');
-    assert.ok(frames.slice(0, sep).every((f) => f.id < 2_000_000_000), 'dlv\'s frame ids are its own');
-    const spliced = frames.slice(sep + 1);
-    assert.ok(spliced.every((f) => SIGNAL_FRAME.test(f.name) && f.presentationHint === 'subtle' && f.id >= 2_000_000_000), names.join(' | '));
+    assert.equal(frames[sep]?.presentationHint, 'label', names.join(' | '));
+    assert.equal(names[sep - 1], 'kvm.sighandler', 'right after the signal handler (amd64: dlv shows no trampoline frame here)');
+    const block = frames.slice(sep + 1, sep + 1 + frames.slice(sep + 1).findIndex((f) => !SIGNAL_FRAME.test(f.name)));
+    assert.ok(block.length >= 4 && block.every((f) => f.presentationHint === 'subtle' && f.id >= 2_000_000_000), names.join(' | '));
+    // dlv's frames, every one in its order: its view of the interrupted stack (which skips kvm.bluepill and kvm.Bluepill) follows the spliced block.
+    const dlvs = frames.filter((f) => !SIGNAL_FRAME.test(f.name) && f.presentationHint !== 'label');
+    assert.deepEqual(dlvs.map((f) => f.name), ['kvm.bluepillGuestExit', 'kvm.bluepillHandler', 'kvm.bluepillHandler', 'kvm.sighandler', 'main.roundTrip', 'main.main', 'runtime.main', 'runtime.goexit']);
+    assert.ok(dlvs.every((f) => f.id < 2_000_000_000), 'dlv\'s frame ids are its own');
     assert.equal(new Set(frames.map((f) => f.id)).size, frames.length, 'no two frames share an id');
     assert.equal(stack.body.totalFrames, frames.length);
 
     // From the function that trapped (at its CLI) through its callers to main.
-    const spliceNames = spliced.map((f) => f.name.replace(SIGNAL_FRAME, ''));
+    const spliceNames = block.map((f) => f.name.replace(SIGNAL_FRAME, ''));
     assert.deepEqual(spliceNames.slice(0, 4), ['kvm.bluepill', 'kvm.Bluepill', 'main.roundTrip', 'main.main'], spliceNames.join(' | '));
-    assert.equal(BigInt(spliced[0].instructionPointerReference!), bluepill.address);
+    assert.equal(BigInt(block[0].instructionPointerReference!), bluepill.address);
     // Source lines where DWARF has them: a caller's is the line of its call.
     const mainGo = path.join(path.dirname(program), '..', 'main.go');
-    const roundTrip = spliced[2];
+    const roundTrip = block[2];
     assert.equal(path.resolve(roundTrip.source!.path!), path.resolve(mainGo));
     assert.equal(roundTrip.line, lineOf(mainGo, 'kvm.Bluepill() // round trip here'));
-    assert.equal(spliced[3].line, lineOf(mainGo, '\t\troundTrip()'));
+    assert.equal(block[3].line, lineOf(mainGo, '\t\troundTrip()'));
   });
 
   it('pages like VS Code: the first frame, then the rest; the total stays consistent', async () => {
@@ -103,6 +104,7 @@ describe('the interrupted stack in the Call Stack (amd64, minibluepill, live)', 
   it('a request about a spliced frame is answered here, never sent to dlv', async () => {
     const frames = (await dc.stackTraceRequest({ threadId, startFrame: 0, levels: 100 })).body.stackFrames;
     const spliced = frames.find((f) => SIGNAL_FRAME.test(f.name))!;
+    assert.ok(spliced, frames.map((f) => f.name).join(' | '));
     const scopes = await dc.scopesRequest({ frameId: spliced.id });
     assert.deepEqual(scopes.body.scopes, []);
     const evaluate = await dc.request('evaluate', { expression: 'RIP', frameId: spliced.id, context: 'watch' });
@@ -121,7 +123,8 @@ describe('the interrupted stack in the Call Stack (amd64, minibluepill, live)', 
     const frames = (await dc.stackTraceRequest({ threadId, startFrame: 0, levels: 100 })).body.stackFrames;
     const names = frames.map((f) => f.name);
     const sep = names.indexOf('── guest at exit (ring 0) ──');
-    assert.ok(sep > 0, names.join(' | '));
+    assert.equal(sep, 1, `right after the trampoline, the top frame: ${names.join(' | ')}`);
+    assert.match(names[0], /rt_sigreturn trampoline/);
     // The first trip resumes right after the CLI (odd trips: GuestExits is 1).
     assert.equal(BigInt(frames[sep + 1].instructionPointerReference!), bluepill.address + 1n);
     assert.deepEqual(names.slice(sep + 1, sep + 5).map((n) => n.replace(SIGNAL_FRAME, '')), ['kvm.bluepill', 'kvm.Bluepill', 'main.roundTrip', 'main.main']);

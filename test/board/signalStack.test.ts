@@ -57,9 +57,11 @@ describe('ARM64 board: the interrupted stack in the Call Stack (minibluepill, li
     const sep = names.indexOf('── interrupted (host, EL0) ──');
     assert.ok(sep > 0, names.join(' | '));
     assert.equal(names[0], 'kvm.bluepillGuestExit');
-    assert.ok(names.slice(0, sep).every((n) => !SIGNAL_FRAME.test(n)), 'dlv\'s frames first');
+    assert.ok(names.slice(0, sep).every((n) => !SIGNAL_FRAME.test(n)), 'the handler\'s frames first');
+    assert.match(names[sep - 1], /rt_sigreturn trampoline/, 'right after the trampoline the handler returns to');
     assert.equal(stack.body.totalFrames, frames.length);
-    const spliced = frames.slice(sep + 1);
+    const spliced = frames.slice(sep + 1).filter((f) => SIGNAL_FRAME.test(f.name));
+    assert.ok(frames.slice(sep + 1, sep + 1 + spliced.length).every((f) => SIGNAL_FRAME.test(f.name)), 'one block');
     assert.equal(BigInt(spliced[0].instructionPointerReference!), bluepillAddress);
     assert.deepEqual(
       spliced.slice(0, 4).map((f) => f.name.replace(SIGNAL_FRAME, '')),

@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { stripPointerAuth, unwindFramePointers, type StackMemory } from '../../adapter/bluepill/unwind';
-import { clientPath } from '../../adapter/hooks/bluepill/signalStack';
+import { clientPath, dlvRange } from '../../adapter/hooks/bluepill/signalStack';
 
 /** Memory holding the given words; anything else is unreadable. Counts the reads. */
 function memory(words: Record<string, bigint>): StackMemory & { reads: number } {
@@ -134,4 +134,30 @@ describe('clientPath (source paths of spliced frames)', () => {
     assert.equal(clientPath(args, '/build/gvisor2/a.go'), '/build/gvisor2/a.go', 'a path that only starts with the same letters');
     assert.equal(clientPath(undefined, '/build/gvisor/a.go'), '/build/gvisor/a.go');
   });
+});
+
+describe('unwindFramePointers: records that hold no code', () => {
+  it('stops at a return address that is not code, before reading further', async () => {
+    const mem = memory({ '0x8000': 0x8100n, '0x8008': 0x2020n, '0x8100': 0x8200n, '0x8108': 0x1b6321452000n, '0x8200': 0n, '0x8208': 0x3010n });
+    const isCode = async (pc: bigint) => functionStart(pc) !== undefined;
+    const u = await unwindFramePointers({ arch: 'arm64', pc: 0x1004n, sp: 0x7ff0n, fp: 0x8000n, lr: 0x2020n }, mem, { functionStart, isCode });
+    assert.deepEqual(u.frames.map((f) => f.pc), [0x1004n, 0x2020n]);
+    assert.match(u.end, /return address 0x1b6321452000 in the record at 0x8100 is not code/);
+    assert.equal(mem.reads, 2);
+  });
+});
+
+describe('dlvRange (a client page of the spliced stack in dlv\'s numbering)', () => {
+  // dlv has frames 0..; 3 spliced frames go before dlv's frame 4: client frames 4, 5, 6 are spliced.
+  const cases: Array<[number, number, { start: number; end: number }, string]> = [
+    [0, 1, { start: 0, end: 1 }, 'the top frame'],
+    [1, 4, { start: 1, end: 4 }, 'dlv\'s frames before the insertion point'],
+    [1, 20, { start: 1, end: 17 }, 'across the spliced frames: 3 fewer of dlv\'s'],
+    [5, 6, { start: 4, end: 4 }, 'spliced frames only: none of dlv\'s'],
+    [5, 10, { start: 4, end: 7 }, 'from inside the spliced frames on'],
+    [7, 27, { start: 4, end: 24 }, 'after them: shifted by 3'],
+  ];
+  for (const [start, end, expected, what] of cases) {
+    it(what, () => assert.deepEqual(dlvRange(start, end, 4, 3), expected));
+  }
 });
