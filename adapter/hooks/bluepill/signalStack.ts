@@ -127,8 +127,9 @@ export function signalStackHooks(session: BluepillSession): ProxyHook[] {
         if (!frame) break; // past dlv's last frame
         out.push(frame);
       }
-      body.stackFrames = out;
+      // dlv's count (exact once a page reaches its last frame, else its guess of more) plus the spliced frames.
       body.totalFrames = (body.totalFrames ?? page.dlvStart + body.stackFrames.length) + spliced.length;
+      body.stackFrames = out;
       session.rememberFrames(out.filter((f) => isSignalFrameId(f.id))); // Explain This PC works on them
       return true;
     },
