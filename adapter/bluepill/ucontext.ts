@@ -22,6 +22,8 @@ export interface DecodedUcontext {
   sp: bigint;
   /** arm64: X30; amd64: none (the return address is on the stack). */
   lr?: bigint;
+  /** The frame pointer: arm64 X29, amd64 RBP. */
+  fp: bigint;
   /** arm64 PSTATE / amd64 EFLAGS. */
   flags: bigint;
   /** EL0t / EL1t / EL1h on arm64; ring 3 / ring 0 on amd64. */
@@ -49,9 +51,9 @@ export function decodeUcontext(layout: UcontextLayout, pointer: bigint, words: b
   if (layout.arch === 'arm64') {
     const pstate = words[34];
     const mode = (pstate & 0x10n) !== 0n ? 'AArch32' : (AARCH64_MODES[Number(pstate & 0xfn)] ?? `M=${pstate & 0xfn}`);
-    return { address, faultAddress: words[0], lr: words[31], sp: words[32], pc: words[33], flags: pstate, mode, host: mode === 'EL0t', syscallNumber: words[9] };
+    return { address, faultAddress: words[0], fp: words[30], lr: words[31], sp: words[32], pc: words[33], flags: pstate, mode, host: mode === 'EL0t', syscallNumber: words[9] };
   }
   const cs = words[18] & 0xffffn;
   const ring = Number(cs & 3n);
-  return { address, faultAddress: words[22], sp: words[15], pc: words[16], flags: words[17], mode: `ring ${ring} (CS 0x${cs.toString(16)})`, host: ring === 3, syscallNumber: words[13] };
+  return { address, faultAddress: words[22], fp: words[10], sp: words[15], pc: words[16], flags: words[17], mode: `ring ${ring} (CS 0x${cs.toString(16)})`, host: ring === 3, syscallNumber: words[13] };
 }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  REPO_ROOT, addFunctionBreakpoint, openBluepillStateView, openFile, goToLine, pressF5, quickPickRows, runCommand,
+  REPO_ROOT, addFunctionBreakpoint, foldSections, openBluepillStateView, openFile, goToLine, pressF5, quickPickRows, runCommand,
   screenshot, stateViewRows, tail, toggleBreakpoint, waitForText, waitVisible, webviewWith, withHost,
 } from './host';
 import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
@@ -180,6 +180,48 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
         await waitForText(page, '.quick-input-widget', 'An address, in hex');
         await page.keyboard.press('Escape');
       });
+    });
+  });
+
+  test('at bluepillGuestExit, CALL STACK shows the interrupted stack below the handler, and a spliced frame opens its line', { timeout: 150_000 }, async () => {
+    prepare();
+    await withHost({ workspace: DEMO_DIR, label: 'interrupted-stack' }, async ({ page }) => {
+      await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+      await addFunctionBreakpoint(page, 'minibluepill/kvm.bluepillGuestExit');
+      // The palette lists "Select and Start Debugging" once a debugger is registered: at the start of the window, ask again (bounded).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await runCommand(page, 'Select and Start Debugging');
+          break;
+        } catch (e) {
+          if (attempt === 3) throw e;
+          await page.keyboard.press('Escape');
+        }
+      }
+      await page.keyboard.type('Round trip');
+      await waitVisible(quickPickRows(page).filter({ hasText: 'Round trip: minibluepill (amd64)' }), 'the round-trip launch configuration');
+      await page.keyboard.press('Enter');
+      await waitVisible(page.locator('.statusbar-item').filter({ hasText: /Bluepill:\s+guest\s+exit/ }), 'the stop at the guest exit', 60_000);
+      // Room for the stack: Call Stack open (by keyboard, as foldSections does), Breakpoints folded.
+      const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
+      if (await callStack.count()) {
+        await callStack.first().focus();
+        await page.keyboard.press('Enter');
+      }
+      await foldSections(page, ['Breakpoints']);
+      const rows = page.locator('.debug-call-stack .monaco-list-row');
+      await waitVisible(rows.and(page.locator('[aria-label^="Stack Frame kvm.bluepillGuestExit"]')), 'kvm.bluepillGuestExit in CALL STACK', 30_000);
+      // VS Code asks for the top frame, then the next page: the proxy's frames come in that page.
+      await waitVisible(rows.filter({ hasText: 'interrupted (host, ring 3)' }), 'the separator in CALL STACK', 30_000);
+      // VS Code folds a run of subtle frames under "Show N More Stack Frames": the first such row is the spliced block, below the separator.
+      await rows.filter({ hasText: /Show \d+ More Stack Frames/ }).first().click();
+      const roundTrip = await waitVisible(rows.and(page.locator('[aria-label^="Stack Frame (ucontext) main.roundTrip"]')), 'the spliced main.roundTrip');
+      await roundTrip.click();
+      // Its source line: main.go, at the call of kvm.Bluepill.
+      await waitVisible(page.locator('.tabs-container .tab.active').filter({ hasText: 'main.go' }), 'main.go opened for the spliced frame');
+      await waitVisible(page.locator('.editor-group-container.active .view-line').filter({ hasText: 'kvm.Bluepill() // round trip here' }), 'the call line in view');
+      await screenshot(page, path.join(SCREENSHOTS, 'interrupted-stack.png'));
+      await page.keyboard.press('Shift+F5');
     });
   });
 

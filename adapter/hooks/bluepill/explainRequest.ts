@@ -6,7 +6,7 @@ import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { explain, type ExplainInput } from '../../explain/explain';
 import { isUnsymbolized } from '../../bluepill/classify';
-import type { BluepillSession } from './session';
+import { isSignalFrameId, type BluepillSession } from './session';
 
 export const EXPLAIN_REQUEST = 'bluepill/explain';
 
@@ -33,7 +33,8 @@ async function explainAnswer(session: BluepillSession, request: DebugProtocol.Re
 }
 
 async function facts(session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
-  const frameId = frame && !isUnsymbolized(frame.name) ? frame.id : session.symbolizedFrameId();
+  // A frame the proxy unwound from the signal context has an id dlv does not know.
+  const frameId = frame && !isUnsymbolized(frame.name) && !isSignalFrameId(frame.id) ? frame.id : session.symbolizedFrameId();
   const variant = await session.variant(frameId);
   const arch = variant?.arch ?? 'arm64';
   const local = session.symbolFor(pc);

@@ -1,7 +1,8 @@
 // What the bluepill hooks of one debug session share: their context (the proxy),
 // which variant of the model applies (from the binary when it is here, else from
-// dlv), the frames seen at the current stop, a frame id to read memory with, and
-// the instructions read so far (code does not change: each address is asked once).
+// dlv), the frames seen at the current stop, a frame id to read memory with, the
+// instructions read so far (code does not change: each address is asked once), and
+// the signal context the tracker read at this stop.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyContext } from '../../session/hooks';
 import { localBinary } from '../../config/launchArgs';
@@ -11,7 +12,23 @@ import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
 import { cachedElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { evaluateText } from '../../bluepill/memory';
+import type { DecodedUcontext } from '../../bluepill/ucontext';
 import { InstructionCache } from './instructions';
+
+/** Frame ids the proxy gives frames it unwound itself: far above dlv's (which count up from 1000 at each stop). */
+export const SIGNAL_FRAME_ID_BASE = 2_000_000_000;
+
+export function isSignalFrameId(id: number | undefined): boolean {
+  return id !== undefined && id >= SIGNAL_FRAME_ID_BASE;
+}
+
+/** What the tracker read at a stop in the handler's phases: the ucontext, and the phase it was read in. */
+export interface SignalContext {
+  threadId: number;
+  phase: Phase;
+  variant: Variant;
+  ucontext: DecodedUcontext;
+}
 
 /** A landmark a user adds for a gVisor version with other names (setting bluepill.extraLandmarks). */
 export interface ExtraLandmark {
@@ -35,6 +52,10 @@ export class BluepillSession {
   readonly frameById = new Map<number, DebugProtocol.StackFrame>();
   /** The instruction at an address: shared by the tracker, explain and breakpoint checks. */
   readonly instructions: InstructionCache;
+  /** The signal context of the current stop, by thread (set by the tracker; cleared on every resume). */
+  readonly signalContexts = new Map<number, SignalContext>();
+  /** Resolves when the tracker has analysed the stops so far, or has given up waiting (the tracker sets it). */
+  analysed: () => Promise<void> = () => Promise.resolve();
   private detected: Promise<Variant | undefined> | undefined;
 
   constructor(readonly ctx: ProxyContext, readonly settings: BluepillSettings = {}) {
@@ -44,6 +65,13 @@ export class BluepillSession {
   resumed(): void {
     this.frames.clear();
     this.frameById.clear();
+    this.signalContexts.clear();
+  }
+
+  /** The signal context of this thread at the current stop, once the tracker has analysed the stop. */
+  async signalContext(threadId: number): Promise<SignalContext | undefined> {
+    await this.analysed();
+    return this.signalContexts.get(threadId);
   }
 
   rememberFrames(frames: DebugProtocol.StackFrame[]): void {
@@ -53,7 +81,8 @@ export class BluepillSession {
   /** A frame with a symbol, from any thread of this stop: evaluate needs one to read memory. */
   symbolizedFrameId(preferThread?: number): number | undefined {
     const ordered = preferThread !== undefined && this.frames.has(preferThread) ? [this.frames.get(preferThread)!, ...this.frames.values()] : [...this.frames.values(), [...this.frameById.values()]];
-    for (const frames of ordered) for (const f of frames) if (!isUnsymbolized(f.name) && f.instructionPointerReference) return f.id;
+    // Not a frame the proxy unwound itself: dlv does not know its id.
+    for (const frames of ordered) for (const f of frames) if (!isUnsymbolized(f.name) && f.instructionPointerReference && !isSignalFrameId(f.id)) return f.id;
     return undefined;
   }
 
@@ -89,8 +118,8 @@ export class BluepillSession {
 
   private symbols: ElfSymbol[] | undefined | null;
 
-  /** The function at an address, from the local binary's symbol table (undefined for a remote board). */
-  symbolFor(address: bigint): string | undefined {
+  /** The local binary's function symbols; undefined for a remote board (or an unreadable binary). */
+  localSymbols(): ElfSymbol[] | undefined {
     if (this.symbols === undefined) {
       const binary = localBinary(this.ctx.sessionArgs);
       try {
@@ -99,8 +128,13 @@ export class BluepillSession {
         this.symbols = null;
       }
     }
-    if (!this.symbols) return undefined;
-    const hit = symbolize(this.symbols, address);
+    return this.symbols ?? undefined;
+  }
+
+  /** The function at an address, from the local binary's symbol table (undefined for a remote board). */
+  symbolFor(address: bigint): string | undefined {
+    const symbols = this.localSymbols();
+    const hit = symbols ? symbolize(symbols, address) : undefined;
     return hit ? `${hit.symbol.name.replace(/\.abi0$/, '')}${hit.offset ? `+0x${hit.offset.toString(16)}` : ''}` : undefined;
   }
 

@@ -11,7 +11,7 @@
 // that means waiting for the analysis to finish; in straight-line host code it is
 // sure to need one read only, and the resume follows that read at once. The reads are few: one stackTrace per stop (of the top frame alone
 // while a thread steps through host code), instructions from the session's cache,
-// and the ucontext only in the handler's phases.
+// and the ucontext only in the handler's phases (kept in the session for the other hooks).
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, readWords } from '../../bluepill/memory';
@@ -134,6 +134,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const c = classify(session.index(variant), facts);
     const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
+    // For the hook that unwinds the interrupted stack (signalStack.ts): read once, here.
+    if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
     lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
 
     const view = stopView(stop.index, variant, c, facts);
@@ -198,6 +200,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const moved = resumes > stop.resumesBefore ? ' The thread had already been resumed: dlv answered the reads of the stop before it too slowly.' : '';
     ctx.sendEvent('output', outputEvent('console', `bluepill-lens: stop ${stop.index} (thread ${stop.threadId}) was not analysed: ${e.message}.${moved}\n`).body);
   }
+
+  session.analysed = () => bounded(analyses);
 
   async function resume(): Promise<undefined> {
     await bounded(readsSent);
