@@ -111,6 +111,17 @@ const NEAR_SP = 16n * 1024n;
 
 const RULES: Rule[] = [
   {
+    name: 'vdso, vvar, vsyscall',
+    needsMaps: true,
+    judge({ mapping }) {
+      const path = mapping?.path ?? '';
+      if (path === '[vdso]') return { kind: 'vdso', summary: 'The vDSO: code the kernel maps into every process (clock_gettime without a system call; on ARM64 also __kernel_rt_sigreturn, the signal return trampoline).', details: ['Its functions are named by the vDSO\'s own ELF image (not the program\'s): the Bluepill Call Stack labels the rt_sigreturn trampoline.'] };
+      if (path.startsWith('[vvar')) return { kind: 'vvar', summary: `The vDSO's data page (${path}): the kernel's clock data read by the vDSO. gVisor may leave it out of the guest's memory (excludeVirtualRegion in pkg/sentry/platform/kvm/virtual_map.go).` };
+      if (path === '[vsyscall]') return { kind: 'vsyscall', summary: 'The legacy vsyscall page (x86-64): fixed at 0xffffffffff600000, execute-only, emulated by the kernel.' };
+      return undefined;
+    },
+  },
+  {
     name: 'kernel half',
     needsMaps: false,
     judge({ address, p }) {
@@ -123,17 +134,6 @@ const RULES: Rule[] = [
         details: sandbox ? [`Explain ${hex(host)} for the code or data it aliases.`] : [],
         unknown: sandbox ? [] : ['Whose it is: outside a gVisor sandbox, an address here belongs to the host kernel.'],
       };
-    },
-  },
-  {
-    name: 'vdso, vvar, vsyscall',
-    needsMaps: true,
-    judge({ mapping }) {
-      const path = mapping?.path ?? '';
-      if (path === '[vdso]') return { kind: 'vdso', summary: 'The vDSO: code the kernel maps into every process (clock_gettime without a system call; on ARM64 also __kernel_rt_sigreturn, the signal return trampoline).', details: ['Its functions are named by the vDSO\'s own ELF image (not the program\'s): the Bluepill Call Stack labels the rt_sigreturn trampoline.'] };
-      if (path.startsWith('[vvar')) return { kind: 'vvar', summary: `The vDSO's data page (${path}): the kernel's clock data read by the vDSO. gVisor may leave it out of the guest's memory (excludeVirtualRegion in pkg/sentry/platform/kvm/virtual_map.go).` };
-      if (path === '[vsyscall]') return { kind: 'vsyscall', summary: 'The legacy vsyscall page (x86-64): fixed at 0xffffffffff600000, execute-only, emulated by the kernel.' };
-      return undefined;
     },
   },
   {
@@ -202,6 +202,8 @@ const RULES: Rule[] = [
       const arena = BigInt(GO_HEAP.heapArenaBytes);
       const run = anonymousRun(p.maps, mapping);
       if (run.start % arena !== 0n || run.end % arena !== 0n) return undefined;
+      // The heap has used part of its arenas; a run that is all PROT_NONE is someone else's reservation.
+      if (!p.maps.some((m) => isAnonymous(m) && m.perms.startsWith('rw') && run.start <= m.start && m.end <= run.end)) return undefined;
       const index = ((address - BigInt(GO_HEAP.arenaBaseOffset[p.arch])) & ((1n << 64n) - 1n)) / arena;
       const reserved = mapping.perms === '---p';
       return {
