@@ -116,3 +116,36 @@ export function physicalAddressBits(cpuinfo?: string): number | undefined {
   const m = /address sizes\s*:\s*(\d+) bits physical/.exec(text);
   return m ? Number(m[1]) : undefined;
 }
+
+/** What the ELF alone says (a remote board: no /proc here): sections, Go or not, gVisor's KVM platform or not. */
+export function binaryFacts(file: string): ProcessFacts {
+  const symbols = cachedElfFunctions(file);
+  const arch = archOfMachine(symbols.info.machine);
+  if (!arch) throw new ProcessReadError(`${file} is an ELF file for machine ${symbols.info.machine}: give a program built for amd64 or arm64.`);
+  return { arch, exePath: file, sections: symbols.info.sections, loadBias: 0n, isGo: looksLikeGo(symbols.info), isGvisorKvm: symbols.functions.some((f) => f.name === GVISOR_RESERVATION.fillSymbol) };
+}
+
+/**
+ * The process dlv launched from `program`: the one running that file whose parent is a dlv.
+ * Undefined when none or several are (then nothing is guessed).
+ */
+export function launchedDebuggee(program: string): number | undefined {
+  let target: string;
+  try {
+    target = fs.realpathSync(program);
+  } catch {
+    return undefined;
+  }
+  const found: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readlinkSync(`/proc/${entry}/exe`) !== target) continue;
+      const ppid = /^PPid:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      if (ppid && fs.readFileSync(`/proc/${ppid}/comm`, 'utf8').trim() === 'dlv') found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found.length === 1 ? found[0] : undefined;
+}

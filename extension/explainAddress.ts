@@ -1,0 +1,96 @@
+// "Bluepill: Explain This Address": any address, code or data. From the palette (an address you
+// type), the Variables view's context menu (the variable's memoryReference or the address in its
+// value) and the Bluepill State view's address rows (PC, SP, fault address, ucontext).
+// During a session of a process on this machine (an attach by pid, or a launch whose debuggee is
+// found as dlv's child) the process's /proc and ELF say what the address is; in a remote session
+// the binary's sections and dlv say what they can, and the rest is said to be unknown.
+// "Explain This PC" (bluepill.explainPc) stays as it was: the focused frame's PC.
+import * as vscode from 'vscode';
+import { addressExplanationMarkdown, explainAddress as classify, type AddressExplanation } from '../adapter/explain/addressKinds';
+import { explanationMarkdown, type Explanation } from '../adapter/explain/explain';
+import { binaryFacts, explainProcessAddress, launchedDebuggee } from '../adapter/explain/localProcess';
+import { DEBUG_TYPE } from './debugType';
+import { explainTypedAddress, HEX_ADDRESS, hexAddress, inSession, sessionBinary, showMarkdown } from './explainPc';
+import { readOnlyObserver } from './readOnlySessions';
+
+export interface AddressAnswer {
+  address?: AddressExplanation;
+  code?: Explanation;
+}
+
+export async function explainAddressCommand(arg?: unknown): Promise<AddressAnswer | undefined> {
+  try {
+    const address = addressFromArgument(arg) ?? (await typedAddress());
+    if (!address) return undefined;
+    const answer = await answerFor(address);
+    if (!answer) return undefined;
+    const parts = [answer.address && addressExplanationMarkdown(answer.address), answer.code && explanationMarkdown(answer.code)].filter(Boolean);
+    await showMarkdown(address, parts.join('\n\n---\n\n'));
+    return answer;
+  } catch (e) {
+    void vscode.window.showErrorMessage(`bluepill-lens: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The address in what VS Code or a script passes: a variable of the Variables view, a state view row, { address }. */
+export function addressFromArgument(arg: unknown): string | undefined {
+  if (!arg || typeof arg !== 'object') return undefined;
+  const a = arg as { address?: unknown; variable?: { memoryReference?: unknown; value?: unknown; name?: unknown }; command?: { arguments?: unknown[] } };
+  if (typeof a.address === 'string') return checked(a.address);
+  if (a.variable) {
+    // dlv gives pointers a memoryReference; a uintptr or an address in the value text counts too.
+    const fromRef = typeof a.variable.memoryReference === 'string' && HEX_ADDRESS.test(a.variable.memoryReference) ? a.variable.memoryReference : undefined;
+    const fromValue = typeof a.variable.value === 'string' ? (/0x[0-9a-f]{1,16}\b/i.exec(a.variable.value)?.[0] ?? (/^\d+$/.test(a.variable.value) ? `0x${BigInt(a.variable.value).toString(16)}` : undefined)) : undefined;
+    const found = fromRef ?? fromValue;
+    if (!found) throw new Error(`the variable ${String(a.variable.name ?? '')} holds no address (its value is ${String(a.variable.value)}): pick a pointer, a uintptr or a register.`);
+    return hexAddress(found);
+  }
+  const rowValue = a.command?.arguments?.[0];
+  if (typeof rowValue === 'string') return checked(rowValue.split(' ')[0]);
+  return undefined;
+}
+
+function checked(text: string): string {
+  if (!HEX_ADDRESS.test(text.trim())) throw new Error(`"${text}" is not an address: write it in hex, e.g. 0xc000012345.`);
+  return hexAddress(text);
+}
+
+async function typedAddress(): Promise<string | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: 'Explain This Address',
+    prompt: 'An address, in hex (0x optional): code or data',
+    placeHolder: '0x4000460e20',
+    ignoreFocusOut: true,
+    validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex, e.g. 0x4000460e20.'),
+  });
+  return text ? hexAddress(text) : undefined;
+}
+
+/** The pid of the active session's process when it runs on this machine. */
+export function localProcessOf(session: vscode.DebugSession | undefined): number | undefined {
+  if (!session || (session.type !== DEBUG_TYPE && !readOnlyObserver(session))) return undefined;
+  const c = session.configuration;
+  const remote = c.mode === 'remote' || (c.host !== undefined && c.port !== undefined);
+  if (remote || process.platform !== 'linux') return undefined;
+  if (c.request === 'attach') {
+    const pid = Number(c.processId);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  }
+  return typeof c.program === 'string' && c.mode !== 'core' ? launchedDebuggee(c.program) : undefined;
+}
+
+async function answerFor(address: string): Promise<AddressAnswer | undefined> {
+  const session = vscode.debug.activeDebugSession;
+  const pid = localProcessOf(session);
+  if (pid !== undefined) return explainProcessAddress(pid, BigInt(address));
+  if (session && (session.type === DEBUG_TYPE || readOnlyObserver(session))) {
+    // Remote (or a core file): what the binary's sections say, and dlv's view of it as code.
+    const binary = sessionBinary();
+    const where = binary ? classify(BigInt(address), binaryFacts(binary), `the ELF sections of ${binary} (no /proc of the debuggee here)`) : undefined;
+    const code = !where || where.kind === 'code' ? await inSession({ address }).catch(() => undefined) : undefined;
+    return where || code ? { address: where, code } : undefined;
+  }
+  const code = await explainTypedAddress(address);
+  return code ? { code } : undefined;
+}
