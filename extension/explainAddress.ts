@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import { addressExplanationMarkdown, explainAddress as classify, type AddressExplanation } from '../adapter/explain/addressKinds';
 import { explanationMarkdown, type Explanation } from '../adapter/explain/explain';
 import { binaryFacts, explainProcessAddress, launchedDebuggee } from '../adapter/explain/localProcess';
+import { goHeapSpan, withDlvHeapFacts } from '../adapter/explain/goHeapDlv';
 import { DEBUG_TYPE } from './debugType';
 import { explainTypedAddress, HEX_ADDRESS, hexAddress, inSession, sessionBinary, showMarkdown } from './explainPc';
 import { readOnlyObserver } from './readOnlySessions';
@@ -67,6 +68,20 @@ async function typedAddress(): Promise<string | undefined> {
   return text ? hexAddress(text) : undefined;
 }
 
+/** The explanation with the Go heap span dlv reads (a stopped session); unchanged when dlv cannot. */
+async function withSpan(session: vscode.DebugSession, e: AddressExplanation, arch: 'amd64' | 'arm64'): Promise<AddressExplanation> {
+  const item = vscode.debug.activeStackItem;
+  const frameId = item instanceof vscode.DebugStackFrame && item.session.id === session.id ? item.frameId : undefined;
+  const evaluate = async (expression: string) => {
+    try {
+      return ((await session.customRequest('evaluate', { expression, frameId, context: 'repl' })) as { result?: string }).result;
+    } catch {
+      return undefined; // running, or not a Go program: nothing said
+    }
+  };
+  return withDlvHeapFacts(e, await goHeapSpan(BigInt(e.address), arch, evaluate));
+}
+
 /** The pid of the active session's process when it runs on this machine. */
 export function localProcessOf(session: vscode.DebugSession | undefined): number | undefined {
   if (!session || (session.type !== DEBUG_TYPE && !readOnlyObserver(session))) return undefined;
@@ -82,12 +97,18 @@ export function localProcessOf(session: vscode.DebugSession | undefined): number
 
 async function answerFor(address: string): Promise<AddressAnswer | undefined> {
   const session = vscode.debug.activeDebugSession;
+  const followed = session && (session.type === DEBUG_TYPE || readOnlyObserver(session)) ? session : undefined;
   const pid = localProcessOf(session);
-  if (pid !== undefined) return explainProcessAddress(pid, BigInt(address));
-  if (session && (session.type === DEBUG_TYPE || readOnlyObserver(session))) {
-    // Remote (or a core file): what the binary's sections say, and dlv's view of it as code.
+  if (pid !== undefined) {
+    const answer = explainProcessAddress(pid, BigInt(address));
+    if (followed && answer.address.kind === 'go-heap') answer.address = await withSpan(followed, answer.address, answer.arch);
+    return answer;
+  }
+  if (followed) {
+    // Remote (or a core file): what the binary's sections say, dlv's view of it as code, and of the Go heap.
     const binary = sessionBinary();
-    const where = binary ? classify(BigInt(address), binaryFacts(binary), `the ELF sections of ${binary} (no /proc of the debuggee here)`) : undefined;
+    let where = binary ? classify(BigInt(address), binaryFacts(binary), `the ELF sections of ${binary} (no /proc of the debuggee here)`) : undefined;
+    if (where?.kind === 'unknown' && binary) where = await withSpan(followed, where, binaryFacts(binary).arch);
     const code = !where || where.kind === 'code' ? await inSession({ address }).catch(() => undefined) : undefined;
     return where || code ? { address: where, code } : undefined;
   }

@@ -47,6 +47,15 @@ const arenaBase = match(goroot, goSrc('runtime/malloc.go'), /arenaBaseOffset = (
 const randomizes = /randomizeHeapBase = goexperiment\.RandomizedHeapBase64/.test(fs.readFileSync(path.join(goroot, goSrc('runtime/malloc.go')), 'utf8'));
 const randomDefault = randomizes ? match(goroot, goSrc('internal/buildcfg/exp.go'), /RandomizedHeapBase64:\s*(true|false)/)[1] === 'true' : false;
 
+// What dlv can read of a heap address: mheap_.arenas[L1][L2] → heapArena.spans[page] → mspan.
+const l1Bits = match(goroot, goSrc('runtime/malloc.go'), /arenaL1Bits = (\d+) \* \(_64bit \* goos\.IsWindows\)/);
+const pageShift = match(goroot, goSrc('internal/runtime/gc/sizeclasses.go'), /PageShift\s*= (\d+)/);
+const spanStates = match(goroot, goSrc('runtime/mheap.go'), /mSpanDead\s+mSpanState = iota\n\s*mSpanInUse\s*\/\/ ([^\n]+)\n\s*mSpanManual\s*\/\/ ([^\n]+)/);
+const spanFields = match(goroot, goSrc('runtime/mheap.go'), /startAddr uintptr[\s\S]*?npages\s+uintptr[\s\S]*?spanclass\s+spanClass[\s\S]*?state\s+mSpanStateBox[\s\S]*?elemsize\s+uintptr[\s\S]*?largeType\s+\*_type/);
+const stateBox = match(goroot, goSrc('internal/runtime/atomic/types.go'), /type Uint8 struct \{\n\s*noCopy noCopy\n\s*(value)\s+uint8/);
+const sizeclass = match(goroot, goSrc('runtime/mheap.go'), /return spanClass\(sizeclass<<1\) \| spanClass\(bool2int\(noscan\)\)/);
+void [l1Bits, spanFields, sizeclass];
+
 const hint = (m) => ({ shift: num(m[1]), base: `0x${(BigInt(m[2]) << BigInt(m[3])).toString(16)}` });
 const goFacts = {
   version: goVersion,
@@ -56,7 +65,12 @@ const goFacts = {
   hints: { amd64: hint(defaultHint), arm64: hint(arm64Hint) },
   arenaBaseOffset: { amd64: arenaBase[1], arm64: '0x0' },
   randomizedHeapBaseByDefault: randomDefault,
-  sources: ['src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: "Create initial arena growth hints")', ...(randomizes ? ['src/internal/buildcfg/exp.go (RandomizedHeapBase64)'] : [])],
+  // linux: one L1 entry (arenaL1Bits is 6 on windows only), pages of 1<<pageShift bytes.
+  arenaL1Bits: 0, // matched above as N * (_64bit * goos.IsWindows): 0 off Windows
+  pageBytes: 2 ** num(pageShift[1]),
+  // mspan.state.s.<field>: 1 = mSpanInUse, 2 = mSpanManual; spanclass = sizeclass<<1 | noscan.
+  spanState: { field: stateBox[1], 1: spanStates[1].trim(), 2: spanStates[2].trim() },
+  sources: ['src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: "Create initial arena growth hints")', randomizes ? 'src/internal/buildcfg/exp.go (RandomizedHeapBase64)' : '', 'src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)'],
 };
 
 // --- gVisor ---------------------------------------------------------------------------------

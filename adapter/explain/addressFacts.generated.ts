@@ -20,9 +20,17 @@ export const GO_HEAP = {
     "arm64": "0x0"
   },
   "randomizedHeapBaseByDefault": true,
+  "arenaL1Bits": 0,
+  "pageBytes": 8192,
+  "spanState": {
+    "1": "allocated for garbage collected heap",
+    "2": "allocated for manual management (e.g., stack allocator)",
+    "field": "value"
+  },
   "sources": [
     "src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: \"Create initial arena growth hints\")",
-    "src/internal/buildcfg/exp.go (RandomizedHeapBase64)"
+    "src/internal/buildcfg/exp.go (RandomizedHeapBase64)",
+    "src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)"
   ]
 } as const;
 

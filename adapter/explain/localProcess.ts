@@ -15,13 +15,14 @@ export class ProcessReadError extends Error {}
 
 export interface ProcessAddressAnswer {
   address: AddressExplanation;
+  arch: 'amd64' | 'arm64';
   /** For an address in the executable's code: the PC explanation (function, instruction, bluepill role). */
   code?: Explanation;
 }
 
 export function explainProcessAddress(pid: number, address: bigint): ProcessAddressAnswer {
   const { facts, symbols, exe } = readProcessFacts(pid);
-  const answer: ProcessAddressAnswer = { address: explainAddress(address, facts, `/proc/${pid}/maps, its threads and the ELF of ${facts.exePath ?? 'its executable'}`) };
+  const answer: ProcessAddressAnswer = { arch: facts.arch, address: explainAddress(address, facts, `/proc/${pid}/maps, its threads and the ELF of ${facts.exePath ?? 'its executable'}`) };
   if (answer.address.kind === 'code' && symbols && (facts.loadBias ?? 0n) === 0n) {
     answer.code = explain(withElfFile(exe, (read) => factsFromElf(symbols, read, facts.exePath ?? exe, address)));
   }

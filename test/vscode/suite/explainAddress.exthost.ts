@@ -1,6 +1,7 @@
 // Explain This Address in a real bluepill session of the amd64 minibluepill, launched by dlv on
 // this machine: the command finds the debuggee (dlv's child) and explains addresses from its
-// /proc and ELF, given as the Variables view gives a variable and as the state view's rows do.
+// /proc and ELF, given as the Variables view gives a variable and as the state view's rows do;
+// for a Go heap address it adds the span dlv reads.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
@@ -33,6 +34,8 @@ suite('Explain This Address (bluepill session, amd64 minibluepill)', () => {
         const e = await vscode.commands.executeCommand<AddressAnswer>('bluepill.explainAddress', { command: { arguments: [value] } });
         assert.ok(e?.address?.mapping, `${value}: no mapping`);
         assert.ok(['thread-stack', 'main-stack', 'go-heap'].includes(e.address.kind), `${value}: ${e.address.kind}: ${e.address.summary}`);
+        // In the Go heap, the stopped session's dlv reads the span: stacks are manually managed spans.
+        if (e.address.kind === 'go-heap') assert.ok(e.address.details.some((d) => /^dlv: .*mSpanManual/.test(d)), `${value}: ${e.address.details.join('\n')}`);
         const [from] = e.address.mapping.range.split('-');
         const pid = Number(vscode.debug.activeDebugSession && /\d+/.exec(e.address.origin)![0]);
         assert.ok(fs.readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n').some((l) => l.startsWith(from.replace(/^0x/, '').padStart(8, '0'))), `${from} is a mapping of the debuggee`);
