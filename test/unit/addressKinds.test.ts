@@ -11,6 +11,7 @@ import { explainAddress, expectedReservation, type ProcessFacts } from '../../ad
 import { parseProcMaps, stackPointerOf, type Mapping } from '../../adapter/explain/procMaps';
 import { physicalAddressBits } from '../../adapter/explain/localProcess';
 import { GO_HEAP, GVISOR_RESERVATION } from '../../adapter/explain/addressFacts.generated';
+import { dlvInteger, goHeapSpan, withDlvHeapFacts } from '../../adapter/explain/goHeapDlv';
 import { buildFixture } from '../support/fixtures';
 import { readelfSections, startHelloWithAddresses } from '../support/helloAddresses';
 
@@ -138,5 +139,23 @@ describe('gVisor\'s KVM guest-physical reservation (facts from gVisor\'s source)
     assert.match(e.summary, /injective host virtual to guest physical mapping/);
     assert.ok(e.details.some((d) => d.includes(GVISOR_RESERVATION.version)));
     assert.equal(explainAddress(start + 0x1234n, { ...facts, isGvisorKvm: false }, 'test').kind, 'anonymous');
+  });
+});
+
+describe('the Go heap span as dlv shows it', () => {
+  it('reads dlv\'s integer forms and names a span read from a fake evaluate', async () => {
+    assert.equal(dlvInteger('14426966769664 = 0xd1f0a3ac000'), 14426966769664n);
+    assert.equal(dlvInteger('37'), 37n);
+    assert.equal(dlvInteger('runtime.spanClass(37)'), 37n);
+    assert.equal(dlvInteger('*runtime.mspan {...}'), undefined);
+    // A fake dlv (a unit test of the interpretation): an in-use span of 48-byte objects at 0xc000100000.
+    const values: Record<string, string> = { '.state.s.value': '1', '.spanclass': '10', '.elemsize': '48', '.startAddr': `${0xc000100000} = 0xc000100000`, '.largeType': '*internal/abi.Type nil' };
+    const span = await goHeapSpan(0xc000100000n + 100n, 'amd64', async (expr) => (/\.spans\[\d+\]$/.test(expr) || /arenas\[0\]\[\d+\]$/.test(expr) ? '*runtime.mspan {...}' : values[Object.keys(values).find((k) => expr.endsWith(k))!]));
+    assert.equal(span.span?.sizeclass, 5);
+    assert.equal(span.span?.noscan, false);
+    assert.equal(span.span?.object?.start, 0xc000100000n + 96n);
+    const merged = withDlvHeapFacts({ address: '0xc000100064', kind: 'unknown', summary: '', details: [], unknown: ['Which mapping holds it: ...'], origin: 'test' }, span);
+    assert.equal(merged.kind, 'go-heap');
+    assert.ok(merged.unknown.every((u) => !/Which mapping/.test(u)));
   });
 });
