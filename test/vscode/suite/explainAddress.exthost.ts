@@ -34,6 +34,7 @@ suite('Explain This Address (bluepill session, amd64 minibluepill)', () => {
         const e = await vscode.commands.executeCommand<AddressAnswer>('bluepill.explainAddress', { command: { arguments: [value] } });
         assert.ok(e?.address?.mapping, `${value}: no mapping`);
         assert.ok(['thread-stack', 'main-stack', 'go-heap'].includes(e.address.kind), `${value}: ${e.address.kind}: ${e.address.summary}`);
+        console.log(`Explain This Address ${value}: ${e.address.kind}: ${e.address.summary} | ${e.address.details.filter((d) => d.startsWith('dlv:')).join(' ')}`);
         // In the Go heap, the stopped session's dlv reads the span: stacks are manually managed spans.
         if (e.address.kind === 'go-heap') assert.ok(e.address.details.some((d) => /^dlv: .*mSpanManual/.test(d)), `${value}: ${e.address.details.join('\n')}`);
         const [from] = e.address.mapping.range.split('-');
