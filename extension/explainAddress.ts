@@ -101,7 +101,8 @@ async function answerFor(address: string): Promise<AddressAnswer | undefined> {
   const pid = localProcessOf(session);
   if (pid !== undefined) {
     const answer = explainProcessAddress(pid, BigInt(address));
-    if (followed && answer.address.kind === 'go-heap') answer.address = await withSpan(followed, answer.address, answer.arch);
+    const inHeapMemory = answer.address.kind === 'go-heap' || (answer.address.kind === 'thread-stack' && answer.address.mapping?.path === '(anonymous)');
+    if (followed && inHeapMemory) answer.address = await withSpan(followed, answer.address, answer.arch);
     return answer;
   }
   if (followed) {

@@ -93,14 +93,16 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
   return { arena, inHeap: true, span, details, unknown };
 }
 
-/** The explanation with what dlv read: for a heap address its span; for an address /proc could not place (remote), whether it is heap. */
+/** The explanation with what dlv read: for a heap address (or a thread stack in the heap) its span; for an address /proc could not place (remote), whether it is heap. */
 export function withDlvHeapFacts(e: AddressExplanation, s: GoHeapSpan): AddressExplanation {
   if (!s.inHeap) return e.kind === 'go-heap' ? { ...e, details: [...e.details, ...s.details] } : e;
   const spanUnknown = /span class/;
+  // A thread's stack found by its SP stays one: dlv adds that the memory is a stack span of the heap.
+  const named = e.kind === 'go-heap' || e.kind === 'thread-stack';
   return {
     ...e,
-    kind: 'go-heap',
-    summary: e.kind === 'go-heap' ? e.summary : `The Go heap, arena ${s.arena} (read through dlv: the runtime's mheap_.arenas holds it).`,
+    kind: e.kind === 'thread-stack' ? e.kind : 'go-heap',
+    summary: named ? e.summary : `The Go heap, arena ${s.arena} (read through dlv: the runtime's mheap_.arenas holds it).`,
     details: [...e.details, ...s.details],
     unknown: [...e.unknown.filter((u) => !(s.span && spanUnknown.test(u)) && !/Which mapping holds it/.test(u)), ...s.unknown],
   };
