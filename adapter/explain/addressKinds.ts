@@ -5,8 +5,12 @@
 // Facts about the Go heap and gVisor's reservation come from the generated table (their sources).
 import { SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, type ElfSection } from '../elf/sections';
 import { guestToHost } from '../guest/addressMap';
-import { GO_HEAP, GVISOR_RESERVATION } from './addressFacts.generated';
-import { anonymousRun, isAnonymous, mappingAt, type Mapping } from './procMaps';
+import { GO_HEAP } from './addressFacts.generated';
+import { anonymousRun, isAnonymous, mappingAt, sizeText, type Mapping } from './procMaps';
+import { isReservationCandidate, noReservationNote, RESERVATION_WHY, reservationFacts } from './gvisorReservation';
+
+export { expectedReservation } from './gvisorReservation';
+export { sizeText } from './procMaps';
 
 export type Arch = 'amd64' | 'arm64';
 
@@ -74,11 +78,6 @@ interface Rule {
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
-export function sizeText(bytes: bigint): string {
-  const units: [string, bigint][] = [['TiB', 1n << 40n], ['GiB', 1n << 30n], ['MiB', 1n << 20n], ['KiB', 1n << 10n]];
-  for (const [u, n] of units) if (bytes >= n) return `${(Number(bytes) / Number(n)).toFixed(bytes % n === 0n ? 0 : 1)} ${u}`;
-  return `${bytes} bytes`;
-}
 
 /** The executable's section holding the address (sections carry link-time addresses; bias is where it is loaded). */
 export function sectionAt(sections: ElfSection[], address: bigint, bias = 0n): ElfSection | undefined {
@@ -184,7 +183,7 @@ const RULES: Rule[] = [
     name: 'gVisor\'s guest-physical reservation',
     needsMaps: true,
     judge({ p, mapping }) {
-      if (!p.isGvisorKvm || !mapping || !isAnonymous(mapping) || mapping.perms !== '---p' || mapping.end - mapping.start < 1n << 40n) return undefined;
+      if (!p.isGvisorKvm || !mapping || !isReservationCandidate(mapping)) return undefined;
       const r = reservationFacts(p);
       return {
         kind: 'gvisor-reservation',
@@ -257,46 +256,6 @@ const RULES: Rule[] = [
     },
   },
 ];
-
-const RESERVATION_WHY = `gVisor maps the host's user address space into the guest's physical memory one to one, so it fills host address space with PROT_NONE mappings until the host space left is no larger than the guest's physical address space (fillAddressSpace, ${GVISOR_RESERVATION.sources[0].split(' (')[0]}: "an injective host virtual to guest physical mapping"). Nothing is ever mapped there (MAP_NORESERVE: no memory is committed).`;
-
-/** The size gVisor's fill needs: vSize - pSize + faultBlockSize, from its source (see the generated table). */
-export function expectedReservation(arch: Arch, physicalAddressBits: number, virtualAddressBits = 48): { bytes: bigint; formula: string } {
-  const a = GVISOR_RESERVATION.arch;
-  const vSize = arch === 'arm64' ? 1n << BigInt(a.arm64.virtualAddressBits) : 1n << BigInt(virtualAddressBits - 1);
-  const pab = arch === 'arm64' ? Math.min(physicalAddressBits, a.arm64.maxPhysicalAddressBits) : physicalAddressBits;
-  const pSize = (1n << BigInt(pab)) - BigInt(arch === 'arm64' ? a.arm64.reservedMemory : a.amd64.reservedMemory);
-  const faultBlock = BigInt(arch === 'arm64' ? (pab <= a.arm64.smallFaultBlockUpToBits ? a.arm64.smallFaultBlockSize : a.arm64.faultBlockSize) : a.amd64.faultBlockSize);
-  const reserved = BigInt(arch === 'arm64' ? a.arm64.reservedMemory : a.amd64.reservedMemory);
-  const formula = `user space ${sizeText(vSize)} − (guest physical ${sizeText(1n << BigInt(pab))}${reserved ? ` − ${sizeText(reserved)} reserved at its start` : ''}) + fault block ${sizeText(faultBlock)}`;
-  return { bytes: vSize < pSize ? 0n : vSize - pSize + faultBlock, formula };
-}
-
-function reservationFacts(p: ProcessFacts): { details: string[]; unknown: string[] } {
-  const details: string[] = [];
-  const unknown: string[] = [];
-  const total = (p.maps ?? []).filter((m) => isAnonymous(m) && m.perms === '---p' && m.end - m.start >= 1n << 40n).reduce((s, m) => s + (m.end - m.start), 0n);
-  details.push(`This process holds ${sizeText(total)} of such PROT_NONE mappings (the fill may take several: it halves its mmap when one fails).`);
-  if (p.arch === 'amd64' && p.physicalAddressBits !== undefined) {
-    const e = expectedReservation('amd64', p.physicalAddressBits);
-    details.push(`Expected by gVisor's source for this host (${p.physicalAddressBits}-bit physical addresses, from CPUID): ${sizeText(e.bytes)} = ${e.formula}, less what it excludes (vDSO, vvar).`);
-  } else if (p.arch === 'arm64') {
-    const e = expectedReservation('arm64', GVISOR_RESERVATION.arch.arm64.defaultPhysicalAddressBits);
-    details.push(`On ARM64 the guest's physical size is KVM's IPA size (${GVISOR_RESERVATION.arch.arm64.physicalAddressBits}); with ${GVISOR_RESERVATION.arch.arm64.defaultPhysicalAddressBits} bits: ${sizeText(e.bytes)} = ${e.formula}. pmap shows it in KiB (about 273,804,165,120 K).`);
-    unknown.push('The IPA size KVM reported to this sandbox (the KVM_CAP_ARM_VM_IPA_SIZE ioctl); 40 bits is assumed above.');
-  }
-  details.push(`From gVisor ${GVISOR_RESERVATION.version} (the version tools/build-runsc.sh pins): ${GVISOR_RESERVATION.sources.slice(1).join('; ')}.`);
-  return { details, unknown };
-}
-
-/** Why a gVisor KVM process has no reservation (the host's physical space is already as large as its user space). */
-function noReservationNote(p: ProcessFacts): string | undefined {
-  if (!p.isGvisorKvm || !p.maps || p.arch !== 'amd64' || p.physicalAddressBits === undefined) return undefined;
-  if (p.maps.some((m) => isAnonymous(m) && m.perms === '---p' && m.end - m.start >= 1n << 40n)) return undefined;
-  const e = expectedReservation('amd64', p.physicalAddressBits);
-  if (e.bytes !== 0n) return undefined;
-  return `This sandbox has no guest-physical reservation: with ${p.physicalAddressBits}-bit physical addresses the guest's physical space is no smaller than the 128 TiB user space, and fillAddressSpace returns at once ("if vSize < pSize", pkg/sentry/platform/kvm/physical_map.go, gVisor ${GVISOR_RESERVATION.version}).`;
-}
 
 export function explainAddress(address: bigint, p: ProcessFacts, origin: string): AddressExplanation {
   const mapping = p.maps ? mappingAt(p.maps, address) : undefined;

@@ -53,3 +53,9 @@ export function stackPointerOf(syscallText: string): bigint | undefined {
   if (f.length === 3 && f[0] === '-1') return BigInt(f[1]);
   return undefined;
 }
+
+export function sizeText(bytes: bigint): string {
+  const units: [string, bigint][] = [['TiB', 1n << 40n], ['GiB', 1n << 30n], ['MiB', 1n << 20n], ['KiB', 1n << 10n]];
+  for (const [u, n] of units) if (bytes >= n) return `${(Number(bytes) / Number(n)).toFixed(bytes % n === 0n ? 0 : 1)} ${u}`;
+  return `${bytes} bytes`;
+}
