@@ -32,7 +32,7 @@ export async function explainPc(arg?: unknown): Promise<Explanation | undefined>
   }
 }
 
-const HEX_ADDRESS = /^(0x)?[0-9a-f]{1,16}$/i;
+export const HEX_ADDRESS = /^(0x)?[0-9a-f]{1,16}$/i;
 
 function addressOf(arg: unknown): string | undefined {
   const a = (arg as { address?: unknown } | undefined)?.address;
@@ -42,12 +42,12 @@ function addressOf(arg: unknown): string | undefined {
 }
 
 /** A hex address as typed ("95c6d8" or " 0x95c6d8") with exactly one 0x in front. */
-function hexAddress(text: string): string {
+export function hexAddress(text: string): string {
   return `0x${text.trim().replace(/^0x/i, '')}`;
 }
 
 /** Asks the active session: the proxy of a bluepill session, or the read-only tracker of a Go one. */
-async function inSession(args: { frameId?: number; address?: string }): Promise<Explanation | undefined> {
+export async function inSession(args: { frameId?: number; address?: string }): Promise<Explanation | undefined> {
   const session = vscode.debug.activeDebugSession;
   if (session?.type === DEBUG_TYPE) return (await session.customRequest(EXPLAIN_REQUEST, args)) as Explanation;
   return readOnlyObserver(session)?.explain(args);
@@ -98,13 +98,13 @@ async function fromListing(doc: vscode.TextDocument, address: bigint, onlyIfList
 }
 
 /** The binary the active session debugs, when this machine has it (a launch's program). */
-function sessionBinary(): string | undefined {
+export function sessionBinary(): string | undefined {
   const program = vscode.debug.activeDebugSession?.configuration.program;
   return typeof program === 'string' && path.isAbsolute(program) && fs.existsSync(program) ? program : undefined;
 }
 
 /** A typed address: the session, then an open listing that has it, then the session's binary, then ask. */
-async function explainTypedAddress(address: string): Promise<Explanation | undefined> {
+export async function explainTypedAddress(address: string): Promise<Explanation | undefined> {
   const live = await inSession({ address });
   if (live) return live;
   for (const doc of vscode.workspace.textDocuments.filter((d) => d.languageId === GO_OBJDUMP)) {
@@ -151,14 +151,19 @@ async function explanationFromPickedBinary(address?: string): Promise<Explanatio
 let panel: vscode.WebviewPanel | undefined;
 
 async function show(e: Explanation): Promise<void> {
-  const body = await vscode.commands.executeCommand<string>('markdown.api.render', explanationMarkdown(e));
+  await showMarkdown(e.address, explanationMarkdown(e));
+}
+
+/** Shows Markdown in the one Explain panel, titled "Explain ADDRESS" (also used by Explain This Address). */
+export async function showMarkdown(address: string, markdown: string): Promise<void> {
+  const body = await vscode.commands.executeCommand<string>('markdown.api.render', markdown);
   if (!panel) {
     panel = vscode.window.createWebviewPanel('bluepill.explain', '', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: false, enableFindWidget: true });
     panel.onDidDispose(() => (panel = undefined));
   } else {
     panel.reveal(panel.viewColumn, true);
   }
-  panel.title = `Explain ${e.address}`;
+  panel.title = `Explain ${address}`;
   panel.webview.html = page(panel.webview, body);
 }
 

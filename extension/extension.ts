@@ -6,6 +6,7 @@ import { BluepillStates, type CurrentState } from './bluepillStates';
 import { BluepillConfigurationProvider } from './configurationProvider';
 import { DEBUG_TYPE } from './debugType';
 import { explainInPickedBinary, explainPc } from './explainPc';
+import { explainAddressCommand } from './explainAddress';
 import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
 import { ObjdumpDefinitionProvider, ObjdumpSymbolProvider } from './objdumpNavigation';
 import { forgetIndex } from './listingIndexes';
@@ -48,6 +49,7 @@ export function activate(context: vscode.ExtensionContext): BluepillApi {
     vscode.languages.registerDocumentSymbolProvider({ language: GO_OBJDUMP }, new ObjdumpSymbolProvider()),
     vscode.languages.registerDefinitionProvider({ language: GO_OBJDUMP }, new ObjdumpDefinitionProvider()),
     vscode.commands.registerCommand('bluepill.explainPc', explainPc),
+    vscode.commands.registerCommand('bluepill.explainAddress', explainAddressCommand),
     vscode.commands.registerCommand('bluepill.explainAddressInBinary', explainInPickedBinary),
     createStateView(states),
     registerRunToCommands(states),

@@ -82,7 +82,7 @@ function readOnlyNote(type: string): Node {
 }
 
 function address(label: string, value: string, tooltip: string): Node {
-  const node = item(label, value, `${tooltip}\n\nClick to open ${value} in a disassembly.`);
+  const node = item(label, value, `${tooltip}\n\nClick to open ${value} in a disassembly; right-click, **Explain This Address**, to say what it is (code, stack, heap...).`);
   node.command = { command: OPEN_ADDRESS_COMMAND, title: 'Open in disassembly', arguments: [value] };
   node.contextValue = 'address';
   return node;
@@ -122,6 +122,7 @@ function topLevel(state: BluepillState): Node[] {
       item('Mode', u.mode, u.host ? 'The interrupted code ran in host user mode (EL0 / ring 3), whatever the stopped thread is now.' : 'The interrupted code ran privileged: the guest (EL1 / ring 0).'),
       item('PSTATE', u.flags, u.flagsSummary ?? 'Flags of the interrupted code.'),
       address('Fault address', u.faultAddress, 'The fault address the kernel reported with the signal.'),
+      address('ucontext', u.address, 'Where the saved context itself is: the ucontext the kernel wrote for the handler, on the stack the signal was delivered on.'),
     ];
     const uc = item('Interrupted', `${u.mode} · PC ${u.pc}${u.pcSymbol ? ` ${u.pcSymbol}` : ''}`, `**The interrupted context**: the ucontext at ${u.address}, what the kernel saved when the signal was delivered (the code the thread was running then, not the thread now), and what the thread resumes with after rt_sigreturn.`, ctx, true);
     uc.iconPath = new vscode.ThemeIcon('symbol-structure');

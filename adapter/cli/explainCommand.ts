@@ -1,10 +1,13 @@
-// `bluepill-lens explain (--binary FILE | --objdump FILE) ADDRESS [--json]`:
-// "Explain This PC" offline, from a binary's ELF symbols and code, or from a listing.
+// `bluepill-lens explain (--pid PID | --binary FILE | --objdump FILE) ADDRESS [--json]`:
+// "Explain This Address": any address of a process on this machine (--pid), or a PC
+// offline, from a binary's ELF symbols and code, or from a listing.
 import * as fs from 'node:fs';
 import { explain, explanationText } from '../explain/explain';
 import { factsFromElf, loadedSpan, placeAddress } from '../explain/fromElf';
 import { factsFromListing } from '../explain/listing';
 import { LineTooLongError } from '../explain/listingLines';
+import { addressExplanationText } from '../explain/addressKinds';
+import { explainProcessAddress, ProcessReadError } from '../explain/localProcess';
 import { bufferReader, fileReader, NotElfError, parseSections } from '../elf/sections';
 import { parseFunctions, type ElfSymbols } from '../elf/symbols';
 import { CliError, UsageError, type CliCommand, type CliIo } from './command';
@@ -18,30 +21,57 @@ export function parseAddress(text: string): bigint | undefined {
 
 export const explainCommand: CliCommand = {
   name: 'explain',
-  summary: 'Explain an address offline, from an ELF binary or a go tool objdump listing.',
-  synopsis: '(--binary FILE | --objdump FILE) ADDRESS [--json]',
-  help: `Explain an address offline: its function, instruction, system register, bluepill
-role and phase, and what it does on the host and in the guest.
+  summary: 'Explain an address: of a running process (code or data), or a PC from an ELF binary or a listing.',
+  synopsis: '(--pid PID | --binary FILE | --objdump FILE) ADDRESS [--json]',
+  help: `Explain an address.
+  --pid PID       any address of a process on this machine, from /proc/PID/maps,
+                  its threads' stack pointers and its ELF: the mapping, the section
+                  (.text, .rodata, .data, .bss...), the vDSO, a thread's stack, the
+                  Go heap (arena), gVisor's KVM guest-physical reservation; for code
+                  also the PC explanation below. Another user's process needs root.
+Offline, a PC: its function, instruction, system register, bluepill role and
+phase, and what it does on the host and in the guest.
   --binary FILE   from an ELF binary's symbols and code (runsc built with symbols);
                   only executable sections are decoded: an address in .rodata or
                   .data is said to be data, one in no loaded section an error
   --objdump FILE  from a \`go tool objdump\` listing, streamed (any size)
   --json          one JSON object: {"kind": "code", ...the explanation} or
-                  {"kind": "data", "address", "section", "origin"}
+                  {"kind": "data", "address", "section", "origin"}; with --pid
+                  {"kind", "address", "summary", "mapping", "section", "details",
+                  "unknown", "origin", "code"?}
 FILE - reads standard input. ADDRESS is hex, with or without 0x.`,
-  options: { binary: { type: 'string' }, objdump: { type: 'string' }, json: { type: 'boolean' } },
+  options: { pid: { type: 'string' }, binary: { type: 'string' }, objdump: { type: 'string' }, json: { type: 'boolean' } },
   maxPositionals: 1,
   async run({ values, positionals }, io) {
     const binary = values.binary as string | undefined;
     const objdump = values.objdump as string | undefined;
-    if ((binary === undefined) === (objdump === undefined)) throw new UsageError('give either --binary FILE (an ELF binary such as runsc) or --objdump FILE (a go tool objdump listing).');
+    const pid = values.pid as string | undefined;
+    if ([binary, objdump, pid].filter((v) => v !== undefined).length !== 1) throw new UsageError('give one of --pid PID (a process on this machine), --binary FILE (an ELF binary such as runsc) or --objdump FILE (a go tool objdump listing).');
     if (positionals.length === 0) throw new UsageError('give the address to explain, e.g. 0x95c6d8 or 95c6d8.');
     const address = parseAddress(positionals[0]);
     if (address === undefined) throw new UsageError(`"${printable(positionals[0])}" is not an address: write it in hex, with or without 0x (at most 16 digits).`);
     const json = values.json === true;
+    if (pid !== undefined) return explainInProcess(pid, address, json, io);
     return binary !== undefined ? explainFromBinary(binary, address, json, io) : explainFromListing(objdump!, address, json, io);
   },
 };
+
+function explainInProcess(pidText: string, address: bigint, json: boolean, io: CliIo): number {
+  if (!/^\d+$/.test(pidText.trim()) || Number(pidText) <= 0) throw new UsageError(`--pid takes a process id (a positive number), not "${printable(pidText)}".`);
+  let answer;
+  try {
+    answer = explainProcessAddress(Number(pidText), address);
+  } catch (e) {
+    if (e instanceof ProcessReadError) throw new CliError(e.message);
+    throw e;
+  }
+  if (json) io.out.write(jsonText({ ...answer.address, code: answer.code }));
+  else {
+    io.out.write(addressExplanationText(printableStrings(answer.address)) + '\n');
+    if (answer.code) io.out.write(explanationText(printableStrings(answer.code)) + '\n');
+  }
+  return 0;
+}
 
 async function explainFromListing(file: string, address: bigint, json: boolean, io: CliIo): Promise<number> {
   const label = file === '-' ? 'standard input' : file;

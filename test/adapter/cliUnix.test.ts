@@ -151,7 +151,7 @@ describe('bluepill-lens CLI, the Unix way', () => {
         2,
         '',
         'bluepill-lens explain: unknown option --bogus. (An argument that starts with - goes after --, as in: -- --bogus)\n' +
-          'Usage: bluepill-lens explain (--binary FILE | --objdump FILE) ADDRESS [--json]   (more: bluepill-lens explain --help)\n',
+          'Usage: bluepill-lens explain (--pid PID | --binary FILE | --objdump FILE) ADDRESS [--json]   (more: bluepill-lens explain --help)\n',
       ],
     );
     for (const name of COMMANDS) {

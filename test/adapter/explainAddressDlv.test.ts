@@ -1,0 +1,62 @@
+// What dlv says of Go heap addresses, live through the proxy: the hello fixture stopped in
+// main.square after it allocated its heap sentinel ([32]int); the span, its class and the object
+// are read from the runtime's tables with dlv evaluate; a goroutine stack is a manual span; an
+// address outside the heap is said to be no arena of it.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { openSession, proxyClient, type RecordingClient } from '../support/client';
+import { dlvPids, expectNoNewDlv } from '../support/processes';
+import { dlvInteger, goHeapSpan, type Evaluate } from '../../adapter/explain/goHeapDlv';
+
+describe('Go heap addresses through dlv (the span, its class, the object)', () => {
+  let dc: RecordingClient;
+  let evaluate: Evaluate;
+  let frameId: number;
+  const before_ = dlvPids();
+
+  before(async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program: buildFixture('hello'), args: ['-forever', '-print-addresses'] });
+    await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    frameId = (await dc.stackTraceRequest({ threadId: stop.body.threadId!, levels: 1 })).body.stackFrames[0].id;
+    evaluate = async (expression) => {
+      try {
+        return (await dc.evaluateRequest({ expression, frameId, context: 'repl' })).body.result;
+      } catch {
+        return undefined;
+      }
+    };
+  });
+  after(async () => {
+    await dc.stop();
+    await expectNoNewDlv(before_);
+  });
+
+  it('the heap sentinel: an in-use span of 256-byte noscan objects, the object starting at the sentinel', async () => {
+    const address = dlvInteger((await evaluate('uintptr(unsafe.Pointer(main.heapSentinel))')))!;
+    const span = await goHeapSpan(address + 8n, 'amd64', evaluate);
+    assert.equal(span.inHeap, true, span.details.join('\n'));
+    assert.equal(span.span?.state, 1, span.details.join('\n'));
+    // [32]int is 256 bytes and holds no pointers: dlv's own view of the runtime agrees.
+    assert.equal(span.span?.elemsize, 256n);
+    assert.equal(span.span?.noscan, true);
+    assert.equal(span.span?.object?.start, address);
+    assert.ok(span.details.some((d) => /\+8 bytes in/.test(d)), span.details.join('\n'));
+    assert.ok(span.unknown.some((u) => /type/.test(u)));
+  });
+
+  it('the stopped goroutine\'s stack is a manually managed span; a global is no heap arena', async () => {
+    const sp = dlvInteger((await evaluate('uintptr(unsafe.Pointer(&x))')))!;
+    const stack = await goHeapSpan(sp, 'amd64', evaluate);
+    assert.equal(stack.span?.state, 2, stack.details.join('\n'));
+    assert.ok(stack.details.some((d) => /goroutine stack/.test(d)));
+    const global = dlvInteger((await evaluate('uintptr(unsafe.Pointer(&main.noptrValue))')))!;
+    const notHeap = await goHeapSpan(global, 'amd64', evaluate);
+    assert.equal(notHeap.inHeap, false, notHeap.details.join('\n'));
+  });
+});
