@@ -67,7 +67,7 @@ describe('the interrupted stack in the Call Stack (amd64, minibluepill, live)', 
     assert.equal(frames[sep]?.presentationHint, 'label', names.join(' | '));
     assert.equal(names[sep - 1], 'kvm.sighandler', 'right after the signal handler (amd64: dlv shows no trampoline frame here)');
     const block = frames.slice(sep + 1, sep + 1 + frames.slice(sep + 1).findIndex((f) => !SIGNAL_FRAME.test(f.name)));
-    assert.ok(block.length >= 4 && block.every((f) => f.presentationHint === 'subtle' && f.id >= 2_000_000_000), names.join(' | '));
+    assert.ok(block.length >= 4 && block.every((f) => f.presentationHint === 'normal' && f.id >= 2_000_000_000), names.join(' | '));
     // dlv's frames, every one in its order: its view of the interrupted stack (which skips kvm.bluepill and kvm.Bluepill) follows the spliced block.
     const dlvs = frames.filter((f) => !SIGNAL_FRAME.test(f.name) && f.presentationHint !== 'label');
     assert.deepEqual(dlvs.map((f) => f.name), ['kvm.bluepillGuestExit', 'kvm.bluepillHandler', 'kvm.bluepillHandler', 'kvm.sighandler', 'main.roundTrip', 'main.main', 'runtime.main', 'runtime.goexit']);

@@ -200,7 +200,7 @@ async function describe(session: BluepillSession, arch: 'arm64' | 'amd64', f: Un
   const baseName = file?.replace(/^.*\//, '');
   // A remote board has no symbols here: its file and line say more than the address.
   const name = SIGNAL_FRAME_PREFIX + (symbol ? shortName(symbol) : source ? `${baseName}:${source.line}` : `0x${f.pc.toString(16)}`);
-  const frame: DebugProtocol.StackFrame = { id, name, line: 0, column: 0, instructionPointerReference: `0x${f.pc.toString(16)}`, presentationHint: 'subtle' };
+  const frame: DebugProtocol.StackFrame = { id, name, line: 0, column: 0, instructionPointerReference: `0x${f.pc.toString(16)}`, presentationHint: 'normal' };
   if (source && file) Object.assign(frame, { source: { name: baseName, path: file }, line: source.line, column: 1 });
   return frame;
 }
