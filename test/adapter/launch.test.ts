@@ -31,6 +31,8 @@ describe('launch through the proxy', () => {
     await dc.configurationDoneRequest();
     const stop = (await stopped) as DebugProtocol.StoppedEvent;
     assert.equal(stop.body.reason, 'breakpoint');
+    // The orphan checks (expectNoNewDlv) see this run's dlv by a mark in its environment: it must be there.
+    assert.ok(dlvPids().some((p) => !before_.includes(p)), 'the session\'s dlv (and its telemetry child) known as this run\'s');
 
     const stack = await dc.stackTraceRequest({ threadId: stop.body.threadId!, levels: 20 });
     const names = stack.body.stackFrames.map((f) => f.name);

@@ -52,12 +52,31 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Pids of running dlv processes (by executable name). */
-export function dlvPids(): number[] {
+/**
+ * Marks every process this test run starts (the environment is inherited: adapter, dlv, debuggee),
+ * so that a dlv left behind is still known as ours after it was reparented, and another session's
+ * dlv on the same machine is never taken for one.
+ */
+const OWNER = `BLUEPILL_TEST_OWNER=${process.pid}-${Date.now()}`;
+process.env.BLUEPILL_TEST_OWNER = OWNER.slice(OWNER.indexOf('=') + 1);
+
+function startedByThisRun(pid: number): boolean {
   try {
-    return execFileSync('pgrep', ['-x', 'dlv'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(OWNER);
+  } catch {
+    return false;
+  }
+}
+
+/** The dlv processes this test run started (see OWNER), alive now. */
+export function dlvPids(): number[] {
+  let all: number[];
+  try {
+    all = execFileSync('pgrep', ['-x', 'dlv'], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
+  return all.filter(startedByThisRun);
 }
 
 /** Waits until no dlv started during the test remains, or fails naming the orphans. */
