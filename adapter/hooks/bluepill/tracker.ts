@@ -197,7 +197,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
 
   /** Never silent: the Debug Console says which stop has no state, and why. */
   function unanalysed(stop: Stop, e: Error): void {
-    const moved = resumes > stop.resumesBefore ? ' The thread had already been resumed: dlv answered the reads of the stop before it too slowly.' : '';
+    const moved = resumes > stop.resumesBefore ? ' The thread was resumed before the proxy could read it (a resume sent at once, or dlv slow to answer the reads of the stops before it).' : '';
     ctx.sendEvent('output', outputEvent('console', `bluepill-lens: stop ${stop.index} (thread ${stop.threadId}) was not analysed: ${e.message}.${moved}\n`).body);
   }
 
