@@ -262,6 +262,20 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       assert.equal(await page.locator('.tabs-container .tab').filter({ hasText: /Explain 0x[0-9a-f]+/ }).count(), 1, 'one explanation preview');
       assert.equal(await page.locator('.editor-group-container').count(), groups, 'no new editor group');
 
+      // Explain This Address from the state view: the interrupted SP, right-click, as a user would.
+      const interrupted = await waitForText(page, rows, /Interrupted\s*ring\s+3/);
+      if ((await interrupted.getAttribute('aria-expanded')) === 'false') await interrupted.click();
+      const sp = await waitVisible(page.locator(rows).filter({ hasText: /^\s*SP\s*0x[0-9a-f]+/ }), 'the interrupted SP row');
+      const spValue = /0x[0-9a-f]+/.exec(await sp.innerText())![0];
+      await sp.click({ button: 'right' });
+      await waitVisible(page.locator('.context-view .action-label').filter({ hasText: 'Explain This Address' }), 'Explain This Address in the row\'s menu');
+      await page.locator('.context-view .action-label').filter({ hasText: 'Explain This Address' }).first().click();
+      // The debuggee's own /proc says it: a stack (a thread's, or a goroutine's in the Go heap), never unknown.
+      const heading = await webviewWith(page, 'h2', new RegExp(`${spValue} · (thread-stack|main-stack|go-heap)`), `the address explanation of the SP ${spValue}`, 30_000);
+      assert.match(await heading.innerText(), /stack|heap/);
+      await page.mouse.move(640, 60); // the row's tooltip off the picture
+      await screenshot(page, path.join(SCREENSHOTS, 'explain-address.png'));
+
       // The status bar shows the phase of the stop; clicking it brings the view back.
       const status = await waitVisible(page.locator('.statusbar-item').filter({ hasText: /Bluepill:\s+in\s+guest\s+\(KVM_RUN\)/ }), 'the phase in the status bar');
       await page.keyboard.press('Control+Shift+E'); // the Explorer hides the Run and Debug sidebar
