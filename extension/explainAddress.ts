@@ -11,7 +11,7 @@ import { explanationMarkdown, type Explanation } from '../adapter/explain/explai
 import { binaryFacts, explainProcessAddress, launchedDebuggee } from '../adapter/explain/localProcess';
 import { goHeapSpan, withDlvHeapFacts } from '../adapter/explain/goHeapDlv';
 import { DEBUG_TYPE } from './debugType';
-import { explainTypedAddress, HEX_ADDRESS, hexAddress, inSession, sessionBinary, showMarkdown } from './explainPc';
+import { askHexAddress, explainTypedAddress, HEX_ADDRESS, hexAddress, inSession, sessionBinary, showMarkdown } from './explainPc';
 import { readOnlyObserver } from './readOnlySessions';
 
 export interface AddressAnswer {
@@ -21,7 +21,7 @@ export interface AddressAnswer {
 
 export async function explainAddressCommand(arg?: unknown): Promise<AddressAnswer | undefined> {
   try {
-    const address = addressFromArgument(arg) ?? (await typedAddress());
+    const address = addressFromArgument(arg) ?? (await askHexAddress('Explain This Address', 'An address, in hex (0x optional): code or data', '0x4000460e20'));
     if (!address) return undefined;
     const answer = await answerFor(address);
     if (!answer) return undefined;
@@ -57,16 +57,6 @@ function checked(text: string): string {
   return hexAddress(text);
 }
 
-async function typedAddress(): Promise<string | undefined> {
-  const text = await vscode.window.showInputBox({
-    title: 'Explain This Address',
-    prompt: 'An address, in hex (0x optional): code or data',
-    placeHolder: '0x4000460e20',
-    ignoreFocusOut: true,
-    validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex, e.g. 0x4000460e20.'),
-  });
-  return text ? hexAddress(text) : undefined;
-}
 
 /** The explanation with the Go heap span dlv reads (a stopped session); unchanged when dlv cannot. */
 async function withSpan(session: vscode.DebugSession, e: AddressExplanation, arch: 'amd64' | 'arm64'): Promise<AddressExplanation> {

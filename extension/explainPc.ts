@@ -117,15 +117,20 @@ export async function explainTypedAddress(address: string): Promise<Explanation 
 }
 
 async function fromInputBox(): Promise<Explanation | undefined> {
+  const address = await askHexAddress('Explain This PC', 'An address, in hex (0x optional)', '0x95c6d8');
+  return address ? explainTypedAddress(address) : undefined;
+}
+
+/** An address typed into an input box, checked as it is typed; normalised, or undefined if dismissed. */
+export async function askHexAddress(title: string, prompt: string, example: string): Promise<string | undefined> {
   const text = await vscode.window.showInputBox({
-    title: 'Explain This PC',
-    prompt: 'An address, in hex (0x optional)',
-    placeHolder: '0x95c6d8',
+    title,
+    prompt,
+    placeHolder: example,
     ignoreFocusOut: true,
-    validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : 'Write the address in hex, e.g. 0x95c6d8 or 95c6d8.'),
+    validateInput: (v) => (HEX_ADDRESS.test(v.trim()) ? undefined : `Write the address in hex, e.g. ${example} or ${example.slice(2)}.`),
   });
-  if (!text) return undefined;
-  return explainTypedAddress(hexAddress(text));
+  return text ? hexAddress(text) : undefined;
 }
 
 /** "Explain Address in Binary...": offline, an address in an ELF binary the user picks (e.g. runsc). */
