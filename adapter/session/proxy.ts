@@ -8,6 +8,7 @@ import { DlvConnection } from '../dlv/connection';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint, type Received } from '../dap/endpoints';
+import { requestProblem } from '../dap/requestChecks';
 import { pipelineOrder, type HookFactory, type HookResult, type ProxyContext, type ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
 import { OrderedOutbox } from './orderedOutbox';
@@ -161,6 +162,8 @@ export class DlvProxy implements ProxyContext {
     if (this.ended) {
       return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, 'This debug session has ended. Start a new one.'));
     }
+    const problem = requestProblem(request);
+    if (problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, problem));
     for (const hook of this.hooks) {
       let answer = hook.answer?.(request);
       if (answer instanceof Promise) answer = await answer; // most hooks answer at once: no extra tick

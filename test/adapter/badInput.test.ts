@@ -220,6 +220,41 @@ describe('bad input', () => {
     }
   });
 
+  it('requests dlv would die of (a field of the wrong JSON type, a message over 4 MiB): an error response naming the field, and the session goes on (issue 19.5)', async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const threadId = ((await stopped).body as { threadId: number }).threadId;
+    const dlv = childDlvOf(dc.adapterProcess!.pid!);
+    const frameId = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0].id;
+    const cases: [string, unknown, RegExp][] = [
+      ['stackTrace', { threadId: String(threadId) }, /"threadId" must be a whole number, but it is string/],
+      ['stackTrace', { threadId, levels: 20.5 }, /"levels" must be a whole number, but it is number 20\.5/],
+      ['stackTrace', { ThreadId: threadId, startFrame: 2 ** 64 }, /"startFrame" must be a whole number/],
+      ['scopes', { frameId: [frameId] }, /"frameId" must be a whole number, but it is array/],
+      ['variables', { variablesReference: true }, /"variablesReference" must be a whole number, but it is boolean true/],
+      ['evaluate', { expression: 42, frameId }, /"expression" must be a string, but it is number 42/],
+      ['setBreakpoints', { source: [fixtureSource('hello')], breakpoints: [] }, /"source" must be an object, but it is array/],
+      ['setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [{ line: '16' }] }, /"breakpoints\[0\]\.line" must be a whole number, but it is string "16"/],
+      ['continue', { threadId, singleThread: 'no' }, /"singleThread" must be a boolean/],
+      ['disassemble', 'main.main', /"arguments" must be an object, but it is string "main\.main"/],
+      ['evaluate', { expression: 'x'.repeat(4 * 1024 * 1024), frameId }, /The "evaluate" request is 4\.2 MB; dlv accepts at most 4 MiB per message/],
+      ['bluepill/explain', { address: '1'.repeat(20_000_000) }, /The "bluepill\/explain" request is 20\.0 MB/],
+    ];
+    for (const [command, args, expected] of cases) {
+      const r = await dc.request(command, args);
+      assert.equal(r.success, false, `${command} ${JSON.stringify(args).slice(0, 60)} is refused`);
+      assert.match(shown(r), expected);
+      assert.match(shown(r), /was not run|make it smaller/, 'says it was not run');
+    }
+    const trace = await dc.stackTraceRequest({ threadId, levels: 20 });
+    assert.ok(trace.body.stackFrames.length > 0, 'the session goes on');
+    assert.ok(isAlive(dlv), 'dlv is still running');
+    assert.equal(dc.events('terminated').length, 0);
+  });
+
   it('a broken frame from the client: the session ends with a message saying so, and dlv with it', async () => {
     dc = await proxyClient();
     await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
