@@ -10,6 +10,8 @@ export interface ValidationResult {
   /** Arguments with numeric strings turned into numbers and defaults filled in. */
   args: Record<string, unknown>;
   errors: string[];
+  /** Said to the user, but the session goes on (e.g. a misspelt attribute, which is ignored). */
+  warnings: string[];
 }
 
 export function attributesFor(kind: RequestKind): Record<string, AttributeSpec> {
@@ -19,10 +21,11 @@ export function attributesFor(kind: RequestKind): Record<string, AttributeSpec> 
 export function validateArguments(kind: RequestKind, raw: unknown): ValidationResult {
   const errors: string[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { args: {}, errors: [`The ${kind} arguments must be an object.`] };
+    return { args: {}, errors: [`The ${kind} arguments must be an object.`], warnings: [] };
   }
   const args: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   const specs = attributesFor(kind);
+  const warnings = caseVariants(args, Object.keys(specs));
   for (const [name, spec] of Object.entries(specs)) {
     const value = args[name];
     if (value === undefined) continue;
@@ -33,7 +36,62 @@ export function validateArguments(kind: RequestKind, raw: unknown): ValidationRe
   if (args.mode === undefined) args.mode = specs.mode.default;
   if (args.showRegisters === undefined) args.showRegisters = true;
   errors.push(...checkRequired(kind, args), ...checkPaths(args), ...checkDlvFlags(args));
-  return { args, errors };
+  return { args, errors, warnings: [...warnings, ...misspeltAttributes(kind, args)] };
+}
+
+/**
+ * dlv reads attribute names without regard to case (Go's JSON decoder), so "stopOnentry"
+ * is its "stopOnEntry": it is checked and used under its real name here too.
+ */
+function caseVariants(args: Record<string, unknown>, names: string[]): string[] {
+  const warnings: string[] = [];
+  for (const key of Object.keys(args)) {
+    const name = names.find((n) => n !== key && n.toLowerCase() === key.toLowerCase());
+    if (!name) continue;
+    if (args[name] === undefined) args[name] = args[key];
+    delete args[key];
+    warnings.push(`"${key}" is read as "${name}"; write it so.`);
+  }
+  return warnings;
+}
+
+/** Attributes that are not ours but mean something to VS Code or to dlv: never taken for typos. */
+const OTHER_ATTRIBUTES = new Set(
+  [
+    // VS Code's own
+    'type', 'request', 'name', 'preLaunchTask', 'postDebugTask', 'debugServer', 'internalConsoleOptions', 'presentation',
+    'serverReadyAction', 'suppressMultipleSessionWarning', '__configurationTarget', '__sessionId', '__workspaceFolder',
+    // dlv's launch and attach configuration (service/dap/types.go, v1.27.2)
+    'backend', 'dlvCwd', 'output', 'outputMode', 'noDebug', 'traceDirPath', 'stackTraceDepth', 'showGlobalVariables',
+    'hideSystemGoroutines', 'goroutineFilters', 'showPprofLabels', 'showRawStrings', 'maxArrayValues', 'maxStringLen',
+    'followExec', 'followExecRegex', 'guessSubstitutePath', 'stdinFrom', 'stdoutTo', 'stderrTo', 'waitFor',
+  ].map((n) => n.toLowerCase()),
+);
+
+/**
+ * An attribute that is none of ours, VS Code's or dlv's, but one or two letters from one
+ * of ours, is most likely that one misspelt: it would be ignored without a word.
+ */
+function misspeltAttributes(kind: RequestKind, args: Record<string, unknown>): string[] {
+  const ours = Object.keys(attributesFor(kind));
+  const warnings: string[] = [];
+  for (const key of Object.keys(args)) {
+    if (ours.includes(key) || OTHER_ATTRIBUTES.has(key.toLowerCase())) continue;
+    const near = ours.find((name) => editDistance(key.toLowerCase(), name.toLowerCase()) <= (name.length < 6 ? 1 : 2));
+    if (near) warnings.push(`"${key}" is ignored: a bluepill ${kind} has no such attribute. Did you mean "${near}"?`);
+  }
+  return warnings;
+}
+
+/** Levenshtein distance, for short attribute names. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** Local paths must be absolute: relative to what would depend on where dlv happens to start. */

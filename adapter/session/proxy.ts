@@ -222,11 +222,12 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async launchOrAttach(request: DebugProtocol.Request, kind: RequestKind): Promise<void> {
-    const { args, errors } = validateArguments(kind, request.arguments ?? {});
+    const { args, errors, warnings } = validateArguments(kind, request.arguments ?? {});
     if (errors.length) {
-      const text = `Invalid ${kind} configuration: ${errors.join(' ')}`;
+      const text = `Invalid ${kind} configuration: ${[...errors, ...warnings].join(' ')}`;
       return this.reply(errorResponse(request, ProxyErrorId.badArguments, text));
     }
+    for (const warning of warnings) this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     const problem = preflight(kind, args);
     if (problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, problem));
     this.args = args;

@@ -75,6 +75,16 @@ describe('bad input', () => {
     assert.match(text, /"showRegisters" must be a boolean/);
   });
 
+  it('a misspelt attribute: named with the one meant; an error when the one meant is missing, a warning otherwise (issue 19.5)', async () => {
+    const text = await failedStart('launch', { mode: 'exec', progam: program });
+    assert.match(text, /needs "program".*"progam" is ignored: a bluepill launch has no such attribute\. Did you mean "program"\?/s);
+    await dc!.stop();
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, stopOnEntyr: true, Args: ['-print'] });
+    assert.match(dc.outputText(), /"stopOnEntyr" is ignored: a bluepill launch has no such attribute\. Did you mean "stopOnEntry"\?/);
+    assert.match(dc.outputText(), /"Args" is read as "args"; write it so\./);
+  });
+
   it('unknown mode: lists the valid ones', async () => {
     const text = await failedStart('launch', { mode: 'replay', program });
     assert.match(text, /"mode" must be one of "exec", "core", "debug", but it is string "replay"/);
