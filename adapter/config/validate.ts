@@ -1,6 +1,7 @@
 // Checks launch and attach arguments against the attribute table before anything is
 // spawned, so a wrong type ends in one clear sentence instead of a dlv stack trace.
 import * as path from 'node:path';
+import { pickProcessAdvice, type ClientKind } from './clientTerms';
 import { isRemote } from './launchArgs';
 import { attachAttributes, launchAttributes, type AttributeSpec, type AttributeType } from './launchAttributes';
 
@@ -18,7 +19,7 @@ export function attributesFor(kind: RequestKind): Record<string, AttributeSpec> 
   return kind === 'launch' ? launchAttributes : attachAttributes;
 }
 
-export function validateArguments(kind: RequestKind, raw: unknown): ValidationResult {
+export function validateArguments(kind: RequestKind, raw: unknown, client: ClientKind = 'other'): ValidationResult {
   const errors: string[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { args: {}, errors: [`The ${kind} arguments must be an object.`], warnings: [] };
@@ -35,7 +36,7 @@ export function validateArguments(kind: RequestKind, raw: unknown): ValidationRe
   }
   if (args.mode === undefined) args.mode = specs.mode.default;
   if (args.showRegisters === undefined) args.showRegisters = true;
-  errors.push(...checkRequired(kind, args), ...checkPaths(args), ...checkDlvFlags(args));
+  errors.push(...checkRequired(kind, args, client), ...checkPaths(args), ...checkDlvFlags(args));
   return { args, errors, warnings: [...warnings, ...misspeltAttributes(kind, args)] };
 }
 
@@ -140,7 +141,7 @@ function checkValue(name: string, spec: AttributeSpec, value: unknown): { value:
   return { value };
 }
 
-function checkRequired(kind: RequestKind, args: Record<string, unknown>): string[] {
+function checkRequired(kind: RequestKind, args: Record<string, unknown>, client: ClientKind): string[] {
   const missing = (names: string[]) => names.filter((n) => args[n] === undefined || args[n] === '');
   const need = (mode: string, names: string[], hint: string) => {
     const absent = missing(names);
@@ -156,7 +157,7 @@ function checkRequired(kind: RequestKind, args: Record<string, unknown>): string
     return need('core', ['program', 'coreFilePath'], 'set "program" to the binary that crashed and "coreFilePath" to its core file.');
   }
   if (kind === 'attach' && args.mode === 'local') {
-    return need('local', ['processId'], 'set it to a pid, or to "${command:bluepill.pickSandboxProcess}" to pick the runsc-sandbox process.');
+    return need('local', ['processId'], pickProcessAdvice(client));
   }
   if (kind === 'attach' && args.mode === 'remote') {
     return need('remote', ['host', 'port'], 'set them to where `dlv --headless --listen=HOST:PORT` is listening on the board.');

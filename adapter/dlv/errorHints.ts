@@ -13,7 +13,7 @@ const ptraceAdvice =
 
 const hints: Hint[] = [
   { match: /operation not permitted|current user does not own the process|permission denied|kernel security setting|ptrace_scope/i, advice: ptraceAdvice },
-  { match: /no such process/i, advice: 'The process has exited, or the pid is wrong. Pick it again with "Bluepill: Pick Sandbox Process".' },
+  { match: /no such process/i, advice: 'The process has exited, or the pid is wrong: pick it again.' },
   {
     match: /could not open debug info|could not find .*debug_info|no debug info|not an executable file|decoding dwarf section|could not attach to pid.*(exe|elf)/i,
     advice:

@@ -4,7 +4,10 @@
 // lifecycle of the dlv it talks to: spawn or connect, replace, and shut down.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
+import { clientKindOf } from '../config/clientTerms';
+import { isRemote } from '../config/launchArgs';
 import { DlvConnection } from '../dlv/connection';
+import { descendsFrom } from '../dlv/debuggees';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint, type Received } from '../dap/endpoints';
@@ -79,6 +82,8 @@ export class DlvProxy implements ProxyContext {
   /** A `terminated` event reached the client (from dlv or ours). */
   private terminatedSent = false;
   private args: Record<string, unknown> | undefined;
+  /** A connection being opened (dlv starting): the end waits for it. */
+  private connecting: Promise<void> | undefined;
   private warnedUnauthenticated = false;
   private readonly hooks: ProxyHook[];
   private readonly ownTimeoutMs: number;
@@ -222,21 +227,38 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async launchOrAttach(request: DebugProtocol.Request, kind: RequestKind): Promise<void> {
-    const { args, errors, warnings } = validateArguments(kind, request.arguments ?? {});
+    const client = clientKindOf(this.initializeArgs);
+    const { args, errors, warnings } = validateArguments(kind, request.arguments ?? {}, client);
     if (errors.length) {
       const text = `Invalid ${kind} configuration: ${[...errors, ...warnings].join(' ')}`;
       return this.reply(errorResponse(request, ProxyErrorId.badArguments, text));
     }
-    for (const warning of warnings) this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
-    const problem = preflight(kind, args);
-    if (problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, problem));
+    const ownBefore = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
+    if (ownBefore) return this.reply(errorResponse(request, ProxyErrorId.badArguments, ownBefore));
+    const checked = preflight(kind, args, client);
+    if (checked.problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, checked.problem));
+    for (const warning of [...warnings, ...checked.warnings]) this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     this.args = args;
     // A client that named no dlv keeps the one it already has (e.g. `adapter --connect`).
     const target = this.conn && !argumentsNameTarget(args) ? this.conn.target : targetFromArguments(args, this.options.defaults);
     if (!this.conn || !sameTarget(this.conn.target, target)) {
       await this.replaceConnection(target);
     }
+    // A dlv started just now for this request is checked too.
+    const own = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
+    if (own) return this.reply(errorResponse(request, ProxyErrorId.badArguments, own));
     this.forward({ ...request, arguments: args });
+  }
+
+  /** Says why `pid` may not be attached to when it is part of this session: dlv would stop what runs the session. */
+  private ownProcess(pid: unknown): string | undefined {
+    if (typeof pid !== 'number') return undefined;
+    const what =
+      pid === process.pid ? 'the bluepill-lens adapter running this session'
+      : this.conn?.owns(pid) ? "this session's own dlv (or a helper process dlv started, such as its telemetry)"
+      : descendsFrom(process.pid, pid) ? 'a parent of the bluepill-lens adapter (the editor or terminal running this session)'
+      : undefined;
+    return what && `Process ${pid} is ${what}: a debug session cannot attach to itself, it would stop the debugger. Pick the process you mean to debug.`;
   }
 
   /** Connects to `target`, dropping any other dlv first, and replays `initialize` on it. */
@@ -253,13 +275,22 @@ export class DlvProxy implements ProxyContext {
     }
   }
 
-  private async connect(target: DlvTarget): Promise<void> {
+  /** Opens a connection; the session's end waits for one being opened (and closes it). */
+  private connect(target: DlvTarget): Promise<void> {
+    const connecting = this.openConnection(target);
+    this.connecting = connecting;
+    return connecting.finally(() => {
+      if (this.connecting === connecting) this.connecting = undefined;
+    });
+  }
+
+  private async openConnection(target: DlvTarget): Promise<void> {
     const warning = unauthenticatedWarning(target);
     if (warning && !this.warnedUnauthenticated) {
       this.warnedUnauthenticated = true;
       this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     }
-    this.conn = await DlvConnection.open(target, {
+    const conn = await DlvConnection.open(target, {
       response: (r) => this.onDlvResponse(r),
       event: (e) => this.outbox.push(this.rewriteEvent(e)),
       reverseRequest: (r) => this.push(r),
@@ -268,6 +299,12 @@ export class DlvProxy implements ProxyContext {
       output: (category, text) => this.push(outputEvent(category, text)),
       lost: (why) => this.onConnectionLost(why),
     });
+    if (this.ended) {
+      // The client left while dlv was starting: nobody will ever end this dlv but us.
+      await conn.close(0);
+      throw new Error('The session ended while dlv was starting.');
+    }
+    this.conn = conn;
     observeEndpoint(this.conn.endpoint, 'dlv', this.options.observe);
     this.log(`connected to ${describeTarget(target)}${this.conn.pid ? `, spawned as pid ${this.conn.pid}` : ''}`, 'info');
   }
@@ -401,6 +438,7 @@ export class DlvProxy implements ProxyContext {
 
   private async end(): Promise<void> {
     this.ended = true;
+    await this.connecting?.catch(() => undefined);
     const conn = this.conn;
     this.conn = undefined;
     if (conn) {

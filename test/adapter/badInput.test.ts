@@ -57,10 +57,22 @@ describe('bad input', () => {
     assert.match(text, /bluepill\.dlvPath/);
   });
 
-  it('processId missing: says how to pick one', async () => {
+  it('processId missing: says how to pick one, in the client\'s terms (a VS Code command for VS Code only)', async () => {
     const text = await failedStart('attach', { mode: 'local' });
     assert.match(text, /needs "processId"/);
-    assert.match(text, /bluepill\.pickSandboxProcess/);
+    assert.match(text, /`bluepill-lens processes`/);
+    assert.doesNotMatch(text, /Bluepill: Pick|\$\{command:/, 'no VS Code command for a stdio client');
+    await dc!.stop();
+    dc = await proxyClient();
+    await dc.request('initialize', { adapterID: 'bluepill', clientID: 'vscode' });
+    const inVsCode = shown(await dc.request('attach', { mode: 'local' }));
+    assert.match(inVsCode, /"Bluepill: Pick Sandbox Process".*\$\{command:bluepill\.pickSandboxProcess\}/);
+  });
+
+  it('a pid that is a kernel thread (2), or that no process has: said so, with how to find the right one', async () => {
+    assert.match(await failedStart('attach', { mode: 'local', processId: 2 }), /Process 2 \(kthreadd\) is a kernel thread: it runs no program, so there is nothing to attach to\. Find it with `bluepill-lens processes`/);
+    await dc!.stop();
+    assert.match(await failedStart('attach', { mode: 'local', processId: 4194303 }), /There is no process 4194303 on this machine/);
   });
 
   it('processId not a number', async () => {
@@ -103,11 +115,15 @@ describe('bad input', () => {
     assert.match(text, /sudo is not installed/);
   });
 
-  it('a process that is not a Go program: says which process to pick', async () => {
+  it('a process that is not a Go program: attached (as dlv does), with a warning that says what to attach to instead (issue 19.13)', async () => {
     const sleeper = await startProcess('/bin/sh', ['-c', 'echo ready; exec sleep 60'], /ready/);
-    const text = await failedStart('attach', { mode: 'local', processId: sleeper.pid });
-    assert.match(text, /does not look like a Go program/);
-    assert.match(text, /runsc-sandbox boot/);
+    dc = await proxyClient();
+    await openSession(dc, 'attach', { mode: 'local', processId: sleeper.pid });
+    assert.match(dc.outputText(), new RegExp(`Process ${sleeper.pid} \\(.*sleep\\) has no Go build information: dlv attaches, but without Go's symbols it shows little`));
+    assert.match(dc.outputText(), /runsc-sandbox boot/);
+    assert.equal((await dc.request('disconnect', { terminateDebuggee: false })).success, true);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(isAlive(sleeper.pid), 'detached, the process runs on');
   });
 
   it('remote connection refused: says how to start dlv on the board', async () => {
