@@ -6,6 +6,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
 import { clientKindOf } from '../config/clientTerms';
 import { isRemote } from '../config/launchArgs';
+import { PINNED_DLV_CAPABILITIES } from '../dlv/capabilities';
 import { DlvConnection } from '../dlv/connection';
 import { descendsFrom } from '../dlv/debuggees';
 import { preflight } from '../dlv/preflight';
@@ -44,21 +45,6 @@ export interface ProxyOptions {
   /** Sees every message on both sides, e.g. a DAP trace file (traceFile.ts). */
   observe?: MessageObserver;
 }
-
-/**
- * Capabilities announced when `initialize` arrives before we know which dlv to use
- * (a stdio client with no target given). dlv's real ones follow in a `capabilities`
- * event as soon as launch/attach has connected.
- */
-const PROVISIONAL_CAPABILITIES: DebugProtocol.Capabilities = {
-  supportsConfigurationDoneRequest: true,
-  supportsFunctionBreakpoints: true,
-  supportsConditionalBreakpoints: true,
-  supportsEvaluateForHovers: true,
-  supportsSteppingGranularity: true,
-  supportsInstructionBreakpoints: true,
-  supportsDisassembleRequest: true,
-};
 
 export class DlvProxy implements ProxyContext {
   readonly client = new ClientEndpoint();
@@ -202,8 +188,9 @@ export class DlvProxy implements ProxyContext {
     if (this.conn) return this.forward(request);
     this.initializeArgs = request.arguments;
     if (!this.options.initialTarget) {
+      // No dlv yet (launch will name it): the pinned dlv's answer; the real one follows as an event.
       this.deferredInitialize = true;
-      return this.reply(successResponse(request, PROVISIONAL_CAPABILITIES));
+      return this.reply(successResponse(request, structuredClone(PINNED_DLV_CAPABILITIES)));
     }
     await this.connect(this.options.initialTarget);
     const response = await this.handshake(request.arguments);

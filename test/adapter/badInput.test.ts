@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
-import { openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
+import { directClient, openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
+import { ensureDlv } from '../support/paths';
 import { dlvPids, expectNoNewDlv, isAlive, startProcess, stopAll } from '../support/processes';
 
 const NOBODY = 65534;
@@ -190,6 +191,22 @@ describe('bad input', () => {
     const refused = dc.received.filter((m): m is DebugProtocol.Response => m.type === 'response' && !(m as DebugProtocol.Response).success && /nested/.test(shown(m as DebugProtocol.Response)));
     assert.deepEqual(refused.map((r) => [r.command, r.request_seq]), [['threads', 0], ['evaluate', 900]]);
     assert.match(shown(refused[0]), /nested more than 64 levels deep/);
+  });
+
+  it('initialize before any dlv is found answers the pinned dlv\'s own capabilities (issue 19.10); the launched dlv\'s follow as an event', async () => {
+    const direct = await directClient();
+    let real: DebugProtocol.Capabilities | undefined;
+    try {
+      real = (await direct.client.initializeRequest({ adapterID: 'go', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true })).body;
+    } finally {
+      await direct.stop();
+    }
+    dc = await proxyClient({ env: noDlvOnPath }); // no dlv until the launch names one
+    const init = await dc.request('initialize', { adapterID: 'bluepill', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    assert.deepEqual(init.body, real, 'the same capabilities as dlv answers itself (log points, set variable, exception filters, read memory...)');
+    await Promise.all([dc.launchRequest({ mode: 'exec', program, dlvPath: ensureDlv() } as never), dc.waitForEvent('initialized')]);
+    const event = dc.events('capabilities')[0];
+    assert.deepEqual((event?.body as { capabilities: unknown }).capabilities, real);
   });
 
   it('disconnect when dlv never started (initialize only, or a refused launch): answered, then terminated', async () => {
