@@ -51,6 +51,8 @@ export class DlvProxy implements ProxyContext {
   private conn: DlvConnection | undefined;
   /** dlv-side seq of a forwarded request → the client's request. */
   private forwarded = new Map<number, DebugProtocol.Request>();
+  /** dlv-side seq of recently answered forwarded requests, for a second answer to the same one. */
+  private answered = new RecentAnswers(256);
   /** dlv-side seq of the proxy's own request → its resolver. */
   private own = new Map<number, (r: DebugProtocol.Response) => void>();
   /** client-side seq of a reverse request → dlv's seq for it. */
@@ -319,14 +321,33 @@ export class DlvProxy implements ProxyContext {
       return;
     }
     const request = this.forwarded.get(response.request_seq);
-    if (!request) {
-      this.log(`dropped a response to unknown request_seq ${response.request_seq}`);
-      return;
-    }
+    if (!request) return this.onSecondAnswer(received);
     this.forwarded.delete(response.request_seq);
+    this.answered.remember(response.request_seq, { request, success: response.success });
     response.request_seq = request.seq;
     this.outbox.push(this.rewriteResponse(received, request));
     if (request.command === 'disconnect') void this.shutdown();
+  }
+
+  /**
+   * dlv 1.27.2 answers some requests twice (`restart`: success, then "Failed to restart:
+   * cannot rebuild a binary"). The second answer goes on as dlv sent it, and when it
+   * contradicts the first it is also said in the console, where clients that ignore a
+   * second response still show it.
+   */
+  private onSecondAnswer(received: Received<DebugProtocol.Response>): void {
+    const response = received.message;
+    const first = this.answered.get(response.request_seq);
+    if (!first) {
+      this.log(`dropped a response to unknown request_seq ${response.request_seq}`);
+      return;
+    }
+    response.request_seq = first.request.seq;
+    this.outbox.push(received);
+    if (first.success === response.success) return;
+    const text = (response as DebugProtocol.ErrorResponse).body?.error?.format ?? response.message ?? '';
+    const outcome = response.success ? 'it succeeded after all' : `it failed after all: ${text}`;
+    this.push(outputEvent('important', `bluepill-lens: dlv answered "${first.request.command}" a second time, and ${outcome}\n`));
   }
 
   private rewriteResponse(received: Received<DebugProtocol.Response>, request: DebugProtocol.Request): Outgoing | Promise<Outgoing> {
@@ -459,4 +480,19 @@ export class DlvProxy implements ProxyContext {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The last `capacity` answered requests, by dlv-side seq. */
+class RecentAnswers {
+  private readonly entries = new Map<number, { request: DebugProtocol.Request; success: boolean }>();
+  constructor(private readonly capacity: number) {}
+
+  remember(seq: number, answer: { request: DebugProtocol.Request; success: boolean }): void {
+    this.entries.set(seq, answer);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  get(seq: number): { request: DebugProtocol.Request; success: boolean } | undefined {
+    return this.entries.get(seq);
+  }
 }
