@@ -98,6 +98,10 @@ export const launchAttributes: Record<string, AttributeSpec> = {
     default: [],
     description: 'Command-line arguments for the program (mode exec).',
   },
+  dlvCwd: {
+    type: 'string',
+    description: "Folder dlv works in, where mode debug runs `go build` (it must be inside the program's module). Default in mode debug: the program's folder, as vscode-go does; otherwise the adapter's.",
+  },
   coreFilePath: {
     type: 'string',
     description: 'Path of the core file (mode core).',

@@ -35,6 +35,7 @@ export function validateArguments(kind: RequestKind, raw: unknown, client: Clien
     else args[name] = checked.value;
   }
   if (args.mode === undefined) args.mode = specs.mode.default;
+  if (kind === 'launch') defaultDlvCwd(args);
   if (args.showRegisters === undefined) args.showRegisters = true;
   errors.push(...checkRequired(kind, args, client), ...checkPaths(args), ...checkDlvFlags(args));
   return { args, errors, warnings: [...warnings, ...misspeltAttributes(kind, args)] };
@@ -95,10 +96,22 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/**
+ * In mode debug dlv runs `go build` in its own folder, which must be inside the program's
+ * module: like vscode-go, dlv works in the program's folder (the package folder, or a
+ * .go file's folder) unless "dlvCwd" says otherwise.
+ */
+function defaultDlvCwd(args: Record<string, unknown>): void {
+  if (args.mode !== 'debug' || args.dlvCwd !== undefined || isRemote(args)) return;
+  const program = args.program;
+  if (typeof program !== 'string' || !path.isAbsolute(program)) return;
+  args.dlvCwd = program.endsWith('.go') ? path.dirname(program) : program;
+}
+
 /** Local paths must be absolute: relative to what would depend on where dlv happens to start. */
 function checkPaths(args: Record<string, unknown>): string[] {
   if (isRemote(args)) return []; // paths on the board are dlv's business
-  return ['program', 'coreFilePath', 'cwd']
+  return ['program', 'coreFilePath', 'cwd', 'dlvCwd']
     .filter((name) => typeof args[name] === 'string' && args[name] !== '' && !path.isAbsolute(args[name] as string))
     .map((name) => `"${name}" must be an absolute path, but it is ${JSON.stringify(args[name])}: write \${workspaceFolder}/${args[name]} for a path in the workspace.`);
 }
