@@ -121,6 +121,10 @@ export const attachAttributes: Record<string, AttributeSpec> = {
     numericString: true,
     description: 'Process id to attach to (mode local). Use "${command:bluepill.pickSandboxProcess}" to pick one.',
   },
+  waitFor: {
+    type: 'string',
+    description: 'Instead of "processId" (mode local): attach to the first process whose command line starts with this, once it starts, e.g. "runsc-sandbox" for a sandbox about to be started. dlv looks every millisecond until it appears.',
+  },
   guestTrace: {
     type: 'boolean',
     description: "Watch the process's KVM guest through the host kernel's trace events (needs root and tracefs): the Bluepill State view's Guest section and the Guest Timeline, updated while the sandbox runs. Default: on when the process is a runsc sandbox (mode local).",

@@ -170,7 +170,11 @@ function checkRequired(kind: RequestKind, args: Record<string, unknown>, client:
     return need('core', ['program', 'coreFilePath'], 'set "program" to the binary that crashed and "coreFilePath" to its core file.');
   }
   if (kind === 'attach' && args.mode === 'local') {
-    return need('local', ['processId'], pickProcessAdvice(client));
+    if (args.processId !== undefined && args.processId !== '' && args.waitFor !== undefined && args.waitFor !== '') {
+      return ['attach mode "local" takes "processId" or "waitFor", not both: keep "processId" for a running process, "waitFor" for one about to start.'];
+    }
+    if (typeof args.waitFor === 'string' && args.waitFor !== '') return [];
+    return need('local', ['processId'], `${pickProcessAdvice(client)} For a process that has not started yet, set "waitFor" to the start of its command line instead (e.g. "runsc-sandbox").`);
   }
   if (kind === 'attach' && args.mode === 'remote') {
     return need('remote', ['host', 'port'], 'set them to where `dlv --headless --listen=HOST:PORT` is listening on the board.');
