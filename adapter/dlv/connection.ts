@@ -73,6 +73,11 @@ export class DlvConnection {
     return this.spawned?.child.pid;
   }
 
+  /** host:port of a dlv we spawned (ours alone: never shown to the client). */
+  get spawnedAddress(): string | undefined {
+    return this.spawned && `${this.spawned.host}:${this.spawned.port}`;
+  }
+
   /** Whether `pid` is the dlv we spawned or one of its processes (its telemetry child, sudo's dlv). */
   owns(pid: number): boolean {
     const ours = this.pid;

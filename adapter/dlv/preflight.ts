@@ -22,7 +22,8 @@ export function preflight(kind: RequestKind, args: Record<string, unknown>, clie
     const problem =
       args.mode === 'debug'
         ? missingFile('program', args.program as string) ?? notFileOrFolder('program', args.program as string)
-        : checkElf('program', args.program as string, 'program', asRoot) ?? (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : undefined);
+        : checkElf('program', args.program as string, 'program', asRoot) ??
+          (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : notExecutable('program', args.program as string));
     return { problem, warnings: [] };
   }
   if (typeof args.processId !== 'number') return { warnings: [] }; // waitFor: the process is not there yet
@@ -78,6 +79,16 @@ function checkElf(attribute: string, file: string, want: keyof typeof WANTED, as
   if (want === 'core' && type !== ET_CORE) return `"${attribute}" is "${file}", an ELF file that is not a core file (its type is ${elfTypeName(type)}, a core is ET_CORE). Give ${WANTED.core}.`;
   if (want === 'program' && type === ET_CORE) return `"${attribute}" is "${file}", a core file, not a program. Put it in "coreFilePath" (mode "core") and give the binary that crashed as "program".`;
   return undefined;
+}
+
+/** In mode exec dlv runs `program`: a file nobody may execute fails there with obscure words. */
+function notExecutable(attribute: string, file: string): string | undefined {
+  try {
+    if ((fs.statSync(file).mode & 0o111) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return `"${attribute}" is "${file}", which may not be executed (no x permission). Run \`chmod +x ${file}\`, or copy the binary again keeping its mode.`;
 }
 
 /** In debug mode dlv builds `program`: a Go package folder or a .go file, never a device or a FIFO. */

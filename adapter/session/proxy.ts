@@ -16,6 +16,7 @@ import { requestProblem } from '../dap/requestChecks';
 import { pipelineOrder, type HookFactory, type HookResult, type ProxyContext, type ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
 import { OrderedOutbox } from './orderedOutbox';
+import { rewriteInClientTerms } from './clientWording';
 import { observeEndpoint, type MessageObserver } from '../dap/traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
@@ -324,8 +325,9 @@ export class DlvProxy implements ProxyContext {
     if (!request) return this.onSecondAnswer(received);
     this.forwarded.delete(response.request_seq);
     this.answered.remember(response.request_seq, { request, success: response.success });
+    const reworded = rewriteInClientTerms(response, response.request_seq, request.seq, this.conn?.spawnedAddress);
     response.request_seq = request.seq;
-    this.outbox.push(this.rewriteResponse(received, request));
+    this.outbox.push(this.rewriteResponse(reworded ? { message: response } : received, request));
     if (request.command === 'disconnect') void this.shutdown();
   }
 

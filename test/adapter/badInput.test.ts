@@ -298,6 +298,34 @@ describe('bad input', () => {
     assert.equal(dc.events('terminated').length, 0);
   });
 
+  it("dlv's errors in the client's terms: the client's seq, not the proxy's; no internal dlv address (issue 19, messages)", async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    // Requests the proxy answers itself: the client's seq runs ahead of the one dlv sees.
+    for (let i = 0; i < 3; i++) assert.equal((await dc.request('stackTrace', 'not an object')).success, false);
+    const unknown = await dc.request('fooBar', {});
+    assert.equal(unknown.success, false);
+    assert.match(shown(unknown), new RegExp(`Request command 'fooBar' is not supported \\(seq: ${unknown.request_seq}\\)`), "the client's own seq");
+    const again = await dc.request('launch', { mode: 'exec', program });
+    assert.equal(again.success, false);
+    assert.doesNotMatch(shown(again), /127\.0\.0\.1:\d+/, "the proxy's own dlv address is not shown");
+    assert.match(shown(again), /this debug session has launched or attached already\. Disconnect first, or start another debug session/);
+  });
+
+  it('a program nobody may execute: said before dlv runs it, with the chmod to run', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-noexec-'));
+    try {
+      const copy = path.join(dir, 'hello');
+      fs.copyFileSync(program, copy);
+      fs.chmodSync(copy, 0o644);
+      const text = await failedStart('launch', { mode: 'exec', program: copy });
+      assert.match(text, /"program" is ".*hello", which may not be executed \(no x permission\)\. Run `chmod \+x .*hello`/);
+      assert.doesNotMatch(text, /Go program|ptrace/, 'no advice about something else');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a broken frame from the client: the session ends with a message saying so, and dlv with it', async () => {
     dc = await proxyClient();
     await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
