@@ -285,7 +285,7 @@ export class DlvProxy implements ProxyContext {
       event: (e) => this.outbox.push(this.rewriteEvent(e)),
       reverseRequest: (r) => this.push(r),
       malformed: (detail) => this.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from dlv: ${detail}\n`)),
-      broken: (detail) => this.onConnectionLost(`dlv sent a broken DAP frame (${detail}); the session cannot continue. Report it with the DAP trace (setting bluepill.trace).`),
+      broken: (detail) => this.onConnectionLost(`dlv sent a broken DAP frame (${detail}); the session cannot continue. Report it with a DAP trace (in VS Code the setting bluepill.trace; elsewhere \`bluepill-lens adapter --verbose\`).`),
       output: (category, text) => this.push(outputEvent(category, text)),
       lost: (why) => this.onConnectionLost(why),
     });
