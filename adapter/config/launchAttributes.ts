@@ -123,7 +123,7 @@ export const attachAttributes: Record<string, AttributeSpec> = {
   },
   waitFor: {
     type: 'string',
-    description: 'Instead of "processId" (mode local): attach to the first process whose command line starts with this, once it starts, e.g. "runsc-sandbox" for a sandbox about to be started. dlv looks every millisecond until it appears.',
+    description: 'Instead of "processId" (mode local): attach to the first process whose command line starts with this, as soon as one runs, e.g. "runsc-sandbox" for a sandbox about to be started. A disconnect ends the wait.',
   },
   guestTrace: {
     type: 'boolean',

@@ -9,6 +9,7 @@ import { isRemote } from '../config/launchArgs';
 import { PINNED_DLV_CAPABILITIES } from '../dlv/capabilities';
 import { DlvConnection } from '../dlv/connection';
 import { descendsFrom } from '../dlv/debuggees';
+import { waitForProcess } from '../processes/waitFor';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint, type Received } from '../dap/endpoints';
@@ -71,6 +72,8 @@ export class DlvProxy implements ProxyContext {
   /** A `terminated` event reached the client (from dlv or ours). */
   private terminatedSent = false;
   private args: Record<string, unknown> | undefined;
+  /** An attach waiting for its process to start (waitFor). */
+  private waiting: AbortController | undefined;
   /** A connection being opened (dlv starting): the end waits for it. */
   private connecting: Promise<void> | undefined;
   private warnedUnauthenticated = false;
@@ -141,6 +144,8 @@ export class DlvProxy implements ProxyContext {
   // ---- from the client ---------------------------------------------------------
 
   private onClientRequest(request: DebugProtocol.Request): void {
+    // A disconnect must not queue behind an attach that waits for its process.
+    if (request.command === 'disconnect' || request.command === 'terminate') this.waiting?.abort();
     // One at a time, so a request that must wait for a connection keeps its place.
     this.dispatchChain = this.dispatchChain
       .then(() => this.dispatch(request))
@@ -223,6 +228,12 @@ export class DlvProxy implements ProxyContext {
       const text = `Invalid ${kind} configuration: ${[...errors, ...warnings].join(' ')}`;
       return this.reply(errorResponse(request, ProxyErrorId.badArguments, text));
     }
+    if (kind === 'attach' && !isRemote(args) && typeof args.waitFor === 'string') {
+      const pid = await this.waitForProcess(args.waitFor);
+      if (pid === undefined) return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, `No process whose command line starts with "${args.waitFor}" started before the attach was cancelled.`));
+      args.processId = pid;
+      delete args.waitFor;
+    }
     const ownBefore = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
     if (ownBefore) return this.reply(errorResponse(request, ProxyErrorId.badArguments, ownBefore));
     const checked = preflight(kind, args, client);
@@ -238,6 +249,19 @@ export class DlvProxy implements ProxyContext {
     const own = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
     if (own) return this.reply(errorResponse(request, ProxyErrorId.badArguments, own));
     this.forward({ ...request, arguments: args });
+  }
+
+  /** attach "waitFor": until a matching process runs (never this session's own), or the client disconnects. */
+  private async waitForProcess(prefix: string): Promise<number | undefined> {
+    this.push(outputEvent('console', `bluepill-lens: waiting for a process whose command line starts with "${prefix}"...\n`));
+    this.waiting = new AbortController();
+    try {
+      const pid = await waitForProcess(prefix, (p) => this.ownProcess(p) !== undefined, this.waiting.signal);
+      if (pid !== undefined) this.push(outputEvent('console', `bluepill-lens: process ${pid} started; attaching to it.\n`));
+      return pid;
+    } finally {
+      this.waiting = undefined;
+    }
   }
 
   /** Says why `pid` may not be attached to when it is part of this session: dlv would stop what runs the session. */
@@ -448,6 +472,7 @@ export class DlvProxy implements ProxyContext {
 
   private async end(): Promise<void> {
     this.ended = true;
+    this.waiting?.abort();
     await this.connecting?.catch(() => undefined);
     const conn = this.conn;
     this.conn = undefined;

@@ -77,6 +77,7 @@ describe('attach through the proxy', () => {
       const stop = await hitBreakpoint(dc);
       const stack = await dc.stackTraceRequest({ threadId: stop.body.threadId!, levels: 5 });
       assert.equal(stack.body.stackFrames[0].name, 'main.square', 'attached to the process that started');
+      assert.match(dc.outputText(), new RegExp(`waiting for a process whose command line starts with ".*waitfor-${process.pid}"\\.\\.\\.\\n.*process ${started.pid} started; attaching to it`, 's'));
       await dc.disconnectRequest({});
       await dc.stop();
       dc = undefined;
@@ -86,6 +87,18 @@ describe('attach through the proxy', () => {
       stopStarted();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('waitFor for a process that never starts: a disconnect ends the wait, and both are answered', async () => {
+    dc = await proxyClient();
+    await dc.initializeRequest();
+    const attach = dc.request('attach', { mode: 'local', waitFor: `/nonexistent/never-${process.pid}` });
+    await new Promise((r) => setTimeout(r, 300));
+    const disconnect = await dc.request('disconnect', {});
+    assert.equal(disconnect.success, true);
+    const refused = await attach;
+    assert.equal(refused.success, false);
+    assert.match(refused.message ?? '', /No process whose command line starts with "\/nonexistent\/never-\d+" started before the attach was cancelled/);
   });
 
   it('waitFor and processId together, or neither: a message that says which to use', async () => {
