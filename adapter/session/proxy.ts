@@ -8,7 +8,6 @@ import { clientKindOf } from '../config/clientTerms';
 import { isRemote } from '../config/launchArgs';
 import { PINNED_DLV_CAPABILITIES } from '../dlv/capabilities';
 import { DlvConnection } from '../dlv/connection';
-import { descendsFrom } from '../dlv/debuggees';
 import { waitForProcess } from '../processes/waitFor';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
@@ -18,6 +17,8 @@ import { pipelineOrder, type HookFactory, type HookResult, type ProxyContext, ty
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
 import { OrderedOutbox } from './orderedOutbox';
 import { rewriteInClientTerms } from './clientWording';
+import { RecentAnswers } from './recentAnswers';
+import { selfAttachProblem } from './selfAttach';
 import { observeEndpoint, type MessageObserver } from '../dap/traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
@@ -264,15 +265,9 @@ export class DlvProxy implements ProxyContext {
     }
   }
 
-  /** Says why `pid` may not be attached to when it is part of this session: dlv would stop what runs the session. */
+  /** Why `pid` may not be attached to: it is part of this session. */
   private ownProcess(pid: unknown): string | undefined {
-    if (typeof pid !== 'number') return undefined;
-    const what =
-      pid === process.pid ? 'the bluepill-lens adapter running this session'
-      : this.conn?.owns(pid) ? "this session's own dlv (or a helper process dlv started, such as its telemetry)"
-      : descendsFrom(process.pid, pid) ? 'a parent of the bluepill-lens adapter (the editor or terminal running this session)'
-      : undefined;
-    return what && `Process ${pid} is ${what}: a debug session cannot attach to itself, it would stop the debugger. Pick the process you mean to debug.`;
+    return typeof pid === 'number' ? selfAttachProblem(pid, this.conn) : undefined;
   }
 
   /** Connects to `target`, dropping any other dlv first, and replays `initialize` on it. */
@@ -507,19 +502,4 @@ export class DlvProxy implements ProxyContext {
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-/** The last `capacity` answered requests, by dlv-side seq. */
-class RecentAnswers {
-  private readonly entries = new Map<number, { request: DebugProtocol.Request; success: boolean }>();
-  constructor(private readonly capacity: number) {}
-
-  remember(seq: number, answer: { request: DebugProtocol.Request; success: boolean }): void {
-    this.entries.set(seq, answer);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
-  }
-
-  get(seq: number): { request: DebugProtocol.Request; success: boolean } | undefined {
-    return this.entries.get(seq);
-  }
 }
