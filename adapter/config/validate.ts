@@ -64,9 +64,9 @@ const OTHER_ATTRIBUTES = new Set(
     'type', 'request', 'name', 'preLaunchTask', 'postDebugTask', 'debugServer', 'internalConsoleOptions', 'presentation',
     'serverReadyAction', 'suppressMultipleSessionWarning', '__configurationTarget', '__sessionId', '__workspaceFolder',
     // dlv's launch and attach configuration (service/dap/types.go, v1.27.2)
-    'backend', 'dlvCwd', 'output', 'outputMode', 'noDebug', 'traceDirPath', 'stackTraceDepth', 'showGlobalVariables',
+    'backend', 'output', 'outputMode', 'noDebug', 'traceDirPath', 'stackTraceDepth', 'showGlobalVariables',
     'hideSystemGoroutines', 'goroutineFilters', 'showPprofLabels', 'showRawStrings', 'maxArrayValues', 'maxStringLen',
-    'followExec', 'followExecRegex', 'guessSubstitutePath', 'stdinFrom', 'stdoutTo', 'stderrTo', 'waitFor',
+    'followExec', 'followExecRegex', 'guessSubstitutePath', 'stdinFrom', 'stdoutTo', 'stderrTo',
   ].map((n) => n.toLowerCase()),
 );
 
