@@ -1,7 +1,7 @@
 // Fills in launch configurations: a starting launch.json, a default when there is
-// none, and the process picker when an attach has no processId.
+// none, and the process picker when an attach has no processId (nor waitFor).
 import * as vscode from 'vscode';
-import { pickSandboxProcess } from './processPicker';
+import { pickAttachTarget } from './processPicker';
 
 export class BluepillConfigurationProvider implements vscode.DebugConfigurationProvider {
   resolveDebugConfiguration(
@@ -31,10 +31,10 @@ export class BluepillConfigurationProvider implements vscode.DebugConfigurationP
       return undefined;
     }
     const localAttach = config.request === 'attach' && (config.mode ?? 'local') === 'local';
-    if (localAttach && (config.processId === undefined || config.processId === '')) {
-      const pid = await pickSandboxProcess();
-      if (!pid) return undefined; // the user closed the picker: start nothing
-      return { ...config, processId: Number(pid) };
+    if (localAttach && (config.processId === undefined || config.processId === '') && !config.waitFor) {
+      const target = await pickAttachTarget();
+      if (!target) return undefined; // the user closed the picker: start nothing
+      return { ...config, ...target };
     }
     return config;
   }

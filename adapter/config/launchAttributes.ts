@@ -98,6 +98,10 @@ export const launchAttributes: Record<string, AttributeSpec> = {
     default: [],
     description: 'Command-line arguments for the program (mode exec).',
   },
+  dlvCwd: {
+    type: 'string',
+    description: "Folder dlv works in, where mode debug runs `go build` (it must be inside the program's module). Default in mode debug: the program's folder, as vscode-go does; otherwise the adapter's.",
+  },
   coreFilePath: {
     type: 'string',
     description: 'Path of the core file (mode core).',
@@ -116,6 +120,10 @@ export const attachAttributes: Record<string, AttributeSpec> = {
     type: 'number',
     numericString: true,
     description: 'Process id to attach to (mode local). Use "${command:bluepill.pickSandboxProcess}" to pick one.',
+  },
+  waitFor: {
+    type: 'string',
+    description: 'Instead of "processId" (mode local): attach to the first process whose command line starts with this, as soon as one runs, e.g. "runsc-sandbox" for a sandbox about to be started. A disconnect ends the wait.',
   },
   guestTrace: {
     type: 'boolean',

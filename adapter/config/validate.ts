@@ -1,6 +1,7 @@
 // Checks launch and attach arguments against the attribute table before anything is
 // spawned, so a wrong type ends in one clear sentence instead of a dlv stack trace.
 import * as path from 'node:path';
+import { pickProcessAdvice, type ClientKind } from './clientTerms';
 import { isRemote } from './launchArgs';
 import { attachAttributes, launchAttributes, type AttributeSpec, type AttributeType } from './launchAttributes';
 
@@ -10,19 +11,22 @@ export interface ValidationResult {
   /** Arguments with numeric strings turned into numbers and defaults filled in. */
   args: Record<string, unknown>;
   errors: string[];
+  /** Said to the user, but the session goes on (e.g. a misspelt attribute, which is ignored). */
+  warnings: string[];
 }
 
 export function attributesFor(kind: RequestKind): Record<string, AttributeSpec> {
   return kind === 'launch' ? launchAttributes : attachAttributes;
 }
 
-export function validateArguments(kind: RequestKind, raw: unknown): ValidationResult {
+export function validateArguments(kind: RequestKind, raw: unknown, client: ClientKind = 'other'): ValidationResult {
   const errors: string[] = [];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { args: {}, errors: [`The ${kind} arguments must be an object.`] };
+    return { args: {}, errors: [`The ${kind} arguments must be an object.`], warnings: [] };
   }
   const args: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   const specs = attributesFor(kind);
+  const warnings = caseVariants(args, Object.keys(specs));
   for (const [name, spec] of Object.entries(specs)) {
     const value = args[name];
     if (value === undefined) continue;
@@ -31,15 +35,83 @@ export function validateArguments(kind: RequestKind, raw: unknown): ValidationRe
     else args[name] = checked.value;
   }
   if (args.mode === undefined) args.mode = specs.mode.default;
+  if (kind === 'launch') defaultDlvCwd(args);
   if (args.showRegisters === undefined) args.showRegisters = true;
-  errors.push(...checkRequired(kind, args), ...checkPaths(args), ...checkDlvFlags(args));
-  return { args, errors };
+  errors.push(...checkRequired(kind, args, client), ...checkPaths(args), ...checkDlvFlags(args));
+  return { args, errors, warnings: [...warnings, ...misspeltAttributes(kind, args)] };
+}
+
+/**
+ * dlv reads attribute names without regard to case (Go's JSON decoder), so "stopOnentry"
+ * is its "stopOnEntry": it is checked and used under its real name here too.
+ */
+function caseVariants(args: Record<string, unknown>, names: string[]): string[] {
+  const warnings: string[] = [];
+  for (const key of Object.keys(args)) {
+    const name = names.find((n) => n !== key && n.toLowerCase() === key.toLowerCase());
+    if (!name) continue;
+    if (args[name] === undefined) args[name] = args[key];
+    delete args[key];
+    warnings.push(`"${key}" is read as "${name}"; write it so.`);
+  }
+  return warnings;
+}
+
+/** Attributes that are not ours but mean something to VS Code or to dlv: never taken for typos. */
+const OTHER_ATTRIBUTES = new Set(
+  [
+    // VS Code's own
+    'type', 'request', 'name', 'preLaunchTask', 'postDebugTask', 'debugServer', 'internalConsoleOptions', 'presentation',
+    'serverReadyAction', 'suppressMultipleSessionWarning', '__configurationTarget', '__sessionId', '__workspaceFolder',
+    // dlv's launch and attach configuration (service/dap/types.go, v1.27.2)
+    'backend', 'output', 'outputMode', 'noDebug', 'traceDirPath', 'stackTraceDepth', 'showGlobalVariables',
+    'hideSystemGoroutines', 'goroutineFilters', 'showPprofLabels', 'showRawStrings', 'maxArrayValues', 'maxStringLen',
+    'followExec', 'followExecRegex', 'guessSubstitutePath', 'stdinFrom', 'stdoutTo', 'stderrTo',
+  ].map((n) => n.toLowerCase()),
+);
+
+/**
+ * An attribute that is none of ours, VS Code's or dlv's, but one or two letters from one
+ * of ours, is most likely that one misspelt: it would be ignored without a word.
+ */
+function misspeltAttributes(kind: RequestKind, args: Record<string, unknown>): string[] {
+  const ours = Object.keys(attributesFor(kind));
+  const warnings: string[] = [];
+  for (const key of Object.keys(args)) {
+    if (ours.includes(key) || OTHER_ATTRIBUTES.has(key.toLowerCase())) continue;
+    const near = ours.find((name) => editDistance(key.toLowerCase(), name.toLowerCase()) <= (name.length < 6 ? 1 : 2));
+    if (near) warnings.push(`"${key}" is ignored: a bluepill ${kind} has no such attribute. Did you mean "${near}"?`);
+  }
+  return warnings;
+}
+
+/** Levenshtein distance, for short attribute names. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/**
+ * In mode debug dlv runs `go build` in its own folder, which must be inside the program's
+ * module: like vscode-go, dlv works in the program's folder (the package folder, or a
+ * .go file's folder) unless "dlvCwd" says otherwise.
+ */
+function defaultDlvCwd(args: Record<string, unknown>): void {
+  if (args.mode !== 'debug' || args.dlvCwd !== undefined || isRemote(args)) return;
+  const program = args.program;
+  if (typeof program !== 'string' || !path.isAbsolute(program)) return;
+  args.dlvCwd = program.endsWith('.go') ? path.dirname(program) : program;
 }
 
 /** Local paths must be absolute: relative to what would depend on where dlv happens to start. */
 function checkPaths(args: Record<string, unknown>): string[] {
   if (isRemote(args)) return []; // paths on the board are dlv's business
-  return ['program', 'coreFilePath', 'cwd']
+  return ['program', 'coreFilePath', 'cwd', 'dlvCwd']
     .filter((name) => typeof args[name] === 'string' && args[name] !== '' && !path.isAbsolute(args[name] as string))
     .map((name) => `"${name}" must be an absolute path, but it is ${JSON.stringify(args[name])}: write \${workspaceFolder}/${args[name]} for a path in the workspace.`);
 }
@@ -82,7 +154,7 @@ function checkValue(name: string, spec: AttributeSpec, value: unknown): { value:
   return { value };
 }
 
-function checkRequired(kind: RequestKind, args: Record<string, unknown>): string[] {
+function checkRequired(kind: RequestKind, args: Record<string, unknown>, client: ClientKind): string[] {
   const missing = (names: string[]) => names.filter((n) => args[n] === undefined || args[n] === '');
   const need = (mode: string, names: string[], hint: string) => {
     const absent = missing(names);
@@ -98,7 +170,11 @@ function checkRequired(kind: RequestKind, args: Record<string, unknown>): string
     return need('core', ['program', 'coreFilePath'], 'set "program" to the binary that crashed and "coreFilePath" to its core file.');
   }
   if (kind === 'attach' && args.mode === 'local') {
-    return need('local', ['processId'], 'set it to a pid, or to "${command:bluepill.pickSandboxProcess}" to pick the runsc-sandbox process.');
+    if (args.processId !== undefined && args.processId !== '' && args.waitFor !== undefined && args.waitFor !== '') {
+      return ['attach mode "local" takes "processId" or "waitFor", not both: keep "processId" for a running process, "waitFor" for one about to start.'];
+    }
+    if (typeof args.waitFor === 'string' && args.waitFor !== '') return [];
+    return need('local', ['processId'], `${pickProcessAdvice(client)} For a process that has not started yet, set "waitFor" to the start of its command line instead (e.g. "runsc-sandbox").`);
   }
   if (kind === 'attach' && args.mode === 'remote') {
     return need('remote', ['host', 'port'], 'set them to where `dlv --headless --listen=HOST:PORT` is listening on the board.');

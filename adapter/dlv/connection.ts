@@ -2,7 +2,7 @@
 // process when we spawned it. Reports one "lost" notice, whatever ended it first.
 import * as net from 'node:net';
 import { DlvEndpoint, type DlvHandlers } from '../dap/endpoints';
-import { describeDebuggees, Offspring } from './debuggees';
+import { descendsFrom, describeDebuggees, Offspring } from './debuggees';
 import { spawnDlv, quoteTail, type SpawnedDlv } from './spawn';
 import { describeTarget, type DlvTarget } from './target';
 
@@ -71,6 +71,17 @@ export class DlvConnection {
 
   get pid(): number | undefined {
     return this.spawned?.child.pid;
+  }
+
+  /** host:port of a dlv we spawned (ours alone: never shown to the client). */
+  get spawnedAddress(): string | undefined {
+    return this.spawned && `${this.spawned.host}:${this.spawned.port}`;
+  }
+
+  /** Whether `pid` is the dlv we spawned or one of its processes (its telemetry child, sudo's dlv). */
+  owns(pid: number): boolean {
+    const ours = this.pid;
+    return ours !== undefined && descendsFrom(pid, ours);
   }
 
   /** Closes the link on purpose; a spawned dlv gets `graceMs` to exit on its own. */

@@ -12,6 +12,8 @@ export interface Debuggee {
   startTime: string;
   /** Its executable, to name it in messages. */
   exe?: string;
+  /** dlv's own helper (dlv re-executed: its telemetry child), ended but not named as a debuggee. */
+  helper?: boolean;
 }
 
 /**
@@ -37,12 +39,16 @@ export class Offspring {
   /** Notes dlv's children as they are now (none once dlv has gone: its pid may be another's by then). */
   record(): void {
     if (!this.spawnedStart || startTimeOf(this.spawnedPid) !== this.spawnedStart) return;
-    let level = [this.spawnedPid];
-    for (let d = 0; d < this.depth; d++) level = level.flatMap(childPids);
-    for (const pid of level) {
-      if (this.known.has(pid)) continue;
-      const startTime = startTimeOf(pid);
-      if (startTime) this.known.set(pid, { pid, startTime, exe: exeOf(pid) });
+    let parents = [this.spawnedPid];
+    for (let d = 1; d < this.depth; d++) parents = parents.flatMap(childPids);
+    for (const parent of parents) {
+      const parentExe = exeOf(parent);
+      for (const pid of childPids(parent)) {
+        if (this.known.has(pid)) continue;
+        const startTime = startTimeOf(pid);
+        const exe = exeOf(pid);
+        if (startTime) this.known.set(pid, { pid, startTime, exe, helper: exe !== undefined && exe === parentExe });
+      }
     }
   }
 
@@ -60,7 +66,7 @@ export class Offspring {
     this.record();
   }
 
-  /** Ends those still alive (and still the same process); returns the ones ended. */
+  /** Ends those still alive (and still the same process); returns the debuggees ended (not dlv's helpers). */
   endAll(): Debuggee[] {
     clearInterval(this.timer);
     this.timer = undefined;
@@ -69,7 +75,7 @@ export class Offspring {
       if (startTimeOf(d.pid) !== d.startTime) continue;
       try {
         process.kill(d.pid, 'SIGKILL');
-        ended.push(d);
+        if (!d.helper) ended.push(d);
       } catch {
         // already gone, or not permitted (dlv ran as root through sudo)
       }
@@ -95,6 +101,34 @@ function childPids(pid: number): number[] {
       .map(Number);
   } catch {
     return [];
+  }
+}
+
+/**
+ * Whether `pid` is `ancestor` or descends from it, by the parent links in /proc (each
+ * checked against its start time, so a reused pid is not taken for an ancestor's child).
+ */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let current = pid, depth = 0; current > 1 && depth < 64; depth++) {
+    if (current === ancestor) return true;
+    const parent = parentOf(current);
+    if (parent === undefined) return false;
+    const [ppid, parentStart] = parent;
+    // A parent always started before its child; a pid reused later is not this child's parent.
+    const childStart = startTimeOf(current);
+    if (childStart !== undefined && parentStart !== undefined && Number(parentStart) > Number(childStart)) return false;
+    current = ppid;
+  }
+  return false;
+}
+
+function parentOf(pid: number): [number, string | undefined] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return [ppid, startTimeOf(ppid)];
+  } catch {
+    return undefined;
   }
 }
 

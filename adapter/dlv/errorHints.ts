@@ -12,10 +12,15 @@ const ptraceAdvice =
   'only root may attach to a process it did not start: `echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope` lowers it until reboot.';
 
 const hints: Hint[] = [
-  { match: /operation not permitted|current user does not own the process|permission denied|kernel security setting|ptrace_scope/i, advice: ptraceAdvice },
-  { match: /no such process/i, advice: 'The process has exited, or the pid is wrong. Pick it again with "Bluepill: Pick Sandbox Process".' },
   {
-    match: /could not open debug info|could not find .*debug_info|no debug info|not an executable file|decoding dwarf section|could not attach to pid.*(exe|elf)/i,
+    // Before the ptrace line: exec's "permission denied" is about the file, not ptrace.
+    match: /not an executable file|fork\/exec .*permission denied/i,
+    advice: 'dlv could not run "program": check that it is a binary for this machine\'s architecture, and that it may be executed (`chmod +x`).',
+  },
+  { match: /operation not permitted|current user does not own the process|permission denied|kernel security setting|ptrace_scope/i, advice: ptraceAdvice },
+  { match: /no such process/i, advice: 'The process has exited, or the pid is wrong: pick it again.' },
+  {
+    match: /could not open debug info|could not find .*debug_info|no debug info|decoding dwarf section|could not attach to pid.*(exe|elf)/i,
     advice:
       'This does not look like a Go program dlv can read. Attach to the runsc process itself (`runsc-sandbox boot`, not its shell or the container\'s programs), ' +
       'and build runsc with debug info (no `-ldflags=-w -s`).',

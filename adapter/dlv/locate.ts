@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 export const DLV_INSTALL_HINT =
   'Install it with `go install github.com/go-delve/delve/cmd/dlv@v1.27.2` (it lands in $(go env GOPATH)/bin), ' +
-  'then put that folder on PATH or set "dlvPath" in launch.json or the setting "bluepill.dlvPath".';
+  'then put that folder on PATH, or set "dlvPath" in the debug configuration (in VS Code, also the setting "bluepill.dlvPath").';
 
 export class DlvNotFoundError extends Error {}
 

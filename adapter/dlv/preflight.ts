@@ -1,19 +1,34 @@
 // Checks a local launch/attach before dlv sees it, where dlv's own answer would be
-// missing or obscure: files that are not there, and processes that are not Go.
-// Remote targets are skipped: their paths and pids live on the board.
+// missing or obscure: files that are not there, processes that are not there or run no
+// program. What dlv can still do but the user should know (a process that is not Go)
+// is a warning. Remote targets are skipped: their paths and pids live on the board.
 import * as fs from 'node:fs';
 import { looksLikeGo, NotElfError, readElfSections, withElfFile } from '../elf/sections';
 import type { RequestKind } from '../config/validate';
 import { isRemote } from '../config/launchArgs';
+import { pickProcessAdvice, type ClientKind } from '../config/clientTerms';
 
-export function preflight(kind: RequestKind, args: Record<string, unknown>): string | undefined {
-  if (isRemote(args)) return undefined;
+export interface PreflightResult {
+  /** Why the request cannot go on, if it cannot. */
+  problem?: string;
+  /** Said to the user; the request goes on. */
+  warnings: string[];
+}
+
+export function preflight(kind: RequestKind, args: Record<string, unknown>, client: ClientKind = 'other'): PreflightResult {
+  if (isRemote(args)) return { warnings: [] };
   if (kind === 'launch') {
     const asRoot = args.asRoot === true;
-    if (args.mode === 'debug') return missingFile('program', args.program as string) ?? notFileOrFolder('program', args.program as string);
-    return checkElf('program', args.program as string, 'program', asRoot) ?? (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : undefined);
+    const problem =
+      args.mode === 'debug'
+        ? missingFile('program', args.program as string) ?? notFileOrFolder('program', args.program as string)
+        : checkElf('program', args.program as string, 'program', asRoot) ??
+          (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : notExecutable('program', args.program as string));
+    return { problem, warnings: [] };
   }
-  return notGoProcess(args.processId as number);
+  if (typeof args.processId !== 'number') return { warnings: [] }; // waitFor: the process is not there yet
+  const process = checkProcess(args.processId, client);
+  return typeof process === 'string' ? { problem: process, warnings: [] } : { warnings: process.warnings };
 }
 
 function missingFile(attribute: string, file: string): string | undefined {
@@ -24,7 +39,7 @@ function missingFile(attribute: string, file: string): string | undefined {
     // Only "no such file" is certain: a folder this user may not enter can still be open to dlv as root.
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
-  return `"${attribute}" is "${file}", and there is no such file here. Give an absolute path (\${workspaceFolder} helps), and build the program first.`;
+  return `"${attribute}" is "${file}", and there is no such file here. Check the path, and build the program first.`;
 }
 
 const ET_CORE = 4;
@@ -66,6 +81,16 @@ function checkElf(attribute: string, file: string, want: keyof typeof WANTED, as
   return undefined;
 }
 
+/** In mode exec dlv runs `program`: a file nobody may execute fails there with obscure words. */
+function notExecutable(attribute: string, file: string): string | undefined {
+  try {
+    if ((fs.statSync(file).mode & 0o111) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return `"${attribute}" is "${file}", which may not be executed (no x permission). Run \`chmod +x ${file}\`, or copy the binary again keeping its mode.`;
+}
+
 /** In debug mode dlv builds `program`: a Go package folder or a .go file, never a device or a FIFO. */
 function notFileOrFolder(attribute: string, file: string): string | undefined {
   let stat: fs.Stats;
@@ -91,22 +116,38 @@ function elfTypeName(type: number): string {
   return ({ 1: 'ET_REL (an object file)', 2: 'ET_EXEC (a program)', 3: 'ET_DYN (a program or library)' } as Record<number, string>)[type] ?? `${type}`;
 }
 
-function notGoProcess(pid: number): string | undefined {
+/** A problem that stops the attach, or warnings about a process dlv can still attach to. */
+function checkProcess(pid: number, client: ClientKind): string | { warnings: string[] } {
   let exe: string;
   try {
     exe = fs.readlinkSync(`/proc/${pid}/exe`);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `There is no process ${pid} on this machine (it may have exited). Pick it again with "Bluepill: Pick Sandbox Process".`;
-    return undefined; // not ours to read (EACCES): dlv's permission error says more
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { warnings: [] }; // not ours to read (EACCES): dlv's permission error says more
+    return runsNoProgram(pid, client);
   }
   try {
-    if (looksLikeGo(readElfSections(`/proc/${pid}/exe`))) return undefined;
+    if (looksLikeGo(readElfSections(`/proc/${pid}/exe`))) return { warnings: [] };
   } catch (e) {
-    if (!(e instanceof NotElfError)) return undefined;
+    if (!(e instanceof NotElfError)) return { warnings: [] };
   }
-  return (
-    `Process ${pid} (${exe}) does not look like a Go program dlv can debug: its binary has no Go build information. ` +
-    'Attach to the runsc process itself (`runsc-sandbox boot`, not a shell or a program inside the container).'
-  );
+  return {
+    warnings: [
+      `Process ${pid} (${exe}) has no Go build information: dlv attaches, but without Go's symbols it shows little (no goroutines, no Go stack). ` +
+        'For gVisor, attach to the runsc process itself (`runsc-sandbox boot`, not a shell or a program inside the container).',
+    ],
+  };
+}
+
+/** /proc/PID/exe is missing: no such process, a kernel thread, or a zombie. */
+function runsNoProgram(pid: number, client: ClientKind): string {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return `There is no process ${pid} on this machine (it may have exited). ${pickProcessAdvice(client)}`;
+  }
+  const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const what = state === 'Z' ? 'has exited (a zombie not yet reaped by its parent)' : 'is a kernel thread: it runs no program';
+  return `Process ${pid} (${name}) ${what}, so there is nothing to attach to. ${pickProcessAdvice(client)}`;
 }

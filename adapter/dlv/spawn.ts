@@ -108,7 +108,7 @@ export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
         fail(
           '"asRoot" is on, but sudo wants a password, and the debugger cannot type one. ' +
             'Allow dlv without a password (a sudoers line such as `youruser ALL=(root) NOPASSWD: /path/to/dlv`), ' +
-            'or run `sudo -v` in a terminal shortly before starting, or start VS Code as root.',
+            'or run `sudo -v` in a terminal shortly before starting, or start the editor (or `bluepill-lens adapter`) as root.',
         );
       }
     });

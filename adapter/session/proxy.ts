@@ -4,13 +4,21 @@
 // lifecycle of the dlv it talks to: spawn or connect, replace, and shut down.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { validateArguments, type RequestKind } from '../config/validate';
+import { clientKindOf } from '../config/clientTerms';
+import { isRemote } from '../config/launchArgs';
+import { PINNED_DLV_CAPABILITIES } from '../dlv/capabilities';
 import { DlvConnection } from '../dlv/connection';
+import { waitForProcess } from '../processes/waitFor';
 import { preflight } from '../dlv/preflight';
 import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, unauthenticatedWarning, type DlvTarget, type TargetDefaults } from '../dlv/target';
 import { ClientEndpoint, type Received } from '../dap/endpoints';
+import { requestProblem } from '../dap/requestChecks';
 import { pipelineOrder, type HookFactory, type HookResult, type ProxyContext, type ProxyHook } from './hooks';
 import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
 import { OrderedOutbox } from './orderedOutbox';
+import { rewriteInClientTerms } from './clientWording';
+import { RecentAnswers } from './recentAnswers';
+import { selfAttachProblem } from './selfAttach';
 import { observeEndpoint, type MessageObserver } from '../dap/traceFile';
 
 type Message = DebugProtocol.ProtocolMessage;
@@ -41,26 +49,13 @@ export interface ProxyOptions {
   observe?: MessageObserver;
 }
 
-/**
- * Capabilities announced when `initialize` arrives before we know which dlv to use
- * (a stdio client with no target given). dlv's real ones follow in a `capabilities`
- * event as soon as launch/attach has connected.
- */
-const PROVISIONAL_CAPABILITIES: DebugProtocol.Capabilities = {
-  supportsConfigurationDoneRequest: true,
-  supportsFunctionBreakpoints: true,
-  supportsConditionalBreakpoints: true,
-  supportsEvaluateForHovers: true,
-  supportsSteppingGranularity: true,
-  supportsInstructionBreakpoints: true,
-  supportsDisassembleRequest: true,
-};
-
 export class DlvProxy implements ProxyContext {
   readonly client = new ClientEndpoint();
   private conn: DlvConnection | undefined;
   /** dlv-side seq of a forwarded request → the client's request. */
   private forwarded = new Map<number, DebugProtocol.Request>();
+  /** dlv-side seq of recently answered forwarded requests, for a second answer to the same one. */
+  private answered = new RecentAnswers(256);
   /** dlv-side seq of the proxy's own request → its resolver. */
   private own = new Map<number, (r: DebugProtocol.Response) => void>();
   /** client-side seq of a reverse request → dlv's seq for it. */
@@ -78,6 +73,10 @@ export class DlvProxy implements ProxyContext {
   /** A `terminated` event reached the client (from dlv or ours). */
   private terminatedSent = false;
   private args: Record<string, unknown> | undefined;
+  /** An attach waiting for its process to start (waitFor). */
+  private waiting: AbortController | undefined;
+  /** A connection being opened (dlv starting): the end waits for it. */
+  private connecting: Promise<void> | undefined;
   private warnedUnauthenticated = false;
   private readonly hooks: ProxyHook[];
   private readonly ownTimeoutMs: number;
@@ -146,6 +145,8 @@ export class DlvProxy implements ProxyContext {
   // ---- from the client ---------------------------------------------------------
 
   private onClientRequest(request: DebugProtocol.Request): void {
+    // A disconnect must not queue behind an attach that waits for its process.
+    if (request.command === 'disconnect' || request.command === 'terminate') this.waiting?.abort();
     // One at a time, so a request that must wait for a connection keeps its place.
     this.dispatchChain = this.dispatchChain
       .then(() => this.dispatch(request))
@@ -161,6 +162,8 @@ export class DlvProxy implements ProxyContext {
     if (this.ended) {
       return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, 'This debug session has ended. Start a new one.'));
     }
+    const problem = requestProblem(request);
+    if (problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, problem));
     for (const hook of this.hooks) {
       let answer = hook.answer?.(request);
       if (answer instanceof Promise) answer = await answer; // most hooks answer at once: no extra tick
@@ -194,8 +197,9 @@ export class DlvProxy implements ProxyContext {
     if (this.conn) return this.forward(request);
     this.initializeArgs = request.arguments;
     if (!this.options.initialTarget) {
+      // No dlv yet (launch will name it): the pinned dlv's answer; the real one follows as an event.
       this.deferredInitialize = true;
-      return this.reply(successResponse(request, PROVISIONAL_CAPABILITIES));
+      return this.reply(successResponse(request, structuredClone(PINNED_DLV_CAPABILITIES)));
     }
     await this.connect(this.options.initialTarget);
     const response = await this.handshake(request.arguments);
@@ -219,20 +223,51 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async launchOrAttach(request: DebugProtocol.Request, kind: RequestKind): Promise<void> {
-    const { args, errors } = validateArguments(kind, request.arguments ?? {});
+    const client = clientKindOf(this.initializeArgs);
+    const { args, errors, warnings } = validateArguments(kind, request.arguments ?? {}, client);
     if (errors.length) {
-      const text = `Invalid ${kind} configuration: ${errors.join(' ')}`;
+      const text = `Invalid ${kind} configuration: ${[...errors, ...warnings].join(' ')}`;
       return this.reply(errorResponse(request, ProxyErrorId.badArguments, text));
     }
-    const problem = preflight(kind, args);
-    if (problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, problem));
+    if (kind === 'attach' && !isRemote(args) && typeof args.waitFor === 'string') {
+      const pid = await this.waitForProcess(args.waitFor);
+      if (pid === undefined) return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, `No process whose command line starts with "${args.waitFor}" started before the attach was cancelled.`));
+      args.processId = pid;
+      delete args.waitFor;
+    }
+    const ownBefore = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
+    if (ownBefore) return this.reply(errorResponse(request, ProxyErrorId.badArguments, ownBefore));
+    const checked = preflight(kind, args, client);
+    if (checked.problem) return this.reply(errorResponse(request, ProxyErrorId.badArguments, checked.problem));
+    for (const warning of [...warnings, ...checked.warnings]) this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     this.args = args;
     // A client that named no dlv keeps the one it already has (e.g. `adapter --connect`).
     const target = this.conn && !argumentsNameTarget(args) ? this.conn.target : targetFromArguments(args, this.options.defaults);
     if (!this.conn || !sameTarget(this.conn.target, target)) {
       await this.replaceConnection(target);
     }
+    // A dlv started just now for this request is checked too.
+    const own = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
+    if (own) return this.reply(errorResponse(request, ProxyErrorId.badArguments, own));
     this.forward({ ...request, arguments: args });
+  }
+
+  /** attach "waitFor": until a matching process runs (never this session's own), or the client disconnects. */
+  private async waitForProcess(prefix: string): Promise<number | undefined> {
+    this.push(outputEvent('console', `bluepill-lens: waiting for a process whose command line starts with "${prefix}"...\n`));
+    this.waiting = new AbortController();
+    try {
+      const pid = await waitForProcess(prefix, (p) => this.ownProcess(p) !== undefined, this.waiting.signal);
+      if (pid !== undefined) this.push(outputEvent('console', `bluepill-lens: process ${pid} started; attaching to it.\n`));
+      return pid;
+    } finally {
+      this.waiting = undefined;
+    }
+  }
+
+  /** Why `pid` may not be attached to: it is part of this session. */
+  private ownProcess(pid: unknown): string | undefined {
+    return typeof pid === 'number' ? selfAttachProblem(pid, this.conn) : undefined;
   }
 
   /** Connects to `target`, dropping any other dlv first, and replays `initialize` on it. */
@@ -249,21 +284,36 @@ export class DlvProxy implements ProxyContext {
     }
   }
 
-  private async connect(target: DlvTarget): Promise<void> {
+  /** Opens a connection; the session's end waits for one being opened (and closes it). */
+  private connect(target: DlvTarget): Promise<void> {
+    const connecting = this.openConnection(target);
+    this.connecting = connecting;
+    return connecting.finally(() => {
+      if (this.connecting === connecting) this.connecting = undefined;
+    });
+  }
+
+  private async openConnection(target: DlvTarget): Promise<void> {
     const warning = unauthenticatedWarning(target);
     if (warning && !this.warnedUnauthenticated) {
       this.warnedUnauthenticated = true;
       this.push(outputEvent('important', `bluepill-lens: ${warning}\n`));
     }
-    this.conn = await DlvConnection.open(target, {
+    const conn = await DlvConnection.open(target, {
       response: (r) => this.onDlvResponse(r),
       event: (e) => this.outbox.push(this.rewriteEvent(e)),
       reverseRequest: (r) => this.push(r),
       malformed: (detail) => this.push(outputEvent('stderr', `bluepill-lens: ignored a malformed message from dlv: ${detail}\n`)),
-      broken: (detail) => this.onConnectionLost(`dlv sent a broken DAP frame (${detail}); the session cannot continue. Report it with the DAP trace (setting bluepill.trace).`),
+      broken: (detail) => this.onConnectionLost(`dlv sent a broken DAP frame (${detail}); the session cannot continue. Report it with a DAP trace (in VS Code the setting bluepill.trace; elsewhere \`bluepill-lens adapter --verbose\`).`),
       output: (category, text) => this.push(outputEvent(category, text)),
       lost: (why) => this.onConnectionLost(why),
     });
+    if (this.ended) {
+      // The client left while dlv was starting: nobody will ever end this dlv but us.
+      await conn.close(0);
+      throw new Error('The session ended while dlv was starting.');
+    }
+    this.conn = conn;
     observeEndpoint(this.conn.endpoint, 'dlv', this.options.observe);
     this.log(`connected to ${describeTarget(target)}${this.conn.pid ? `, spawned as pid ${this.conn.pid}` : ''}`, 'info');
   }
@@ -291,14 +341,34 @@ export class DlvProxy implements ProxyContext {
       return;
     }
     const request = this.forwarded.get(response.request_seq);
-    if (!request) {
+    if (!request) return this.onSecondAnswer(received);
+    this.forwarded.delete(response.request_seq);
+    this.answered.remember(response.request_seq, { request, success: response.success });
+    const reworded = rewriteInClientTerms(response, response.request_seq, request.seq, this.conn?.spawnedAddress);
+    response.request_seq = request.seq;
+    this.outbox.push(this.rewriteResponse(reworded ? { message: response } : received, request));
+    if (request.command === 'disconnect') void this.shutdown();
+  }
+
+  /**
+   * dlv 1.27.2 answers some requests twice (`restart`: success, then "Failed to restart:
+   * cannot rebuild a binary"). The second answer goes on as dlv sent it, and when it
+   * contradicts the first it is also said in the console, where clients that ignore a
+   * second response still show it.
+   */
+  private onSecondAnswer(received: Received<DebugProtocol.Response>): void {
+    const response = received.message;
+    const first = this.answered.get(response.request_seq);
+    if (!first) {
       this.log(`dropped a response to unknown request_seq ${response.request_seq}`);
       return;
     }
-    this.forwarded.delete(response.request_seq);
-    response.request_seq = request.seq;
-    this.outbox.push(this.rewriteResponse(received, request));
-    if (request.command === 'disconnect') void this.shutdown();
+    response.request_seq = first.request.seq;
+    this.outbox.push(received);
+    if (first.success === response.success) return;
+    const text = (response as DebugProtocol.ErrorResponse).body?.error?.format ?? response.message ?? '';
+    const outcome = response.success ? 'it succeeded after all' : `it failed after all: ${text}`;
+    this.push(outputEvent('important', `bluepill-lens: dlv answered "${first.request.command}" a second time, and ${outcome}\n`));
   }
 
   private rewriteResponse(received: Received<DebugProtocol.Response>, request: DebugProtocol.Request): Outgoing | Promise<Outgoing> {
@@ -397,6 +467,8 @@ export class DlvProxy implements ProxyContext {
 
   private async end(): Promise<void> {
     this.ended = true;
+    this.waiting?.abort();
+    await this.connecting?.catch(() => undefined);
     const conn = this.conn;
     this.conn = undefined;
     if (conn) {

@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
-import { openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
+import { directClient, openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
+import { ensureDlv } from '../support/paths';
 import { dlvPids, expectNoNewDlv, isAlive, startProcess, stopAll } from '../support/processes';
 
 const NOBODY = 65534;
@@ -57,10 +58,22 @@ describe('bad input', () => {
     assert.match(text, /bluepill\.dlvPath/);
   });
 
-  it('processId missing: says how to pick one', async () => {
+  it('processId missing: says how to pick one, in the client\'s terms (a VS Code command for VS Code only)', async () => {
     const text = await failedStart('attach', { mode: 'local' });
     assert.match(text, /needs "processId"/);
-    assert.match(text, /bluepill\.pickSandboxProcess/);
+    assert.match(text, /`bluepill-lens processes`/);
+    assert.doesNotMatch(text, /Bluepill: Pick|\$\{command:/, 'no VS Code command for a stdio client');
+    await dc!.stop();
+    dc = await proxyClient();
+    await dc.request('initialize', { adapterID: 'bluepill', clientID: 'vscode' });
+    const inVsCode = shown(await dc.request('attach', { mode: 'local' }));
+    assert.match(inVsCode, /"Bluepill: Pick Sandbox Process".*\$\{command:bluepill\.pickSandboxProcess\}/);
+  });
+
+  it('a pid that is a kernel thread (2), or that no process has: said so, with how to find the right one', async () => {
+    assert.match(await failedStart('attach', { mode: 'local', processId: 2 }), /Process 2 \(kthreadd\) is a kernel thread: it runs no program, so there is nothing to attach to\. Find it with `bluepill-lens processes`/);
+    await dc!.stop();
+    assert.match(await failedStart('attach', { mode: 'local', processId: 4194303 }), /There is no process 4194303 on this machine/);
   });
 
   it('processId not a number', async () => {
@@ -73,6 +86,16 @@ describe('bad input', () => {
     assert.match(text, /"program" must be a string, but it is number 42/);
     assert.match(text, /"args" must be an array, but it is string "-forever"/);
     assert.match(text, /"showRegisters" must be a boolean/);
+  });
+
+  it('a misspelt attribute: named with the one meant; an error when the one meant is missing, a warning otherwise (issue 19.5)', async () => {
+    const text = await failedStart('launch', { mode: 'exec', progam: program });
+    assert.match(text, /needs "program".*"progam" is ignored: a bluepill launch has no such attribute\. Did you mean "program"\?/s);
+    await dc!.stop();
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, stopOnEntyr: true, Args: ['-print'] });
+    assert.match(dc.outputText(), /"stopOnEntyr" is ignored: a bluepill launch has no such attribute\. Did you mean "stopOnEntry"\?/);
+    assert.match(dc.outputText(), /"Args" is read as "args"; write it so\./);
   });
 
   it('unknown mode: lists the valid ones', async () => {
@@ -93,11 +116,15 @@ describe('bad input', () => {
     assert.match(text, /sudo is not installed/);
   });
 
-  it('a process that is not a Go program: says which process to pick', async () => {
+  it('a process that is not a Go program: attached (as dlv does), with a warning that says what to attach to instead (issue 19.13)', async () => {
     const sleeper = await startProcess('/bin/sh', ['-c', 'echo ready; exec sleep 60'], /ready/);
-    const text = await failedStart('attach', { mode: 'local', processId: sleeper.pid });
-    assert.match(text, /does not look like a Go program/);
-    assert.match(text, /runsc-sandbox boot/);
+    dc = await proxyClient();
+    await openSession(dc, 'attach', { mode: 'local', processId: sleeper.pid });
+    assert.match(dc.outputText(), new RegExp(`Process ${sleeper.pid} \\(.*sleep\\) has no Go build information: dlv attaches, but without Go's symbols it shows little`));
+    assert.match(dc.outputText(), /runsc-sandbox boot/);
+    assert.equal((await dc.request('disconnect', { terminateDebuggee: false })).success, true);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(isAlive(sleeper.pid), 'detached, the process runs on');
   });
 
   it('remote connection refused: says how to start dlv on the board', async () => {
@@ -166,6 +193,22 @@ describe('bad input', () => {
     assert.match(shown(refused[0]), /nested more than 64 levels deep/);
   });
 
+  it('initialize before any dlv is found answers the pinned dlv\'s own capabilities (issue 19.10); the launched dlv\'s follow as an event', async () => {
+    const direct = await directClient();
+    let real: DebugProtocol.Capabilities | undefined;
+    try {
+      real = (await direct.client.initializeRequest({ adapterID: 'go', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true })).body;
+    } finally {
+      await direct.stop();
+    }
+    dc = await proxyClient({ env: noDlvOnPath }); // no dlv until the launch names one
+    const init = await dc.request('initialize', { adapterID: 'bluepill', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true });
+    assert.deepEqual(init.body, real, 'the same capabilities as dlv answers itself (log points, set variable, exception filters, read memory...)');
+    await Promise.all([dc.launchRequest({ mode: 'exec', program, dlvPath: ensureDlv() } as never), dc.waitForEvent('initialized')]);
+    const event = dc.events('capabilities')[0];
+    assert.deepEqual((event?.body as { capabilities: unknown }).capabilities, real);
+  });
+
   it('disconnect when dlv never started (initialize only, or a refused launch): answered, then terminated', async () => {
     for (const launch of [undefined, { mode: 'exec', program: '/nonexistent/program' }]) {
       dc = await proxyClient({ env: noDlvOnPath }); // no dlv named up front: none starts at initialize
@@ -215,6 +258,69 @@ describe('bad input', () => {
       fs.chmodSync(secret, 0o700); // root's alone
       const text = await failedStart('launch', { mode: 'exec', program: secret }, { HOME: '/tmp' }, { uid: NOBODY, gid: NOBODY });
       assert.match(text, /"program" is ".*hello", which this user may not read\. Make it readable \(chmod\), or set "asRoot": true/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('requests dlv would die of (a field of the wrong JSON type, a message over 4 MiB): an error response naming the field, and the session goes on (issue 19.5)', async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const threadId = ((await stopped).body as { threadId: number }).threadId;
+    const dlv = childDlvOf(dc.adapterProcess!.pid!);
+    const frameId = (await dc.stackTraceRequest({ threadId })).body.stackFrames[0].id;
+    const cases: [string, unknown, RegExp][] = [
+      ['stackTrace', { threadId: String(threadId) }, /"threadId" must be a whole number, but it is string/],
+      ['stackTrace', { threadId, levels: 20.5 }, /"levels" must be a whole number, but it is number 20\.5/],
+      ['stackTrace', { ThreadId: threadId, startFrame: 2 ** 64 }, /"startFrame" must be a whole number/],
+      ['scopes', { frameId: [frameId] }, /"frameId" must be a whole number, but it is array/],
+      ['variables', { variablesReference: true }, /"variablesReference" must be a whole number, but it is boolean true/],
+      ['evaluate', { expression: 42, frameId }, /"expression" must be a string, but it is number 42/],
+      ['setBreakpoints', { source: [fixtureSource('hello')], breakpoints: [] }, /"source" must be an object, but it is array/],
+      ['setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [{ line: '16' }] }, /"breakpoints\[0\]\.line" must be a whole number, but it is string "16"/],
+      ['continue', { threadId, singleThread: 'no' }, /"singleThread" must be a boolean/],
+      ['disassemble', 'main.main', /"arguments" must be an object, but it is string "main\.main"/],
+      ['evaluate', { expression: 'x'.repeat(4 * 1024 * 1024), frameId }, /The "evaluate" request is 4\.2 MB; dlv accepts at most 4 MiB per message/],
+      ['bluepill/explain', { address: '1'.repeat(20_000_000) }, /The "bluepill\/explain" request is 20\.0 MB/],
+    ];
+    for (const [command, args, expected] of cases) {
+      const r = await dc.request(command, args);
+      assert.equal(r.success, false, `${command} ${JSON.stringify(args).slice(0, 60)} is refused`);
+      assert.match(shown(r), expected);
+      assert.match(shown(r), /was not run|make it smaller/, 'says it was not run');
+    }
+    const trace = await dc.stackTraceRequest({ threadId, levels: 20 });
+    assert.ok(trace.body.stackFrames.length > 0, 'the session goes on');
+    assert.ok(isAlive(dlv), 'dlv is still running');
+    assert.equal(dc.events('terminated').length, 0);
+  });
+
+  it("dlv's errors in the client's terms: the client's seq, not the proxy's; no internal dlv address (issue 19, messages)", async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    // Requests the proxy answers itself: the client's seq runs ahead of the one dlv sees.
+    for (let i = 0; i < 3; i++) assert.equal((await dc.request('stackTrace', 'not an object')).success, false);
+    const unknown = await dc.request('fooBar', {});
+    assert.equal(unknown.success, false);
+    assert.match(shown(unknown), new RegExp(`Request command 'fooBar' is not supported \\(seq: ${unknown.request_seq}\\)`), "the client's own seq");
+    const again = await dc.request('launch', { mode: 'exec', program });
+    assert.equal(again.success, false);
+    assert.doesNotMatch(shown(again), /127\.0\.0\.1:\d+/, "the proxy's own dlv address is not shown");
+    assert.match(shown(again), /this debug session has launched or attached already\. Disconnect first, or start another debug session/);
+  });
+
+  it('a program nobody may execute: said before dlv runs it, with the chmod to run', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-noexec-'));
+    try {
+      const copy = path.join(dir, 'hello');
+      fs.copyFileSync(program, copy);
+      fs.chmodSync(copy, 0o644);
+      const text = await failedStart('launch', { mode: 'exec', program: copy });
+      assert.match(text, /"program" is ".*hello", which may not be executed \(no x permission\)\. Run `chmod \+x .*hello`/);
+      assert.doesNotMatch(text, /Go program|ptrace/, 'no advice about something else');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

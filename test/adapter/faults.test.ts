@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { defaultHooks } from '../../adapter/hooks';
+import { listeningAddresses } from '../../adapter/dlv/listeners';
 import { frame, FrameReader } from '../../adapter/dap/framing';
 import type { ProxyContext, ProxyHook } from '../../adapter/session/hooks';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
@@ -54,6 +55,31 @@ function childrenRunning(pid: number, program: string): number[] {
     return [];
   }
 }
+
+/** Every child of `pid`, from all its threads. */
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).flatMap((t) => fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+function exeOf(pid: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` has a listening TCP socket (its fds against /proc/PID/net/tcp). */
+function listens(pid: number): boolean {
+  return (listeningAddresses(pid) ?? []).length > 0;
+}
+
+/** dlvs earlier loops of a test spawned (a pid is looked for among new ones only). */
+const seenDlvs = new Set<number>();
 
 const problems: unknown[] = [];
 const onProblem = (e: unknown) => problems.push(e);
@@ -183,6 +209,70 @@ describe('faults', () => {
       assert.doesNotMatch(output, new RegExp(`pid ${copy.pid}\\b`), 'the message claims only what was ended');
     } finally {
       await copy.stop();
+      await s.close();
+    }
+  });
+
+  it('the client leaves while dlv is starting: that dlv is ended, not left listening (issue 19.6)', async () => {
+    const dlvExe = fs.realpathSync(dlvPath);
+    for (const when of ['spawned', 'listening'] as const) {
+      const s = open({ defaults: { dlvPath }, hooks: defaultHooks() });
+      await s.request('initialize', { adapterID: 'bluepill' });
+      void s.request('launch', { mode: 'exec', program, args: ['-forever'] });
+      // The dlv this test's proxy spawned: a child of this process running dlv's binary.
+      let dlv: number | undefined;
+      assert.ok(await s.until(() => (dlv = childrenOf(process.pid).find((c) => exeOf(c) === dlvExe && !seenDlvs.has(c))) !== undefined, 10_000), 'dlv is spawned');
+      seenDlvs.add(dlv!);
+      if (when === 'listening') assert.ok(await s.until(() => listens(dlv!), 10_000), 'dlv listens');
+      await s.close(); // the client's end closes: the session ends while dlv starts
+      assert.ok(await s.until(() => !isAlive(dlv!), 5000), `dlv (pid ${dlv}) is ended when the client leaves once it is ${when}`);
+    }
+  });
+
+  it('dlv killed right after it answered `launch`: the program it started is ended, and named; its telemetry child is not named (issue 19.6)', async () => {
+    const s = open({ defaults: { dlvPath }, hooks: defaultHooks() });
+    await s.request('initialize', { adapterID: 'bluepill' });
+    const launch = s.request('launch', { mode: 'exec', program, args: ['-forever'] });
+    await s.until(() => s.proxy.dlvPid !== undefined, 10_000);
+    const dlvPid = s.proxy.dlvPid!;
+    assert.ok((await launch)?.success, 'launched');
+    const launched = childrenRunning(dlvPid, program)[0];
+    assert.ok(launched, 'dlv started the program');
+    process.kill(dlvPid, 'SIGKILL');
+    assert.ok(await s.event('terminated', 0, 5000));
+    try {
+      assert.ok(await s.until(() => !isAlive(launched), 3000), `the program dlv started (pid ${launched}) is ended`);
+      const output = s.events('output').map((e) => String(e.body?.output)).join('');
+      assert.match(output, new RegExp(`What it had started was ended with it: pid ${launched} \\(${program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)\\.`));
+      assert.doesNotMatch(output, /bin\/dlv\)/, 'dlv\'s own telemetry child is not named as a program it started');
+    } finally {
+      if (isAlive(launched)) process.kill(launched, 'SIGKILL');
+      await s.close();
+    }
+  });
+
+  it("attach to this session's own dlv, its telemetry child, or the adapter: refused with a message, at once (issue 19.6)", async () => {
+    const s = open({ initialTarget: { kind: 'local', dlvPath, asRoot: false, dlvFlags: [] }, hooks: defaultHooks() });
+    await s.request('initialize', { adapterID: 'bluepill' });
+    const dlvPid = s.proxy.dlvPid!;
+    assert.ok(dlvPid, 'dlv runs from initialize on (VS Code hands the target over)');
+    let telemetry: number | undefined;
+    await s.until(() => (telemetry = childrenOf(dlvPid)[0]) !== undefined, 5000);
+    const targets: [number, RegExp][] = [
+      [dlvPid, /is this session's own dlv/],
+      [process.pid, /is the bluepill-lens adapter running this session/],
+    ];
+    if (telemetry) targets.push([telemetry, /is this session's own dlv \(or a helper process dlv started, such as its telemetry\)/]);
+    try {
+      for (const [pid, expected] of targets) {
+        const r = (await s.request('attach', { mode: 'local', processId: pid }, 5000)) as DebugProtocol.ErrorResponse | undefined;
+        assert.ok(r, `attach to ${pid} is answered, not left hanging`);
+        assert.equal(r.success, false);
+        assert.match(r.message ?? '', expected);
+        assert.match(r.message ?? '', /cannot attach to itself.*Pick the process you mean to debug/);
+      }
+      assert.ok(isAlive(dlvPid), 'the session\'s dlv runs on');
+    } finally {
       await s.close();
     }
   });

@@ -2,6 +2,7 @@
 // disassembly and instruction stepping all arrive as dlv sent them.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
@@ -62,5 +63,27 @@ describe('launch through the proxy', () => {
     const terminated = dc.waitForEvent('terminated');
     await dc.continueRequest({ threadId: stop.body.threadId! });
     await terminated;
+  });
+
+  it('mode debug builds the package wherever the adapter was started: dlv works in the program\'s folder, as with vscode-go (issue 19.9)', async () => {
+    const pkg = path.dirname(fixtureSource('hello'));
+    const other = await proxyClient(); // started in the repository's root, which is no Go module
+    try {
+      await openSession(other, 'launch', { mode: 'debug', program: pkg, args: ['-print-cwd'] });
+      const exited = other.waitForEvent('terminated', 120_000);
+      await other.configurationDoneRequest();
+      await exited;
+      assert.doesNotMatch(other.outputText(), /cannot find main module/);
+      assert.match(other.outputText(), new RegExp(`cwd ${pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the program ran in its package folder, as with vscode-go');
+      // A .go file as program: its folder.
+      const file = await proxyClient();
+      try {
+        await openSession(file, 'launch', { mode: 'debug', program: fixtureSource('hello'), args: [] });
+      } finally {
+        await file.stop();
+      }
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture } from '../support/fixtures';
-import { directClient, dlvDapServer, proxyClient } from '../support/client';
+import { directClient, dlvDapServer, proxyClient, type RecordingClient } from '../support/client';
 import { script } from '../support/sessionScript';
 import { dlvMessagesForClient, tapBetween } from '../support/tap';
 import { dlvPids, expectNoNewDlv } from '../support/processes';
@@ -78,5 +78,33 @@ describe('transparency', () => {
     await viaProxy.stop();
 
     assert.deepEqual(received.map((m) => shape(m)), direct.client.received.map((m) => shape(m)));
+  });
+
+  it('a second answer from dlv to one request (restart: success, then "Failed to restart") reaches the client, and the contradiction is said in the console (issue 19.11)', async () => {
+    const restartAnswers = async (dc: RecordingClient) => {
+      await dc.initializeRequest();
+      // A program that ends by itself: should a dlv be stopped before it, the program still ends.
+      await Promise.all([dc.launchRequest({ mode: 'exec', program, args: [] } as never), dc.waitForEvent('initialized')]);
+      const first = await dc.request('restart', {});
+      const seq = first.request_seq;
+      const answers = () => dc.received.filter((m): m is DebugProtocol.Response => m.type === 'response' && (m as DebugProtocol.Response).request_seq === seq);
+      for (let i = 0; i < 100 && answers().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      return answers().map((r) => ({ success: r.success, command: r.command, error: (r as DebugProtocol.ErrorResponse).body?.error?.format }));
+    };
+    const direct = await directClient();
+    let expected;
+    try {
+      expected = await restartAnswers(direct.client);
+    } finally {
+      await direct.stop();
+    }
+    assert.deepEqual(expected, [{ success: true, command: 'restart', error: undefined }, { success: false, command: 'restart', error: 'Failed to restart: cannot rebuild a binary' }], 'dlv 1.27.2 answers restart twice');
+    const dc = await proxyClient();
+    try {
+      assert.deepEqual(await restartAnswers(dc), expected);
+      assert.match(dc.outputText(), /dlv answered "restart" a second time, and it failed after all: Failed to restart: cannot rebuild a binary/);
+    } finally {
+      await dc.stop();
+    }
   });
 });

@@ -24,9 +24,11 @@ describe('package.json', () => {
     assert.deepEqual(debuggerEntry.configurationAttributes.attach.properties.processId.type, ['number', 'string']);
   });
 
-  it('offers the four snippets, and showRegisters is on by default', () => {
+  it('offers the five snippets (one waits for the next sandbox), and showRegisters is on by default', () => {
     const labels = debuggerEntry.configurationSnippets.map((s: { label: string }) => s.label);
-    for (const name of ['Attach to runsc sandbox', 'Connect to remote dlv', 'Open core file', 'Launch Go program']) {
+    const waiting = debuggerEntry.configurationSnippets.find((s: { label: string }) => s.label.endsWith('Attach to the next runsc sandbox'));
+    assert.equal(waiting?.body.waitFor, 'runsc-sandbox');
+    for (const name of ['Attach to runsc sandbox', 'Attach to the next runsc sandbox', 'Connect to remote dlv', 'Open core file', 'Launch Go program']) {
       assert.ok(labels.some((l: string) => l.endsWith(name)), `snippet ${name}`);
     }
     assert.equal(debuggerEntry.configurationAttributes.launch.properties.showRegisters.default, true);

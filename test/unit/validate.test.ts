@@ -88,4 +88,22 @@ describe('launch configurations: every wrong one names the attribute and what is
     assert.deepEqual(errors, []);
     assert.equal(args.buildFlags, '-tags=kvm');
   });
+
+  it('reads an attribute in another case as dlv does, under its real name, and says so', () => {
+    const { args, errors, warnings } = validateArguments('attach', { processid: '42', StopOnEntry: true });
+    assert.deepEqual(errors, []);
+    assert.deepEqual([args.processId, args.stopOnEntry, 'processid' in args], [42, true, false]);
+    assert.deepEqual(warnings, ['"processid" is read as "processId"; write it so.', '"StopOnEntry" is read as "stopOnEntry"; write it so.']);
+  });
+
+  it('warns of an attribute one or two letters from one of ours (issue 19.5), not of VS Code\'s or dlv\'s', () => {
+    const { errors, warnings } = validateArguments('launch', { program: '/x', stopOnEntyr: true, coreFilpath: '/c', argz: [], name: 'Launch', dlvCwd: '/', output: '/tmp/b', type: 'bluepill' });
+    assert.deepEqual(errors, []);
+    assert.deepEqual(warnings, [
+      '"stopOnEntyr" is ignored: a bluepill launch has no such attribute. Did you mean "stopOnEntry"?',
+      '"coreFilpath" is ignored: a bluepill launch has no such attribute. Did you mean "coreFilePath"?',
+      '"argz" is ignored: a bluepill launch has no such attribute. Did you mean "args"?',
+    ]);
+    assert.deepEqual(validateArguments('attach', { processId: 1, procesId: 2 }).warnings, ['"procesId" is ignored: a bluepill attach has no such attribute. Did you mean "processId"?']);
+  });
 });
