@@ -12,8 +12,17 @@ export interface Debuggee {
   startTime: string;
   /** Its executable, to name it in messages. */
   exe?: string;
-  /** dlv's own helper (dlv re-executed: its telemetry child), ended but not named as a debuggee. */
-  helper?: boolean;
+  /** The executable of the dlv that started it: a child running the same one is dlv's own helper (its telemetry child). */
+  parentExe?: string;
+}
+
+/**
+ * dlv's own helper (dlv re-executed: its telemetry child), ended but not named as a debuggee.
+ * Judged when it is ended, not when it was first seen: a program seen between dlv's fork and
+ * its exec still runs dlv's executable then.
+ */
+export function isDlvHelper(d: Debuggee): boolean {
+  return d.exe !== undefined && d.exe === d.parentExe;
 }
 
 /**
@@ -47,7 +56,7 @@ export class Offspring {
         if (this.known.has(pid)) continue;
         const startTime = startTimeOf(pid);
         const exe = exeOf(pid);
-        if (startTime) this.known.set(pid, { pid, startTime, exe, helper: exe !== undefined && exe === parentExe });
+        if (startTime) this.known.set(pid, { pid, startTime, exe, parentExe });
       }
     }
   }
@@ -73,9 +82,11 @@ export class Offspring {
     const ended: Debuggee[] = [];
     for (const d of this.known.values()) {
       if (startTimeOf(d.pid) !== d.startTime) continue;
+      // What it runs now (it may have exec'd since it was recorded), for its name and for isDlvHelper.
+      d.exe = exeOf(d.pid) ?? d.exe;
       try {
         process.kill(d.pid, 'SIGKILL');
-        if (!d.helper) ended.push(d);
+        if (!isDlvHelper(d)) ended.push(d);
       } catch {
         // already gone, or not permitted (dlv ran as root through sudo)
       }
