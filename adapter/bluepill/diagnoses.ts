@@ -6,7 +6,7 @@ import { SYSCALL_NAMES } from './syscalls.generated';
 import { isUnsymbolized } from './classify';
 
 export interface Diagnosis {
-  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall';
+  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall' | 'guest-code-on-host';
   severity: 'info' | 'warning' | 'error';
   message: string;
 }
@@ -34,18 +34,33 @@ export function morestackRunaway(frames: string[]): Diagnosis | undefined {
  * not the variant's trap instruction, this SIGILL/SIGSEGV is something else.
  */
 export function foreignTrap(variant: Variant, trappedText: string | undefined, trappedBytes: string | undefined, symbol: string | undefined): Diagnosis | undefined {
-  const trap = variant.landmarks.find((l) => l.role === 'trap-instruction')?.instruction;
-  if (!trap || (trappedText === undefined && trappedBytes === undefined)) return undefined;
-  const isTrap = (trappedText !== undefined && trap.text?.test(trappedText)) || (trappedBytes !== undefined && trap.bytes?.some((b) => trappedBytes.toLowerCase().startsWith(b)));
-  if (isTrap) return undefined;
-  const pac = trappedBytes !== undefined && /^(bf2303d5|ff2303d5|ff0b5fd6|ff0f5fd6)/.test(trappedBytes.toLowerCase());
+  const matches = (role: string) => {
+    const pattern = variant.landmarks.find((l) => l.role === role)?.instruction;
+    return !!pattern && ((trappedText !== undefined && !!pattern.text?.test(trappedText)) || (trappedBytes !== undefined && !!pattern.bytes?.some((b) => trappedBytes.toLowerCase().startsWith(b))));
+  };
+  if (!variant.landmarks.some((l) => l.role === 'trap-instruction') || (trappedText === undefined && trappedBytes === undefined)) return undefined;
+  if (matches('trap-instruction')) return undefined;
   const where = `${trappedText ?? trappedBytes}${symbol && !isUnsymbolized(symbol) ? ` in ${symbol}` : ''}`;
+  if (matches('guest-only-trap')) return guestCodeOnHost(variant, where);
+  const pac = trappedBytes !== undefined && /^(bf2303d5|ff2303d5|ff0b5fd6|ff0f5fd6)/.test(trappedBytes.toLowerCase());
   return {
     id: 'foreign-trap',
     severity: 'warning',
     message: pac
-      ? `This ${variant.trapSignal.name} is not the bluepill: it came from ${where}, a pointer authentication check. Code signed in the guest (e.g. a vDSO function's PACIASP) was checked on the host with other keys; gVisor disables host PAC keys for this (disableHostPAC).`
-      : `This ${variant.trapSignal.name} is not the bluepill: the trapping instruction is ${where}, not the variant's trap. gVisor's handler will treat it as one anyway (on ARM64 it reads R8 as a vCPU pointer).`,
+      ? `This ${variant.trapSignal.name} is not the bluepill: it came from ${where}, a pointer authentication check. Code signed in the guest (e.g. a vDSO function's PACIASP) was checked on the host with other keys; gVisor disables host PAC keys for this (disableHostPAC). ${variant.foreignSignal}`
+      : `This ${variant.trapSignal.name} is not the bluepill: the trapping instruction is ${where}, not the variant's trap. ${variant.foreignSignal}`,
+  };
+}
+
+/**
+ * ring0's MRS TPIDR_EL1, R18 (its entry and exit paths) runs on the host, or trapped there:
+ * guest-only code the host never runs in a healthy round trip.
+ */
+export function guestCodeOnHost(variant: Variant, where: string): Diagnosis {
+  return {
+    id: 'guest-code-on-host',
+    severity: 'error',
+    message: `Something went wrong: ${where} is ring0's MRS TPIDR_EL1, R18, guest-only code (pkg/ring0/entry_arm64.s), and the host is running it. The host resumes where a guest exit left the vCPU, and a healthy exit leaves it outside ring0 (vCPU.KernelSyscall rewinds to the SVC); so the guest stopped inside ring0, or the host jumped there. At EL0 the MRS raises SIGILL, and this is not the bluepill: ${variant.foreignSignal}`,
   };
 }
 

@@ -3,14 +3,14 @@
 // shown (classification, the ucontext view, diagnoses) and what the trip log keeps.
 // Pure: the tracker reads the facts, this decides what they mean.
 import { decodePstate } from '../arm64/valueFields';
-import { classifyStop, isUnsymbolized, type Classification } from './classify';
+import { classifyStop, isUnsymbolized, TRAMPOLINE_CANDIDATE_ROLES, type Classification } from './classify';
 import { runsInGuestMode } from './guestCode';
-import { foreignTrap, hostSyscall, morestackRunaway, type Diagnosis } from './diagnoses';
+import { foreignTrap, guestCodeOnHost, hostSyscall, morestackRunaway, type Diagnosis } from './diagnoses';
 import { PHASES, trampolineLabel, type Phase, type Variant } from './model';
 import type { StopView, UcontextView } from './state';
 import type { LandmarkIndex } from './symbols';
 import type { TripStop } from './tripLog';
-import type { DecodedUcontext } from './ucontext';
+import { describeSignalMask, type DecodedUcontext } from './ucontext';
 
 /** Phases in which the thread runs the signal handler, so a ucontext exists. */
 const HANDLER_PHASES: readonly Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
@@ -25,10 +25,20 @@ export interface StopFacts {
   pc: bigint;
   instruction?: { text?: string; bytes?: string };
   previousPhase?: Phase;
+  /** The code at the PC, read around it, is the whole rt_sigreturn trampoline (only asked where it could be). */
+  trampoline?: boolean;
 }
 
 export function classify(index: LandmarkIndex, f: StopFacts): Classification {
-  return classifyStop(index, { frames: f.frames, instruction: f.instruction, previousPhase: f.previousPhase, stepped: f.stepped });
+  return classifyStop(index, { frames: f.frames, instruction: f.instruction, previousPhase: f.previousPhase, stepped: f.stepped, trampoline: f.trampoline });
+}
+
+/**
+ * Whether the tracker must read around the PC to tell the trampoline from another system
+ * call: only a stop without a symbol at one of the trampoline's instructions (or any SVC/SYSCALL).
+ */
+export function needsTrampolineCheck(index: LandmarkIndex, top: string | undefined, instruction: { text?: string; bytes?: string } | undefined): boolean {
+  return isUnsymbolized(top) && index.byCode(instruction?.text, instruction?.bytes).some((l) => TRAMPOLINE_CANDIDATE_ROLES.includes(l.role));
 }
 
 /** Still in the trip the previous stop was in: stepped on from a handler phase. */
@@ -55,8 +65,9 @@ export function diagnose(variant: Variant, c: Classification, f: StopFacts, read
   const found: Diagnosis[] = [];
   const runaway = morestackRunaway(f.frames);
   if (runaway) found.push(runaway);
+  if (c.landmark?.role === 'guest-only-trap') found.push(guestCodeOnHost(variant, `the instruction at ${hex(f.pc)}${f.frames[0] && !isUnsymbolized(f.frames[0]) ? ` in ${f.frames[0]}` : ''}`));
   if (c.phase === 'trapped' && read.trappedInstruction) {
-    const foreign = foreignTrap(variant, read.trappedInstruction.text, read.trappedInstruction.bytes, undefined);
+    const foreign = foreignTrap(variant, read.trappedInstruction.text, read.trappedInstruction.bytes, read.ucontextPcSymbol);
     if (foreign) found.push(foreign);
   }
   if (read.syscallNumber !== undefined) found.push(hostSyscall(variant, read.syscallNumber, f.frames[0]));
@@ -81,6 +92,8 @@ export function ucontextView(variant: Variant, u: DecodedUcontext, pcSymbol: str
     flagsSummary: variant.arch === 'arm64' ? decodePstate(u.flags).summary : undefined,
     host: u.host,
     faultAddress: hex(u.faultAddress),
+    sigmask: hex(u.sigmask),
+    sigmaskSummary: describeSignalMask(u.sigmask),
   };
 }
 

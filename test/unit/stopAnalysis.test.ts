@@ -20,7 +20,7 @@ describe('stopAnalysis', () => {
   });
 
   it('names an unsymbolized trampoline by its label, and keeps the trip while stepping in the handler', () => {
-    const f = facts({ frames: ['???'], instruction: { bytes: '48c7c00f000000' }, previousPhase: 'guest-exit' });
+    const f = facts({ frames: ['???'], instruction: { bytes: '48c7c00f000000' }, previousPhase: 'guest-exit', trampoline: true });
     const view = stopView(7, amd64, classify(index, f), f);
     assert.equal(view.phase, 'sigreturn');
     assert.equal(view.symbol, '[anonymous] rt_sigreturn trampoline (mov rax, 15; syscall)');
