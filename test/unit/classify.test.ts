@@ -93,3 +93,22 @@ describe('classifyStop after the exit PC (no phantom trips)', () => {
     assert.equal(c.phase, 'entering');
   });
 });
+
+describe('classifyStop: an unsymbolised SVC/SYSCALL is the trampoline only when the sequence is', () => {
+  it('ARM64: the SVC of the vDSO\'s clock_gettime fallback, after a sigreturn, is a resume at a system call', () => {
+    const index = new LandmarkIndex(variantById('arm64'));
+    const svc = { text: undefined, bytes: '010000d4' };
+    assert.equal(classifyStop(index, { frames: ['???'], instruction: svc, previousPhase: 'sigreturn', trampoline: false }).phase, 'resumed');
+    assert.equal(classifyStop(index, { frames: ['???'], instruction: svc, previousPhase: 'sigreturn', trampoline: false }).landmark?.role, 'host-syscall');
+    assert.equal(classifyStop(index, { frames: ['???'], instruction: svc, previousPhase: 'sigreturn' }).phase, 'resumed', 'unchecked is not a trampoline');
+    assert.equal(classifyStop(index, { frames: ['???'], instruction: svc, previousPhase: 'guest-exit', trampoline: true }).phase, 'sigreturn');
+  });
+  it('amd64: a SYSCALL without a symbol is not a sigreturn unless MOV RAX, 15 precedes it', () => {
+    const index = new LandmarkIndex(variantById('amd64-sigframe'));
+    assert.equal(classifyStop(index, { frames: ['[vdso] ???'], instruction: { bytes: '0f05c3' }, previousPhase: 'sigreturn', trampoline: false }).phase, 'resumed');
+  });
+  it('ring0.Vectors and ring0.Start (gVisor before September 2022) are ring0 entry code', () => {
+    const index = new LandmarkIndex(variantById('arm64'));
+    for (const name of ['ring0.Vectors', 'ring0.Start']) assert.equal(classifyStop(index, { frames: [`${RING0}.${name.slice(6)}`] }).landmark?.role, 'vectors', name);
+  });
+});

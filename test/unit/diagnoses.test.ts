@@ -32,3 +32,20 @@ describe('diagnoses, raised only on evidence', () => {
     assert.match(hostSyscall(variantById('amd64-cli'), 0xffffffffffffffffn, 'kvm.redpill').message, /the redpill/);
   });
 });
+
+describe('what each variant\'s handler does with a trap that is not its own', () => {
+  it('ARM64: taken for the bluepill (R8 read as the vCPU); amd64 CLI: passed on unless SI_KERNEL at a CLI', () => {
+    const arm64 = foreignTrap(variantById('arm64'), 'UDF $0', '00000000', 'main.main')!;
+    assert.match(arm64.message, /every SIGILL whose saved PC is not 0/);
+    assert.match(arm64.message, /reads R8 as the vCPU pointer/);
+    const cli = foreignTrap(variantById('amd64-cli'), 'MOVQ 0(AX), BX', '488b18', 'main.main')!;
+    assert.match(cli.message, /passes it on to the handler it replaced/);
+    assert.doesNotMatch(cli.message, /R8/);
+  });
+  it('ring0\'s MRS TPIDR_EL1, R18 that trapped on the host: something went wrong, not a foreign PAC or the bluepill', () => {
+    const d = foreignTrap(variantById('arm64'), 'MRS $18052, R18', '92d038d5', 'ring0.kernelExitToEl0')!;
+    assert.equal(d.id, 'guest-code-on-host');
+    assert.equal(d.severity, 'error');
+    assert.match(d.message, /^Something went wrong: MRS \$18052, R18 in ring0\.kernelExitToEl0 is ring0's MRS TPIDR_EL1, R18, guest-only code/);
+  });
+});
