@@ -67,6 +67,7 @@ export type LandmarkRole =
   | 'switch-to-user'
   | 'kernel-exit'
   | 'guest-only-trap'
+  | 'die'
   | 'halt'
   | 'vectors'
   | 'signal-frame'
@@ -125,6 +126,7 @@ const amd64Ring0: Landmark[] = [
 /** The handler's way into and out of the guest: the same Go functions in every variant. */
 function handlerLandmarks(guestExitWords: string): Landmark[] {
   return [
+    { role: 'die', symbols: ['kvm.dieTrampoline', 'kvm.dieHandler'], phase: 'host', words: 'kvm.dieTrampoline/dieHandler: the die path. The signal handler (vCPU.die, bluepill.go) rewrote the ucontext so that the sigreturn lands in dieTrampoline as if called from the guest\'s PC; dieHandler throws the vCPU\'s dieState.message.' },
     { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
     { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: guestExitWords },
     { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },

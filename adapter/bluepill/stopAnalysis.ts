@@ -11,6 +11,7 @@ import type { StopView, UcontextView } from './state';
 import type { LandmarkIndex } from './symbols';
 import type { TripStop } from './tripLog';
 import { describeSignalMask, type DecodedUcontext } from './ucontext';
+import { decodeDieMarker, decodeDieTrampoline, dieMarker, dieRegisters } from './dieMarkers';
 
 /** Phases in which the thread runs the signal handler, so a ucontext exists. */
 const HANDLER_PHASES: readonly Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
@@ -47,9 +48,15 @@ export function sameTrip(f: StopFacts): boolean {
 }
 
 /** What else to read for this stop, beyond frames and instruction. */
-export function wants(c: Classification): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean } {
+export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 'pc' | 'frames'>): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean; dieRegisters?: string[]; dieMessage?: boolean } {
   const ucontext = HANDLER_PHASES.includes(c.phase);
-  return { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
+  const want = { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
+  if (!variant || !f) return want;
+  // The die path: registers only at its marker PC or at dieTrampoline's entry, the message at dieHandler.
+  if (dieMarker(variant.arch, f.pc)) return { ...want, dieRegisters: dieRegisters(variant.arch, 'marker') };
+  if (c.landmark?.role === 'die' && /dieTrampoline$/.test(f.frames[0] ?? '')) return { ...want, dieRegisters: dieRegisters(variant.arch, 'trampoline') };
+  if (c.landmark?.role === 'die' && /dieHandler$/.test(f.frames[0] ?? '')) return { ...want, dieMessage: true };
+  return want;
 }
 
 export interface ReadFacts {
@@ -59,6 +66,11 @@ export interface ReadFacts {
   syscallNumber?: bigint;
   /** The symbol of the ucontext PC (local binary), if known. */
   ucontextPcSymbol?: string;
+  /** The die path's registers, as wants() listed them, and the message dieHandler throws. */
+  dieRegisters?: bigint[];
+  dieMessage?: string;
+  /** The function at an address (local binary), for the die path's PCs. */
+  symbolFor?: (address: bigint) => string | undefined;
 }
 
 export function diagnose(variant: Variant, c: Classification, f: StopFacts, read: ReadFacts): Diagnosis[] {
@@ -71,6 +83,12 @@ export function diagnose(variant: Variant, c: Classification, f: StopFacts, read
     if (foreign) found.push(foreign);
   }
   if (read.syscallNumber !== undefined) found.push(hostSyscall(variant, read.syscallNumber, f.frames[0]));
+  const symbolFor = read.symbolFor ?? (() => undefined);
+  if (read.dieRegisters) {
+    const died = dieMarker(variant.arch, f.pc) ? decodeDieMarker(variant.arch, f.pc, read.dieRegisters, symbolFor) : decodeDieTrampoline(variant.arch, read.dieRegisters, symbolFor);
+    if (died) found.push(died);
+  }
+  if (read.dieMessage !== undefined) found.push({ id: 'vcpu-died', severity: 'error', message: `vCPU died: dieHandler is about to throw ${read.dieMessage} (the vCPU's dieState.message, set by vCPU.die in the signal handler: bluepill.go).` });
   return found;
 }
 

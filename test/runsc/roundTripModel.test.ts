@@ -5,6 +5,7 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { isTrampolineAt } from '../../adapter/bluepill/trampoline';
@@ -14,6 +15,8 @@ import { LandmarkIndex, shortName } from '../../adapter/bluepill/symbols';
 import { detectVariant } from '../../adapter/bluepill/detect';
 import { runsInGuestMode } from '../../adapter/bluepill/guestCode';
 import { SIGNAL_NAMES } from '../../adapter/bluepill/ucontext';
+import { DIE_MARKERS, KVM_EXIT_REASONS } from '../../adapter/bluepill/dieMarkers';
+import { ENCODINGS, pointerAuthForm } from '../../adapter/bluepill/pointerAuth';
 import { parseSections, withElfFile, type ElfInfo } from '../../adapter/elf/sections';
 import { readElfFunctions, symbolize, type ElfSymbol } from '../../adapter/elf/symbols';
 import { repoRoot } from '../support/paths';
@@ -179,5 +182,58 @@ describe(`each variant's texts name only what its gVisor has (runsc ${GVISOR_VER
   it('the signal names the ucontext view decodes the mask with are gVisor\'s (pkg/abi/linux/signal.go)', () => {
     const source = fs.readFileSync(path.join(gvisorSource(), 'pkg', 'abi', 'linux', 'signal.go'), 'utf8');
     for (let n = 1; n < SIGNAL_NAMES.length; n++) assert.match(source, new RegExp(`\\b${SIGNAL_NAMES[n]}\\s*=\\s*Signal\\(${n}\\)`), SIGNAL_NAMES[n]);
+  });
+});
+
+describe(`the die path and pointer authentication, against gVisor ${GVISOR_VERSION} and binutils`, () => {
+  it('the exit reason names are gVisor\'s (kvm_const.go), the markers and their registers are dieArchSetup\'s', () => {
+    const kvm = path.join(gvisorSource(), 'pkg', 'sentry', 'platform', 'kvm');
+    const consts = fs.readFileSync(path.join(kvm, 'kvm_const.go'), 'utf8');
+    for (const [value, name] of Object.entries(KVM_EXIT_REASONS)) assert.match(consts, new RegExp(`\\b_${name}\\s*=\\s*0x${Number(value).toString(16)}\\b`), name);
+    const arm64 = fs.readFileSync(path.join(kvm, 'bluepill_arm64_unsafe.go'), 'utf8');
+    for (const line of ['context.Regs[9] = context.Pc', 'context.Pc = 0xabc', 'context.Regs[10] = uint64(c.runData.exitReason)', 'context.Regs[14] = c.runData.data[3]', 'context.Regs[1] = uint64(uintptr(unsafe.Pointer(c)))']) assert.ok(arm64.includes(line), line);
+    const amd64 = fs.readFileSync(path.join(kvm, 'bluepill_amd64_unsafe.go'), 'utf8');
+    assert.match(amd64, /_PANIC_RIP_CPU_DIE\s*=\s*0xabc/);
+    assert.match(amd64, /_PANIC_RIP_EXC_CHECK\s*=\s*0xabd/);
+    for (const line of ['context.R9 = context.Rip', 'context.R10 = uint64(c.runData.exitReason)', 'context.R14 = c.runData.data[3]', 'context.Rbx = uint64(uintptr(unsafe.Pointer(c)))']) assert.ok(amd64.includes(line), line);
+    assert.match(fs.readFileSync(path.join(kvm, 'bluepill_amd64.go'), 'utf8'), /context\.R9 = rip\s+context\.Rip = _PANIC_RIP_EXC_CHECK\s+context\.R10 = vector\s+context\.R11 = faultAddr/);
+    assert.deepEqual(DIE_MARKERS, { arm64: { '0xabc': 'exit-reason' }, amd64: { '0xabc': 'exit-reason', '0xabd': 'exception-check' } });
+  });
+
+  it('every word the pointer-authentication table matches disassembles to an AUT or combined form, and its neighbours do not match', () => {
+    // Words of each family with their free bits filled in several ways, and the same words with one fixed bit flipped.
+    const words: number[] = [];
+    const flipped: number[] = [];
+    for (const e of ENCODINGS) {
+      const free = ~e.mask >>> 0;
+      for (const fill of [0, 0xffffffff, 0x55555555, 0xaaaaaaaa, 0x12345678]) {
+        const w = ((e.value & e.mask) | (fill & free)) >>> 0;
+        words.push(w);
+        for (let bit = 0; bit < 32; bit++) if ((e.mask >>> bit) & 1) flipped.push((w ^ (1 << bit)) >>> 0);
+      }
+    }
+    const all = [...words, ...flipped];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pac-words-'));
+    try {
+      const file = path.join(dir, 'words.bin');
+      const b = Buffer.alloc(all.length * 4);
+      all.forEach((w, i) => b.writeUInt32LE(w, i * 4));
+      fs.writeFileSync(file, b);
+      const out = execFileSync('aarch64-linux-gnu-objdump', ['-D', '-b', 'binary', '-m', 'aarch64', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      const mnemonics = new Map<number, string>();
+      for (const l of out.split('\n')) {
+        const m = /^\s*([0-9a-f]+):\s+([0-9a-f]{8})\s+(\S+)/.exec(l);
+        if (m) mnemonics.set(parseInt(m[1], 16) / 4, m[3]);
+      }
+      const AUTH = /^(auti[ab](1716|sp|z)?|aut(d[ab]|i[ab]|iz[ab]|dz[ab])|reta[ab]|ereta[ab]|bra[ab]z?|blra[ab]z?|ldra[ab])$/;
+      all.forEach((w, i) => {
+        const mnemonic = mnemonics.get(i) ?? '?';
+        const matched = pointerAuthForm(le32(w)) !== undefined;
+        if (matched) assert.match(mnemonic, AUTH, `0x${w.toString(16)} matched, objdump says ${mnemonic}`);
+        else assert.doesNotMatch(mnemonic, AUTH, `0x${w.toString(16)} not matched, objdump says ${mnemonic}`);
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

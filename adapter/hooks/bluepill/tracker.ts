@@ -14,7 +14,7 @@
 // and the ucontext only in the handler's phases (kept in the session for the other hooks).
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
-import { evaluateNumber, readWords } from '../../bluepill/memory';
+import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
 import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
 import { classify, diagnose, needsTrampolineCheck, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
@@ -164,7 +164,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
 
   /** The reads the classification asks for: the ucontext, what trapped, the syscall number. */
   async function readFacts(variant: Variant, c: Classification, facts: StopFacts, frames: DebugProtocol.StackFrame[]): Promise<ReadFacts> {
-    const want = wants(c);
+    const want = wants(c, variant, facts);
     const read: ReadFacts = {};
     if (want.ucontext) {
       read.ucontext = await readUcontext(variant, facts, frames, c);
@@ -172,6 +172,14 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (read.ucontext && want.trappedInstruction) read.trappedInstruction = await session.instructions.at(read.ucontext.pc, session.symbolizedFrameId(facts.threadId));
     }
     if (want.syscallNumber) read.syscallNumber = await evaluateNumber(ctx, variant.syscallRegister, frames[0].id);
+    // The die path (rare: only at its marker PC or its functions): its registers, or dieHandler's message.
+    if (want.dieRegisters) {
+      // The top frame's own registers (a deeper frame's would be the caller's, not the marker's).
+      const values = await Promise.all(want.dieRegisters.map((r) => evaluateNumber(ctx, r, frames[0].id)));
+      if (values.every((v) => v !== undefined)) read.dieRegisters = values as bigint[];
+      read.symbolFor = (a) => session.symbolFor(a);
+    }
+    if (want.dieMessage) read.dieMessage = await evaluateText(ctx, 'c.dieState.message', frames[0].id);
     return read;
   }
 
