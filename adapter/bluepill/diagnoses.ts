@@ -7,7 +7,7 @@ import { isUnsymbolized } from './classify';
 import { fpacEvidence, pointerAuthForm } from './pointerAuth';
 
 export interface Diagnosis {
-  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall' | 'guest-code-on-host' | 'vcpu-died';
+  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall' | 'guest-code-on-host' | 'vcpu-died' | 'vcpu-kicked-out';
   severity: 'info' | 'warning' | 'error';
   message: string;
 }

@@ -11,6 +11,7 @@ import type { StopView, UcontextView } from './state';
 import type { LandmarkIndex } from './symbols';
 import type { TripStop } from './tripLog';
 import { describeSignalMask, type DecodedUcontext } from './ucontext';
+import { kickedOut, kickedOutOfKvmRun, kvmRunRegisters, KICKED_OUT_MODE } from './bounce';
 import { decodeDieMarker, decodeDieTrampoline, dieMarker, dieRegisters } from './dieMarkers';
 
 /** Phases in which the thread runs the signal handler, so a ucontext exists. */
@@ -48,10 +49,12 @@ export function sameTrip(f: StopFacts): boolean {
 }
 
 /** What else to read for this stop, beyond frames and instruction. */
-export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 'pc' | 'frames'>): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean; dieRegisters?: string[]; dieMessage?: boolean } {
+export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 'pc' | 'frames'>): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean; dieRegisters?: string[]; dieMessage?: boolean; kvmRun?: [string, string] } {
   const ucontext = HANDLER_PHASES.includes(c.phase);
   const want = { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
   if (!variant || !f) return want;
+  // In a function bluepillHandler called (its raw system call): in KVM_RUN, or kicked out of it?
+  if (c.phase === 'in-guest' && c.landmark?.role === 'bluepill-handler' && (c.frameIndex ?? 0) > 0) return { ...want, kvmRun: kvmRunRegisters(variant.arch) };
   // The die path: registers only at its marker PC or at dieTrampoline's entry, the message at dieHandler.
   if (dieMarker(variant.arch, f.pc)) return { ...want, dieRegisters: dieRegisters(variant.arch, 'marker') };
   if (c.landmark?.role === 'die' && /dieTrampoline$/.test(f.frames[0] ?? '')) return { ...want, dieRegisters: dieRegisters(variant.arch, 'trampoline') };
@@ -71,6 +74,8 @@ export interface ReadFacts {
   dieMessage?: string;
   /** The function at an address (local binary), for the die path's PCs. */
   symbolFor?: (address: bigint) => string | undefined;
+  /** At a raw system call under bluepillHandler: its result and ioctl request registers. */
+  kvmRun?: { result?: bigint; request?: bigint };
 }
 
 export function diagnose(variant: Variant, c: Classification, f: StopFacts, read: ReadFacts): Diagnosis[] {
@@ -88,6 +93,7 @@ export function diagnose(variant: Variant, c: Classification, f: StopFacts, read
     const died = dieMarker(variant.arch, f.pc) ? decodeDieMarker(variant.arch, f.pc, read.dieRegisters, symbolFor) : decodeDieTrampoline(variant.arch, read.dieRegisters, symbolFor);
     if (died) found.push(died);
   }
+  if (read.kvmRun && kickedOutOfKvmRun(read.kvmRun.result, read.kvmRun.request)) found.push(kickedOut(variant.arch));
   if (read.dieMessage !== undefined) found.push({ id: 'vcpu-died', severity: 'error', message: `vCPU died: dieHandler is about to throw ${read.dieMessage} (the vCPU's dieState.message, set by vCPU.die in the signal handler: bluepill.go).` });
   return found;
 }
@@ -115,7 +121,13 @@ export function ucontextView(variant: Variant, u: DecodedUcontext, pcSymbol: str
   };
 }
 
-export function stopView(index: number, variant: Variant, c: Classification, f: StopFacts): StopView {
+/** What the stopped thread is now, in words. */
+export function stopMode(c: Classification, read: ReadFacts = {}): string {
+  if (read.kvmRun && kickedOutOfKvmRun(read.kvmRun.result, read.kvmRun.request)) return KICKED_OUT_MODE;
+  return c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)';
+}
+
+export function stopView(index: number, variant: Variant, c: Classification, f: StopFacts, read: ReadFacts = {}): StopView {
   return {
     index,
     time: f.time,
@@ -125,7 +137,7 @@ export function stopView(index: number, variant: Variant, c: Classification, f: 
     instruction: f.instruction?.text,
     phase: c.phase,
     phaseTitle: PHASES.find((p) => p.phase === c.phase)!.title,
-    mode: c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)',
+    mode: stopMode(c, read),
     because: c.because,
     // Whether the code runs in guest mode comes from gVisor's source (the generated table, or its name
     // rules); a landmark's own flag speaks only for a name neither knows (e.g. a user's extra landmark).

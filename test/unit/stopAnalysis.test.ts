@@ -40,3 +40,21 @@ describe('stopAnalysis', () => {
     assert.equal(at('gvisor.dev/gvisor/pkg/sentry/platform/kvm.bluepillGuestExit')?.runsInGuest, false);
   });
 });
+
+describe('a vCPU kicked out of KVM_RUN', () => {
+  it('is read only in a call bluepillHandler made, and shown as kicked out when KVM_RUN returned EINTR', () => {
+    const variant = variantById('amd64-sigframe');
+    const idx = new LandmarkIndex(variant);
+    const kvm = 'gvisor.dev/gvisor/pkg/sentry/platform/kvm';
+    const f = facts({ frames: ['gvisor.dev/gvisor/pkg/hostsyscall.RawSyscallErrno', `${kvm}.bluepillHandler`, `${kvm}.bluepillUserHandler`], previousPhase: undefined, stepped: false });
+    const c = classify(idx, f);
+    assert.equal(c.phase, 'in-guest');
+    assert.deepEqual(wants(c, variant, f).kvmRun, ['RAX', 'RSI']);
+    assert.equal(wants(classify(idx, facts({ frames: [`${kvm}.bluepillHandler`] })), variant, f).kvmRun, undefined, 'bluepillHandler itself makes no system call at its PC');
+    const read = { kvmRun: { result: 0xfffffffffffffffcn, request: 0xae80n } };
+    assert.equal(stopView(1, variant, c, f, read).mode, 'host: kicked out of KVM_RUN (EINTR), not running the guest now');
+    assert.equal(diagnose(variant, c, f, read)[0]?.id, 'vcpu-kicked-out');
+    assert.match(stopView(1, variant, c, f, { kvmRun: { result: 0n, request: 0xae80n } }).mode, /^guest/, 'KVM_RUN that returned 0 is no kick');
+    assert.equal(diagnose(variant, c, f, { kvmRun: { result: 0xfffffffffffffffcn, request: 0xae9an } }).length, 0, 'EINTR from another ioctl is no kick');
+  });
+});

@@ -145,7 +145,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
     lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
 
-    const view = stopView(stop.index, variant, c, facts);
+    const view = stopView(stop.index, variant, c, facts, read);
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
     log.record(tripStop(view, ucontext));
     state = {
@@ -178,6 +178,18 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       const values = await Promise.all(want.dieRegisters.map((r) => evaluateNumber(ctx, r, frames[0].id)));
       if (values.every((v) => v !== undefined)) read.dieRegisters = values as bigint[];
       read.symbolFor = (a) => session.symbolFor(a);
+    }
+    if (want.kvmRun) {
+      const registers = want.kvmRun;
+      const inFrame = (id: number) => Promise.all(registers.map((r) => evaluateNumber(ctx, r, id)));
+      let [result, request] = await inFrame(frames[0].id);
+      // dlv's stack of a goroutine running on a signal stack (runsc's vCPU threads) sometimes comes back
+      // with a top frame at PC 0 in which nothing evaluates; asked again, it gives the real one.
+      for (let retry = 0; retry < 2 && (result === undefined || request === undefined); retry++) {
+        const again = (await stack(facts.threadId, 1).catch(() => undefined))?.[0];
+        if (again && again.instructionPointerReference === frames[0].instructionPointerReference) [result, request] = await inFrame(again.id);
+      }
+      read.kvmRun = { result, request };
     }
     if (want.dieMessage) read.dieMessage = await evaluateText(ctx, 'c.dieState.message', frames[0].id);
     return read;
