@@ -20,6 +20,8 @@ export function kickedOutOfKvmRun(result: bigint | undefined, request: bigint | 
 }
 
 export const KICKED_OUT_MODE = 'host: kicked out of KVM_RUN (EINTR), not running the guest now';
+/** When dlv would not give the registers (it sometimes loses the frames of a thread on a signal stack). */
+export const UNREAD_SYSCALL_MODE = 'host: stopped in a system call of bluepillHandler (its registers could not be read); if it is KVM_RUN, this stop took the vCPU out of the guest';
 
 export function kickedOut(arch: 'arm64' | 'amd64'): Diagnosis {
   const [result, request] = kvmRunRegisters(arch);

@@ -11,7 +11,7 @@ import type { StopView, UcontextView } from './state';
 import type { LandmarkIndex } from './symbols';
 import type { TripStop } from './tripLog';
 import { describeSignalMask, type DecodedUcontext } from './ucontext';
-import { kickedOut, kickedOutOfKvmRun, kvmRunRegisters, KICKED_OUT_MODE } from './bounce';
+import { kickedOut, kickedOutOfKvmRun, kvmRunRegisters, KICKED_OUT_MODE, UNREAD_SYSCALL_MODE } from './bounce';
 import { decodeDieMarker, decodeDieTrampoline, dieMarker, dieRegisters } from './dieMarkers';
 
 /** Phases in which the thread runs the signal handler, so a ucontext exists. */
@@ -124,6 +124,8 @@ export function ucontextView(variant: Variant, u: DecodedUcontext, pcSymbol: str
 /** What the stopped thread is now, in words. */
 export function stopMode(c: Classification, read: ReadFacts = {}): string {
   if (read.kvmRun && kickedOutOfKvmRun(read.kvmRun.result, read.kvmRun.request)) return KICKED_OUT_MODE;
+  // A stopped thread is never running guest code: in the ioctl, the stop itself took it out of KVM_RUN.
+  if (read.kvmRun && (read.kvmRun.result === undefined || read.kvmRun.request === undefined)) return UNREAD_SYSCALL_MODE;
   return c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)';
 }
 

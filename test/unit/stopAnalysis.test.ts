@@ -58,3 +58,13 @@ describe('a vCPU kicked out of KVM_RUN', () => {
     assert.equal(diagnose(variant, c, f, { kvmRun: { result: 0xfffffffffffffffcn, request: 0xae9an } }).length, 0, 'EINTR from another ioctl is no kick');
   });
 });
+
+describe('a stopped vCPU thread is never shown running the guest', () => {
+  it('with its registers unread, the mode says so instead', () => {
+    const variant = variantById('amd64-sigframe');
+    const kvm = 'gvisor.dev/gvisor/pkg/sentry/platform/kvm';
+    const f = facts({ frames: ['gvisor.dev/gvisor/pkg/hostsyscall.RawSyscallErrno', `${kvm}.bluepillHandler`], stepped: false });
+    const c = classify(new LandmarkIndex(variant), f);
+    assert.match(stopView(1, variant, c, f, { kvmRun: {} }).mode, /^host: stopped in a system call of bluepillHandler \(its registers could not be read\)/);
+  });
+});

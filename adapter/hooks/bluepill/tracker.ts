@@ -166,6 +166,19 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   async function readFacts(variant: Variant, c: Classification, facts: StopFacts, frames: DebugProtocol.StackFrame[]): Promise<ReadFacts> {
     const want = wants(c, variant, facts);
     const read: ReadFacts = {};
+    // First, while dlv's frames of this stop are fresh: the registers of the system call bluepillHandler made.
+    if (want.kvmRun) {
+      const registers = want.kvmRun;
+      const inFrame = (id: number) => Promise.all(registers.map((r) => evaluateNumber(ctx, r, id)));
+      let [result, request] = await inFrame(frames[0].id);
+      // dlv's stack of a goroutine running on a signal stack (runsc's vCPU threads) sometimes comes back
+      // with a top frame at PC 0 in which nothing evaluates; asked again, it gives the real one.
+      for (let retry = 0; retry < 2 && (result === undefined || request === undefined); retry++) {
+        const again = (await stack(facts.threadId, 1).catch(() => undefined))?.[0];
+        if (again && again.instructionPointerReference === frames[0].instructionPointerReference) [result, request] = await inFrame(again.id);
+      }
+      read.kvmRun = { result, request };
+    }
     if (want.ucontext) {
       read.ucontext = await readUcontext(variant, facts, frames, c);
       if (read.ucontext) read.ucontextPcSymbol = session.symbolFor(read.ucontext.pc);
@@ -178,18 +191,6 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       const values = await Promise.all(want.dieRegisters.map((r) => evaluateNumber(ctx, r, frames[0].id)));
       if (values.every((v) => v !== undefined)) read.dieRegisters = values as bigint[];
       read.symbolFor = (a) => session.symbolFor(a);
-    }
-    if (want.kvmRun) {
-      const registers = want.kvmRun;
-      const inFrame = (id: number) => Promise.all(registers.map((r) => evaluateNumber(ctx, r, id)));
-      let [result, request] = await inFrame(frames[0].id);
-      // dlv's stack of a goroutine running on a signal stack (runsc's vCPU threads) sometimes comes back
-      // with a top frame at PC 0 in which nothing evaluates; asked again, it gives the real one.
-      for (let retry = 0; retry < 2 && (result === undefined || request === undefined); retry++) {
-        const again = (await stack(facts.threadId, 1).catch(() => undefined))?.[0];
-        if (again && again.instructionPointerReference === frames[0].instructionPointerReference) [result, request] = await inFrame(again.id);
-      }
-      read.kvmRun = { result, request };
     }
     if (want.dieMessage) read.dieMessage = await evaluateText(ctx, 'c.dieState.message', frames[0].id);
     return read;
