@@ -85,6 +85,10 @@ export interface Landmark {
   words: string;
   /** Code that also runs inside the guest: a software breakpoint here corrupts the round trip. */
   runsInGuest?: boolean;
+  /** Not a step of a healthy round trip (the die path): never a place to run to. */
+  offPath?: boolean;
+  /** The same code's names in older gVisor releases (matched like `symbols`, absent from the pinned runsc). */
+  formerSymbols?: string[];
 }
 
 export interface Variant {
@@ -114,7 +118,7 @@ const ringAndKvmGuestCode: Landmark[] = [
 /** ring0's entry and exit paths on ARM64 (pkg/ring0/entry_arm64.s). */
 const arm64Ring0: Landmark[] = [
   { role: 'halt', symbols: ['ring0.Halt', 'ring0.HaltEl1SvcAndResume', 'ring0.HaltEl1ExceptionAndResume', 'ring0.Shutdown'], phase: 'in-guest', runsInGuest: true, words: 'ring0 halt path: the guest leaves KVM_RUN from here (ring0.Halt writes to the read-only vector page: a VM exit).' },
-  { role: 'vectors', symbols: ['ring0.vectors', 'ring0.El1_sync', 'ring0.El1_irq', 'ring0.El1_fiq', 'ring0.El1_error', 'ring0.El0_sync', 'ring0.El0_irq', 'ring0.El0_fiq', 'ring0.El0_error', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start', 'ring0.Vectors', 'ring0.Start'], phase: 'in-guest', runsInGuest: true, words: 'ring0 exception entry (ring0.Vectors and ring0.Start before September 2022): only ever runs inside the guest.' },
+  { role: 'vectors', symbols: ['ring0.vectors', 'ring0.El1_sync', 'ring0.El1_irq', 'ring0.El1_fiq', 'ring0.El1_error', 'ring0.El0_sync', 'ring0.El0_irq', 'ring0.El0_fiq', 'ring0.El0_error', 'ring0.kernelSyscall', 'ring0.kernelException', 'ring0.start'], formerSymbols: ['ring0.Vectors', 'ring0.Start'], phase: 'in-guest', runsInGuest: true, words: 'ring0 exception entry (ring0.Vectors and ring0.Start before September 2022): only ever runs inside the guest.' },
 ];
 
 /** ring0's entry and exit paths on amd64 (pkg/ring0/entry_amd64.s). */
@@ -126,7 +130,7 @@ const amd64Ring0: Landmark[] = [
 /** The handler's way into and out of the guest: the same Go functions in every variant. */
 function handlerLandmarks(guestExitWords: string): Landmark[] {
   return [
-    { role: 'die', symbols: ['kvm.dieTrampoline', 'kvm.dieHandler'], phase: 'host', words: 'kvm.dieTrampoline/dieHandler: the die path. The signal handler (vCPU.die, bluepill.go) rewrote the ucontext so that the sigreturn lands in dieTrampoline as if called from the guest\'s PC; dieHandler throws the vCPU\'s dieState.message.' },
+    { role: 'die', symbols: ['kvm.dieTrampoline', 'kvm.dieHandler'], phase: 'host', offPath: true, words: 'kvm.dieTrampoline/dieHandler: the die path. The signal handler (vCPU.die, bluepill.go) rewrote the ucontext so that the sigreturn lands in dieTrampoline as if called from the guest\'s PC; dieHandler throws the vCPU\'s dieState.message.' },
     { role: 'bluepill-handler', symbols: ['kvm.bluepillHandler'], phase: 'in-guest', words: 'kvm.bluepillHandler: loops on ioctl(vcpu, KVM_RUN); while it is in the ioctl the thread runs as the guest.' },
     { role: 'guest-exit', symbols: ['kvm.bluepillGuestExit'], phase: 'guest-exit', words: guestExitWords },
     { role: 'arch-exit', symbols: ['kvm.bluepillArchExit'], phase: 'guest-exit', words: 'kvm.bluepillArchExit: the architecture part of the copy back into the ucontext.' },
@@ -166,7 +170,7 @@ export const VARIANTS: ReadonlyArray<Variant> = [
       { role: 'redpill', symbols: ['kvm.redpill'], phase: 'entering', words: 'kvm.redpill: called in the guest to leave it: a system call with number -1 (_SYS_KVM_RETURN_TO_HOST, SVC with R8 = -1), which ring0 hands to vCPU.KernelSyscall; that halts the vCPU without rewinding the PC, so the host resumes after the SVC. kvm.bluepill calls it when the MRS found another vCPU (bluepill.go, bluepill_arm64.s).' },
       { role: 'trampoline', symbols: ['__kernel_rt_sigreturn'], instruction: { bytes: ARM64_SIGRETURN_WORDS.map(le32) }, phase: 'sigreturn', words: '[vdso] __kernel_rt_sigreturn: MOV X8, #139; SVC #0. The kernel restores the ucontext, and so resumes at the exit PC bluepillGuestExit wrote.' },
       { role: 'host-syscall', instruction: { text: /^SVC\b/, bytes: [le32(0xd4000001)] }, phase: 'resumed', words: 'An SVC: resumed here, the host executes the system call the guest stopped at (number in X8).' },
-      { role: 'kernel-exit', symbols: ['ring0.kernelExitToEl0', 'ring0.kernelExitToEl1'], phase: 'host', runsInGuest: true, words: 'ring0.kernelExitToEl0/El1: guest-only code, ring0\'s way back to the application (EL0) or the Sentry (EL1) inside the guest, ending in ERET (pkg/ring0/entry_arm64.s). The host never runs it in a healthy round trip: the exit PC the host resumes at is outside ring0 (vCPU.KernelSyscall rewinds it to the SVC).' },
+      { role: 'kernel-exit', symbols: ['ring0.kernelExitToEl0', 'ring0.kernelExitToEl1'], phase: 'in-guest', runsInGuest: true, words: 'ring0.kernelExitToEl0/El1: guest-only code, ring0\'s way back to the application (EL0) or the Sentry (EL1) inside the guest, ending in ERET (pkg/ring0/entry_arm64.s). The host never runs it in a healthy round trip: the exit PC the host resumes at is outside ring0 (vCPU.KernelSyscall rewinds it to the SVC).' },
       ...ringAndKvmGuestCode,
       ...arm64Ring0,
     ],
