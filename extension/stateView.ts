@@ -3,7 +3,7 @@
 // diagnoses and the trip log. Labels stay short (the panel may be narrow); details go
 // in descriptions and tooltips. Addresses open in a disassembly document when clicked.
 import * as vscode from 'vscode';
-import { PHASES } from '../adapter/bluepill/model';
+import { phasesOfId } from '../adapter/bluepill/model';
 import type { BluepillState } from '../adapter/bluepill/state';
 import type { BluepillStates, GuestView } from './bluepillStates';
 import type { VcpuSummary } from '../adapter/guest/summary';
@@ -93,6 +93,7 @@ function topLevel(state: BluepillState): Node[] {
     return [item(state.running ? 'Running' : state.ended ? 'Session ended' : 'Waiting for the first stop', undefined, 'The view fills in at every stop of the debuggee.')];
   }
   const s = state.stop;
+  const PHASES = phasesOfId(state.variant?.id);
   const phaseInfo = PHASES.find((p) => p.phase === s.phase)!;
   const diagram = PHASES.map((p) => {
     const n = item(`${p.phase === s.phase ? '▶ ' : '   '}${p.title}`, p.phase === s.phase ? 'you are here' : undefined, p.words);
@@ -122,6 +123,7 @@ function topLevel(state: BluepillState): Node[] {
       item('Mode', u.mode, u.host ? 'The interrupted code ran in host user mode (EL0 / ring 3), whatever the stopped thread is now.' : 'The interrupted code ran privileged: the guest (EL1 / ring 0).'),
       item('PSTATE', u.flags, u.flagsSummary ?? 'Flags of the interrupted code.'),
       address('Fault address', u.faultAddress, 'The fault address the kernel reported with the signal.'),
+      ...(u.sigmask ? [item('Signal mask', `${u.sigmask} · ${u.sigmaskSummary ?? ''}`, 'uc_sigmask: the signals blocked in the interrupted code, which rt_sigreturn restores (not the mask the handler runs with: gVisor\'s bluepill blocks every signal while it enters the guest).')] : []),
       address('ucontext', u.address, 'Where the saved context itself is: the ucontext the kernel wrote for the handler, on the stack the signal was delivered on.'),
     ];
     const uc = item('Interrupted', `${u.mode} · PC ${u.pc}${u.pcSymbol ? ` ${u.pcSymbol}` : ''}`, `**The interrupted context**: the ucontext at ${u.address}, what the kernel saved when the signal was delivered (the code the thread was running then, not the thread now), and what the thread resumes with after rt_sigreturn.`, ctx, true);

@@ -12,7 +12,15 @@ export interface StopFacts {
   previousPhase?: Phase;
   /** The thread got here by a step (not a continue) from its previous stop. */
   stepped?: boolean;
+  /**
+   * Whether the code at the PC, read around it, is the whole rt_sigreturn trampoline (see
+   * trampoline.ts). Only the sequence says so: the instruction alone is any SVC/SYSCALL.
+   */
+  trampoline?: boolean;
 }
+
+/** Roles whose instruction pattern is one instruction of the trampoline, or any system call. */
+export const TRAMPOLINE_CANDIDATE_ROLES: readonly string[] = ['trampoline', 'sigreturn-call', 'host-syscall'];
 
 export interface Classification {
   phase: Phase;
@@ -36,8 +44,9 @@ export function classifyStop(index: LandmarkIndex, facts: StopFacts): Classifica
   const named = top !== undefined ? index.bySymbolName(top) : undefined;
   const previous = facts.previousPhase;
 
-  // Unsymbolized code that is the rt_sigreturn trampoline (the vDSO's, or a copy): both its instructions.
-  if (isUnsymbolized(top) && code('trampoline', 'sigreturn-call', 'host-syscall')) {
+  // Unsymbolized code that is the rt_sigreturn trampoline (the vDSO's, or a copy): both its
+  // instructions, the sequence checked whole. Any other SVC/SYSCALL without a symbol is a system call.
+  if (isUnsymbolized(top) && facts.trampoline && code(...TRAMPOLINE_CANDIDATE_ROLES)) {
     const trampoline = index.variant.landmarks.find((l) => l.role === 'trampoline' || l.role === 'sigreturn-call')!;
     return { phase: 'sigreturn', landmark: trampoline, frameIndex: 0, because: 'the code at the PC is the rt_sigreturn trampoline' };
   }
@@ -47,13 +56,17 @@ export function classifyStop(index: LandmarkIndex, facts: StopFacts): Classifica
 
   // The first stop after the trampoline is where the host resumed: the exit PC.
   if (previous === 'sigreturn' && !(named && HANDLER_PHASES.includes(named.phase))) {
-    const landmark = code('host-syscall', 'trap-instruction') ?? named;
+    const landmark = code('host-syscall', 'trap-instruction', 'guest-only-trap') ?? named;
     return { phase: 'resumed', landmark, frameIndex: 0, because: 'first stop after the sigreturn trampoline: the host resumed at the exit PC' };
   }
 
   const trap = code('trap-instruction');
   if (trap) {
     return { phase: 'entering', landmark: trap, frameIndex: 0, because: `the instruction at the PC is the bluepill trap${top && !isUnsymbolized(top) ? ` (in ${top})` : ''}` };
+  }
+  const guestOnly = code('guest-only-trap');
+  if (guestOnly) {
+    return { phase: 'entering', landmark: guestOnly, frameIndex: 0, because: `the instruction at the PC is ring0's guest-only MRS TPIDR_EL1, R18${top && !isUnsymbolized(top) ? ` (in ${top})` : ''}, running on the host: it will trap, and not as the bluepill` };
   }
 
   // Stepping on from the exit PC through the rest of kvm.bluepill (its compare and return)

@@ -33,9 +33,14 @@ const RULES: readonly NameRule[] = [
     reason: 'page-table updates, called after bluepill() has switched the thread into guest mode',
   },
   {
-    pattern: /^kvm\.(bluepill|redpill)$|^kvm\.\(\*vCPU\)\.SwitchToUser$/,
+    pattern: /^kvm\.bluepill$|^kvm\.\(\*vCPU\)\.SwitchToUser$/,
     verdict: 'both',
     reason: 'the switch into the guest: starts on the host, continues in guest mode',
+  },
+  {
+    pattern: /^kvm\.redpill$/,
+    verdict: 'both',
+    reason: 'called in the guest to leave it (a system call numbered -1, bluepill.go); the host resumes after that system call, on its way back into kvm.bluepill',
   },
 ];
 

@@ -1,7 +1,7 @@
 // Renders a bluepill state as readable text: the phase diagram with the current
 // step marked, the signal context, and the trip log with a word for each step.
 // Used by the extension's state pane; pure, so other front ends can reuse it.
-import { PHASES } from './model';
+import { phasesOfId } from './model';
 import type { BluepillState } from './state';
 
 export function renderState(state: BluepillState, now = Date.now()): string {
@@ -13,6 +13,7 @@ export function renderState(state: BluepillState, now = Date.now()): string {
     return out.join('\n') + '\n';
   }
   const s = state.stop;
+  const PHASES = phasesOfId(state.variant?.id);
   out.push(`${state.variant?.title ?? 'variant unknown'}${state.running ? '   (running: this is the last stop)' : ''}`, '');
   for (const p of PHASES) {
     const here = p.phase === s.phase;
@@ -32,6 +33,7 @@ export function renderState(state: BluepillState, now = Date.now()): string {
     out.push(`  mode   ${u.mode}  ${u.host ? '(the interrupted code was the host, user mode)' : '(the interrupted code ran privileged: guest)'}`);
     out.push(`  flags  ${u.flags}${u.flagsSummary ? `  ${u.flagsSummary}` : ''}`);
     out.push(`  fault  ${u.faultAddress}`);
+    if (u.sigmask) out.push(`  mask   ${u.sigmask}  ${u.sigmaskSummary ?? ''}`.trimEnd());
   }
 
   if (state.diagnoses.length) {

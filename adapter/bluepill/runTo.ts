@@ -36,7 +36,7 @@ const after = (phase: Phase) => ORDER[(ORDER.indexOf(phase) + 1) % ORDER.length]
 
 /** The landmark functions of a phase, in the model's order, split by whether a breakpoint there is safe. */
 function functionsOf(variant: Variant, phase: Phase, table: GuestCodeTable) {
-  const names = variant.landmarks.filter((l) => l.phase === phase).flatMap((l) => l.symbols ?? []);
+  const names = variant.landmarks.filter((l) => l.phase === phase && !l.offPath).flatMap((l) => l.symbols ?? []);
   return { safe: names.filter((n) => hostOnlyInTable(n, variant.arch, table)), unsafe: names.filter((n) => !hostOnlyInTable(n, variant.arch, table)) };
 }
 

@@ -28,6 +28,9 @@ export interface UcontextView {
   flagsSummary?: string;
   host: boolean;
   faultAddress: string;
+  /** uc_sigmask, hex, and the signals it blocks in words. */
+  sigmask?: string;
+  sigmaskSummary?: string;
 }
 
 export interface StopView {

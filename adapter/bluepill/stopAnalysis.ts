@@ -3,14 +3,16 @@
 // shown (classification, the ucontext view, diagnoses) and what the trip log keeps.
 // Pure: the tracker reads the facts, this decides what they mean.
 import { decodePstate } from '../arm64/valueFields';
-import { classifyStop, isUnsymbolized, type Classification } from './classify';
+import { classifyStop, isUnsymbolized, TRAMPOLINE_CANDIDATE_ROLES, type Classification } from './classify';
 import { runsInGuestMode } from './guestCode';
-import { foreignTrap, hostSyscall, morestackRunaway, type Diagnosis } from './diagnoses';
+import { foreignTrap, guestCodeOnHost, hostSyscall, morestackRunaway, type Diagnosis } from './diagnoses';
 import { PHASES, trampolineLabel, type Phase, type Variant } from './model';
 import type { StopView, UcontextView } from './state';
 import type { LandmarkIndex } from './symbols';
 import type { TripStop } from './tripLog';
-import type { DecodedUcontext } from './ucontext';
+import { describeSignalMask, type DecodedUcontext } from './ucontext';
+import { kickedOut, kickedOutOfKvmRun, kvmRunRegisters, KICKED_OUT_MODE, UNREAD_SYSCALL_MODE } from './bounce';
+import { decodeDieMarker, decodeDieTrampoline, dieMarker, dieRegisters } from './dieMarkers';
 
 /** Phases in which the thread runs the signal handler, so a ucontext exists. */
 const HANDLER_PHASES: readonly Phase[] = ['trapped', 'in-guest', 'guest-exit', 'sigreturn'];
@@ -25,10 +27,20 @@ export interface StopFacts {
   pc: bigint;
   instruction?: { text?: string; bytes?: string };
   previousPhase?: Phase;
+  /** The code at the PC, read around it, is the whole rt_sigreturn trampoline (only asked where it could be). */
+  trampoline?: boolean;
 }
 
 export function classify(index: LandmarkIndex, f: StopFacts): Classification {
-  return classifyStop(index, { frames: f.frames, instruction: f.instruction, previousPhase: f.previousPhase, stepped: f.stepped });
+  return classifyStop(index, { frames: f.frames, instruction: f.instruction, previousPhase: f.previousPhase, stepped: f.stepped, trampoline: f.trampoline });
+}
+
+/**
+ * Whether the tracker must read around the PC to tell the trampoline from another system
+ * call: only a stop without a symbol at one of the trampoline's instructions (or any SVC/SYSCALL).
+ */
+export function needsTrampolineCheck(index: LandmarkIndex, top: string | undefined, instruction: { text?: string; bytes?: string } | undefined): boolean {
+  return isUnsymbolized(top) && index.byCode(instruction?.text, instruction?.bytes).some((l) => TRAMPOLINE_CANDIDATE_ROLES.includes(l.role));
 }
 
 /** Still in the trip the previous stop was in: stepped on from a handler phase. */
@@ -37,9 +49,17 @@ export function sameTrip(f: StopFacts): boolean {
 }
 
 /** What else to read for this stop, beyond frames and instruction. */
-export function wants(c: Classification): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean } {
+export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 'pc' | 'frames'>): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean; dieRegisters?: string[]; dieMessage?: boolean; kvmRun?: [string, string] } {
   const ucontext = HANDLER_PHASES.includes(c.phase);
-  return { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
+  const want = { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
+  if (!variant || !f) return want;
+  // In a function bluepillHandler called (its raw system call): in KVM_RUN, or kicked out of it?
+  if (c.phase === 'in-guest' && c.landmark?.role === 'bluepill-handler' && (c.frameIndex ?? 0) > 0) return { ...want, kvmRun: kvmRunRegisters(variant.arch) };
+  // The die path: registers only at its marker PC or at dieTrampoline's entry, the message at dieHandler.
+  if (dieMarker(variant.arch, f.pc)) return { ...want, dieRegisters: dieRegisters(variant.arch, 'marker') };
+  if (c.landmark?.role === 'die' && /dieTrampoline$/.test(f.frames[0] ?? '')) return { ...want, dieRegisters: dieRegisters(variant.arch, 'trampoline') };
+  if (c.landmark?.role === 'die' && /dieHandler$/.test(f.frames[0] ?? '')) return { ...want, dieMessage: true };
+  return want;
 }
 
 export interface ReadFacts {
@@ -49,17 +69,32 @@ export interface ReadFacts {
   syscallNumber?: bigint;
   /** The symbol of the ucontext PC (local binary), if known. */
   ucontextPcSymbol?: string;
+  /** The die path's registers, as wants() listed them, and the message dieHandler throws. */
+  dieRegisters?: bigint[];
+  dieMessage?: string;
+  /** The function at an address (local binary), for the die path's PCs. */
+  symbolFor?: (address: bigint) => string | undefined;
+  /** At a raw system call under bluepillHandler: its result and ioctl request registers. */
+  kvmRun?: { result?: bigint; request?: bigint };
 }
 
 export function diagnose(variant: Variant, c: Classification, f: StopFacts, read: ReadFacts): Diagnosis[] {
   const found: Diagnosis[] = [];
   const runaway = morestackRunaway(f.frames);
   if (runaway) found.push(runaway);
+  if (c.landmark?.role === 'guest-only-trap') found.push(guestCodeOnHost(variant, `the instruction at ${hex(f.pc)}${f.frames[0] && !isUnsymbolized(f.frames[0]) ? ` in ${f.frames[0]}` : ''}`));
   if (c.phase === 'trapped' && read.trappedInstruction) {
-    const foreign = foreignTrap(variant, read.trappedInstruction.text, read.trappedInstruction.bytes, undefined);
+    const foreign = foreignTrap(variant, read.trappedInstruction.text, read.trappedInstruction.bytes, read.ucontextPcSymbol);
     if (foreign) found.push(foreign);
   }
   if (read.syscallNumber !== undefined) found.push(hostSyscall(variant, read.syscallNumber, f.frames[0]));
+  const symbolFor = read.symbolFor ?? (() => undefined);
+  if (read.dieRegisters) {
+    const died = dieMarker(variant.arch, f.pc) ? decodeDieMarker(variant.arch, f.pc, read.dieRegisters, symbolFor) : decodeDieTrampoline(variant.arch, read.dieRegisters, symbolFor);
+    if (died) found.push(died);
+  }
+  if (read.kvmRun && kickedOutOfKvmRun(read.kvmRun.result, read.kvmRun.request)) found.push(kickedOut(variant.arch));
+  if (read.dieMessage !== undefined) found.push({ id: 'vcpu-died', severity: 'error', message: `vCPU died: dieHandler is about to throw ${read.dieMessage} (the vCPU's dieState.message, set by vCPU.die in the signal handler: bluepill.go).` });
   return found;
 }
 
@@ -81,10 +116,20 @@ export function ucontextView(variant: Variant, u: DecodedUcontext, pcSymbol: str
     flagsSummary: variant.arch === 'arm64' ? decodePstate(u.flags).summary : undefined,
     host: u.host,
     faultAddress: hex(u.faultAddress),
+    sigmask: hex(u.sigmask),
+    sigmaskSummary: describeSignalMask(u.sigmask),
   };
 }
 
-export function stopView(index: number, variant: Variant, c: Classification, f: StopFacts): StopView {
+/** What the stopped thread is now, in words. */
+export function stopMode(c: Classification, read: ReadFacts = {}): string {
+  if (read.kvmRun && kickedOutOfKvmRun(read.kvmRun.result, read.kvmRun.request)) return KICKED_OUT_MODE;
+  // A stopped thread is never running guest code: in the ioctl, the stop itself took it out of KVM_RUN.
+  if (read.kvmRun && (read.kvmRun.result === undefined || read.kvmRun.request === undefined)) return UNREAD_SYSCALL_MODE;
+  return c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)';
+}
+
+export function stopView(index: number, variant: Variant, c: Classification, f: StopFacts, read: ReadFacts = {}): StopView {
   return {
     index,
     time: f.time,
@@ -94,7 +139,7 @@ export function stopView(index: number, variant: Variant, c: Classification, f: 
     instruction: f.instruction?.text,
     phase: c.phase,
     phaseTitle: PHASES.find((p) => p.phase === c.phase)!.title,
-    mode: c.phase === 'in-guest' ? 'guest (the thread is a vCPU at EL1 / ring 0 while in KVM_RUN)' : 'host (EL0 / ring 3)',
+    mode: stopMode(c, read),
     because: c.because,
     // Whether the code runs in guest mode comes from gVisor's source (the generated table, or its name
     // rules); a landmark's own flag speaks only for a name neither knows (e.g. a user's extra landmark).

@@ -16,7 +16,7 @@ export class LandmarkIndex {
 
   constructor(readonly variant: Variant) {
     for (const landmark of variant.landmarks) {
-      for (const symbol of landmark.symbols ?? []) if (!this.bySymbol.has(symbol)) this.bySymbol.set(symbol, landmark);
+      for (const symbol of [...(landmark.symbols ?? []), ...(landmark.formerSymbols ?? [])]) if (!this.bySymbol.has(symbol)) this.bySymbol.set(symbol, landmark);
       if (landmark.instruction) this.byInstruction.push(landmark);
     }
   }

@@ -76,6 +76,10 @@ describe('bluepill round trip on amd64 (minibluepill, live)', () => {
     assert.match(state.ucontext!.pcSymbol ?? '', /kvm\.bluepill$/);
     assert.match(state.ucontext!.mode, /^ring 3 \(CS 0x33\)$/);
     assert.equal(state.ucontext!.host, true);
+    // uc_sigmask, read with the registers (byte 296 on amd64): the mask of the interrupted Go code,
+    // which the Go runtime runs with no signal blocked.
+    assert.equal(state.ucontext!.sigmask, '0x0');
+    assert.equal(state.ucontext!.sigmaskSummary, 'none blocked');
   });
 
   it('follows the thread into the guest and out again, to the exit PC', async () => {

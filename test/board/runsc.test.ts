@@ -118,7 +118,7 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, live, through the
       assert.equal(state.stop!.phase, 'resumed');
       assert.equal(state.stop!.pc, exitPc, 'the host resumed at the exit PC bluepillGuestExit wrote');
       // Where a guest exit leaves the host: a system call it makes for the guest, or the next trap.
-      assert.ok(['host-syscall', 'kernel-exit', 'trap-instruction'].includes(state.stop!.landmark?.role ?? ''), `resumed at ${state.stop!.symbol}: ${state.stop!.instruction}`);
+      assert.ok(['host-syscall', 'kernel-exit', 'guest-only-trap', 'trap-instruction'].includes(state.stop!.landmark?.role ?? ''), `resumed at ${state.stop!.symbol}: ${state.stop!.instruction}`);
       console.log(`resumed at ${state.stop!.pc} in ${state.stop!.symbol} (${state.stop!.instruction}); ${state.diagnoses.map((d) => d.message).join(' ')}`);
       assert.deepEqual(phaseSequence(trip), ['guest-exit', 'sigreturn', 'resumed']);
       const record = state.trips.find((tr) => tr.threadId === threadId && tr.exitPc === exitPc)!;

@@ -75,5 +75,28 @@ describe(`runsc ${GVISOR_VERSION} on amd64, --platform=kvm, live`, { skip: KVM ?
     // The proxy followed the stop it was told about (the first goroutine's).
     const state = dc.events('bluepill/state').map((e) => e.body as BluepillState).pop();
     assert.equal(state?.variant?.id, 'amd64-sigframe', 'the pinned gVisor is the 2024+ amd64 variant');
+    // The stopped vCPU thread is in bluepillHandler's ioctl, which the attach's stop interrupted:
+    // KVM_RUN returned EINTR (measured here: RAX = -4, RSI = 0xae80). Shown as such, not as in the guest.
+    if (state?.stop?.phase === 'in-guest' && /RawSyscall/.test(state.stop.symbol)) {
+      // Never "in the guest": a stopped thread runs no guest code.
+      assert.match(state.stop.mode, /^host: /);
+      if (state.stop.mode.startsWith('host: kicked out')) {
+        assert.match(state.diagnoses.find((d) => d.id === 'vcpu-kicked-out')?.message ?? '', /^Kicked out of KVM_RUN, not a guest exit: the ioctl returned EINTR \(RAX = -4, RSI = KVM_RUN 0xae80\)/);
+      } else {
+        // dlv lost this goroutine's frames between the stack and the register reads (see below).
+        console.log(`registers unread: ${state.stop.mode}`);
+      }
+    } else {
+      // dlv sometimes gives this goroutine (on the vCPU's signal stack) a top frame at PC 0 instead.
+      console.log(`the stop the proxy analysed is not a vCPU thread in KVM_RUN (dlv gave: ${state?.stop?.symbol} at ${state?.stop?.pc})`);
+    }
+    // Either way the signal frame is found (bluepillHandler's `context`, or bluepillUserHandler's `frame`
+    // when dlv shows no bluepillHandler), and mid-trip its RIP is where CallWithSignalFrame pointed it.
+    if (state?.stop && /kvm\.bluepill(User)?Handler/.test(state.stop.because)) {
+      assert.match(state.ucontext?.pcSymbol ?? '', /sigframe\.retjmp$/, JSON.stringify(state.ucontext));
+      // bluepill blocks every signal, and the frame keeps the mask from before (sigframe.Sigset = oldSigMask,
+      // sigframe_amd64_unsafe.go): what Sigreturn restores, here Go's none.
+      assert.equal(state.ucontext?.sigmaskSummary, 'none blocked');
+    }
   });
 });

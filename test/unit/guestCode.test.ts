@@ -95,3 +95,12 @@ describe('where gVisor code runs', () => {
     assert.equal(functionAtLine('package ring0\n\nfunc (c *CPU) SwitchToUser(switchOpts SwitchOpts) (vector Vector) {\n\treturn\n}\n', 4), 'ring0.(*CPU).SwitchToUser');
   });
 });
+
+describe('name rules say what the code is for', () => {
+  it('kvm.redpill is called in the guest to leave it, not the way in', () => {
+    const rule = guestVerdictByName('kvm.redpill')!;
+    assert.equal(rule.verdict, 'both');
+    assert.match(rule.reason, /^called in the guest to leave it/);
+    assert.match(guestVerdictByName('kvm.bluepill')!.reason, /switch into the guest/);
+  });
+});

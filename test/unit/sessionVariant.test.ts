@@ -32,3 +32,31 @@ describe('BluepillSession.variant on a remote board', () => {
     assert.equal(evaluates.length, 1, 'decided once');
   });
 });
+
+describe('BluepillSession.variant on a remote amd64 target', () => {
+  /** dlv's answers as a real dlv gave them on runsc of 2026 (amd64): RIP, and "pkg".Function evaluated when it exists. */
+  function remoteAmd64(present: string[]): { ctx: ProxyContext; asked: string[] } {
+    const asked: string[] = [];
+    const ctx: ProxyContext = {
+      sessionArgs: { request: 'attach', mode: 'remote', host: '127.0.0.1', port: 2345 },
+      sendEvent: () => undefined,
+      requestDlv: async (command, args) => {
+        const expression = (args as DebugProtocol.EvaluateArguments).expression;
+        asked.push(expression);
+        const found = expression === 'RIP' || present.includes(expression);
+        return (found
+          ? { seq: 0, type: 'response', request_seq: 0, command, success: true, body: { result: expression === 'RIP' ? '4213632' : expression.replace(/"/g, ''), variablesReference: 0 } }
+          : { seq: 0, type: 'response', request_seq: 0, command, success: false, message: `could not find symbol ${expression}` }) as DebugProtocol.Response;
+      },
+    };
+    return { ctx, asked };
+  }
+
+  it('is the 2024+ variant when dlv finds sigframe.CallWithSignalFrame, the CLI one when it finds kvm.sighandler alone', async () => {
+    const sigframe = remoteAmd64(['"gvisor.dev/gvisor/pkg/sigframe".CallWithSignalFrame']);
+    assert.equal((await new BluepillSession(sigframe.ctx).variant(3))?.id, 'amd64-sigframe');
+    assert.ok(sigframe.asked.includes('"gvisor.dev/gvisor/pkg/sigframe".CallWithSignalFrame'));
+    const cli = remoteAmd64(['"gvisor.dev/gvisor/pkg/sentry/platform/kvm".sighandler']);
+    assert.equal((await new BluepillSession(cli.ctx).variant(3))?.id, 'amd64-cli');
+  });
+});

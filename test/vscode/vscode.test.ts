@@ -243,6 +243,12 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       // The thread now and the context it interrupted are told apart, each in its own row.
       await waitForText(page, rows, /Thread\s+now\s*guest\s+\(the\s+thread\s+is\s+a\s+vCPU/);
       await waitForText(page, rows, /Interrupted\s*ring\s+3\s+\(CS\s+0x33\)/);
+      // The ucontext's signal mask, decoded (Go code runs with no signal blocked): below the fold of the
+      // small panel, so it is read with the panel maximized.
+      await runCommand(page, 'View: Toggle Maximized Panel');
+      await waitForText(page, rows, /Signal\s+mask\s*0x0\s*·\s*none\s+blocked/);
+      await runCommand(page, 'View: Toggle Maximized Panel');
+      await waitForText(page, rows, /Phase\s*in\s+guest\s+\(KVM_RUN\)/);
       // Short labels: no row is cut off at the panel's width.
       const cut = await page.locator(`${rows} .label-name`).evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
       assert.deepEqual(cut, [], 'row labels cut off');

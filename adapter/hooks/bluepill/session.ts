@@ -6,7 +6,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyContext } from '../../session/hooks';
 import { localBinary } from '../../config/launchArgs';
-import { detectVariant } from '../../bluepill/detect';
+import { detectSymbols, detectVariant, functionExpression, variantOfArch } from '../../bluepill/detect';
 import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
 import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
 import { cachedElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
@@ -111,9 +111,14 @@ export class BluepillSession {
       }
     }
     if (frameId === undefined) return undefined;
-    // A remote board: amd64 has RIP, arm64 does not.
+    // A remote board: amd64 has RIP, arm64 does not; then the functions that tell the arch's variants apart.
     const rip = await evaluateText(this.ctx, 'RIP', frameId);
-    return this.withExtras(variantById(rip !== undefined ? 'amd64-cli' : 'arm64'));
+    const arch = rip !== undefined ? 'amd64' : 'arm64';
+    const found = new Set<string>();
+    for (const symbol of detectSymbols(arch)) {
+      if ((await evaluateText(this.ctx, functionExpression(symbol), frameId)) !== undefined) found.add(symbol);
+    }
+    return this.withExtras(variantOfArch(arch, found));
   }
 
   private symbols: ElfSymbol[] | undefined | null;

@@ -14,9 +14,9 @@
 // and the ucontext only in the handler's phases (kept in the session for the other hooks).
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
-import { evaluateNumber, readWords } from '../../bluepill/memory';
+import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
 import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
-import { classify, diagnose, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
+import { classify, diagnose, needsTrampolineCheck, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
 import { isUnsymbolized, type Classification } from '../../bluepill/classify';
@@ -24,13 +24,18 @@ import type { Phase, Variant } from '../../bluepill/model';
 import { outputEvent, successResponse } from '../../dap/messages';
 import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
+import { isTrampolineAt } from './trampolineFrames';
 
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
 /** A resume waits at most this long for the analysis of the stop before it (a slow board). */
 const RESUME_WAIT_MS = 5000;
 /** Frames read per stop: the handler's frames are near the top; a morestack runaway shows in 32. */
 const STACK_LEVELS = 40;
-const HANDLER_FUNCTIONS = /kvm\.(bluepillGuestExit|bluepillHandler|bluepillUserHandler)$/;
+/** The handler functions and the name of their ucontext argument (bluepill_unsafe.go, bluepill_amd64_unsafe.go). */
+const HANDLER_ARGUMENTS: ReadonlyArray<[RegExp, string]> = [
+  [/kvm\.(bluepillGuestExit|bluepillHandler)$/, 'context'],
+  [/kvm\.bluepillUserHandler$/, 'frame'],
+];
 
 interface Stop {
   /** Numbered when the stop arrives, so a stop that could not be analysed leaves a visible gap. */
@@ -131,6 +136,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     // Once the thread has moved on, only what is already known may be used.
     const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
     const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
+    // The instruction before or after, only where the code has no symbol and could be the trampoline.
+    if (!stop.pipelined && needsTrampolineCheck(session.index(variant), frames[0].name, instruction)) facts.trampoline = await isTrampolineAt(session, variant, pc, frameId);
     const c = classify(session.index(variant), facts);
     const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
@@ -138,7 +145,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
     lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
 
-    const view = stopView(stop.index, variant, c, facts);
+    const view = stopView(stop.index, variant, c, facts, read);
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
     log.record(tripStop(view, ucontext));
     state = {
@@ -157,20 +164,41 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
 
   /** The reads the classification asks for: the ucontext, what trapped, the syscall number. */
   async function readFacts(variant: Variant, c: Classification, facts: StopFacts, frames: DebugProtocol.StackFrame[]): Promise<ReadFacts> {
-    const want = wants(c);
+    const want = wants(c, variant, facts);
     const read: ReadFacts = {};
+    // First, while dlv's frames of this stop are fresh: the registers of the system call bluepillHandler made.
+    if (want.kvmRun) {
+      const registers = want.kvmRun;
+      const inFrame = (id: number) => Promise.all(registers.map((r) => evaluateNumber(ctx, r, id)));
+      let [result, request] = await inFrame(frames[0].id);
+      // dlv's stack of a goroutine running on a signal stack (runsc's vCPU threads) sometimes comes back
+      // with a top frame at PC 0 in which nothing evaluates; asked again, it gives the real one.
+      for (let retry = 0; retry < 2 && (result === undefined || request === undefined); retry++) {
+        const again = (await stack(facts.threadId, 1).catch(() => undefined))?.[0];
+        if (again && again.instructionPointerReference === frames[0].instructionPointerReference) [result, request] = await inFrame(again.id);
+      }
+      read.kvmRun = { result, request };
+    }
     if (want.ucontext) {
       read.ucontext = await readUcontext(variant, facts, frames, c);
       if (read.ucontext) read.ucontextPcSymbol = session.symbolFor(read.ucontext.pc);
       if (read.ucontext && want.trappedInstruction) read.trappedInstruction = await session.instructions.at(read.ucontext.pc, session.symbolizedFrameId(facts.threadId));
     }
     if (want.syscallNumber) read.syscallNumber = await evaluateNumber(ctx, variant.syscallRegister, frames[0].id);
+    // The die path (rare: only at its marker PC or its functions): its registers, or dieHandler's message.
+    if (want.dieRegisters) {
+      // The top frame's own registers (a deeper frame's would be the caller's, not the marker's).
+      const values = await Promise.all(want.dieRegisters.map((r) => evaluateNumber(ctx, r, frames[0].id)));
+      if (values.every((v) => v !== undefined)) read.dieRegisters = values as bigint[];
+      read.symbolFor = (a) => session.symbolFor(a);
+    }
+    if (want.dieMessage) read.dieMessage = await evaluateText(ctx, 'c.dieState.message', frames[0].id);
     return read;
   }
 
   /**
    * The ucontext pointer: the `context` argument of bluepillHandler/bluepillGuestExit
-   * when one is on the stack, else the handler's third argument register at its entry,
+   * (`frame` of bluepillUserHandler) when one is on the stack, else the handler's third argument register at its entry,
    * else the one this thread used earlier in the trip (the trampoline has no frame to ask).
    * Stepping on within one trip keeps the pointer found first: in optimised code (runsc)
    * the argument's register is soon reused, and dlv then reads `context` wrong.
@@ -179,8 +207,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const { threadId } = facts;
     let pointer = sameTrip(facts) ? ucontextPointer.get(threadId) : undefined;
     for (const f of pointer ? [] : frames) {
-      if (HANDLER_FUNCTIONS.test(f.name)) {
-        pointer = await evaluateNumber(ctx, 'context', f.id); // dlv prints unsafe.Pointer(0x...)
+      const argument = HANDLER_ARGUMENTS.find(([name]) => name.test(f.name))?.[1];
+      if (argument) {
+        pointer = await evaluateNumber(ctx, argument, f.id); // dlv prints unsafe.Pointer(0x...), or the uintptr
         if (pointer) break;
       }
     }

@@ -3,21 +3,13 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { isUnsymbolized } from '../../bluepill/classify';
-import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, trampolineLabel, type Variant } from '../../bluepill/model';
+import { trampolineLabel, type Variant } from '../../bluepill/model';
+import { isTrampolineAt as isTrampolineCodeAt } from '../../bluepill/trampoline';
 import type { BluepillSession } from './session';
 
-const ARM64_TRAMPOLINE = Buffer.from(ARM64_SIGRETURN_WORDS.map(le32).join(''), 'hex');
-const AMD64_TRAMPOLINE = Buffer.from(AMD64_SIGRETURN_BYTES, 'hex');
-
-/** Whether the code around `pc` is the trampoline (pc at its first or at its last instruction). */
-export async function isTrampolineAt(session: BluepillSession, variant: Variant, pc: bigint, frameId: number): Promise<boolean> {
-  const pattern = variant.arch === 'arm64' ? ARM64_TRAMPOLINE : AMD64_TRAMPOLINE;
-  const lastInstruction = variant.arch === 'arm64' ? 4 : 7;
-  for (const start of [pc, pc - BigInt(lastInstruction)]) {
-    const code = await session.instructions.bytesAt(start, pattern.length, frameId);
-    if (code?.equals(pattern)) return true;
-  }
-  return false;
+/** Whether the code around `pc` is the trampoline (pc at its first or at its last instruction), read through the instruction cache. */
+export function isTrampolineAt(session: BluepillSession, variant: Variant, pc: bigint, frameId: number | undefined): Promise<boolean> {
+  return isTrampolineCodeAt(variant.arch, pc, (start, count) => session.instructions.bytesAt(start, count, frameId));
 }
 
 export function trampolineFrames(session: BluepillSession): ProxyHook {
