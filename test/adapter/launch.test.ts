@@ -75,10 +75,10 @@ describe('launch through the proxy', () => {
       await exited;
       assert.doesNotMatch(other.outputText(), /cannot find main module/);
       assert.match(other.outputText(), new RegExp(`cwd ${pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'the program ran in its package folder, as with vscode-go');
-      // A .go file as program: its folder.
+      // A .go file as program: built alone, in its folder (minibluepill's main package is that one file; hello's is two).
       const file = await proxyClient();
       try {
-        await openSession(file, 'launch', { mode: 'debug', program: fixtureSource('hello'), args: [] });
+        await openSession(file, 'launch', { mode: 'debug', program: fixtureSource('minibluepill'), args: ['-trips', '1'] });
       } finally {
         await file.stop();
       }
