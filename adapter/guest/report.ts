@@ -4,7 +4,7 @@ import type { GuestAggregate, ThreadTrace, WalkFault } from './aggregate';
 import type { LoopRecord } from './loops';
 import type { NamedPc } from './symbolize';
 import type { GuestArch } from './addressMap';
-import type { GuestFault, GuestLoop, GuestSummary, HotPc, VcpuSummary } from './summary';
+import type { GuestFault, GuestLoop, GuestSummary, HotPc, LastGuestPc, VcpuSummary } from './summary';
 import { findingsFor } from './findings';
 
 /** Names guest PCs; GuestSymbols does it from runsc's ELF. */
@@ -44,6 +44,8 @@ export function buildSummary(agg: GuestAggregate, namer: PcNamer, options: Repor
     for (const t of threads) {
       for (const f of [...t.walkFaultSamples.values()].slice(0, 5)) if (f.pc) pcs.add(f.pc);
       if (t.firstWalkFault?.pc) pcs.add(t.firstWalkFault.pc);
+      const last = t.lastGuestPc();
+      if (last) pcs.add(last.pc);
     }
     namer.describe([...pcs].map((pc) => namer.name(pc)));
   }
@@ -107,7 +109,16 @@ function guestFault(f: WalkFault, count: number, namer: PcNamer): GuestFault {
   return out;
 }
 
+/** The last guest PC of a thread, named; `nowUs` in the trace's clock. */
+export function lastGuestPc(t: ThreadTrace, namer: PcNamer, nowUs: number): LastGuestPc | undefined {
+  const last = t.lastGuestPc();
+  if (!last) return undefined;
+  const p = namer.name(last.pc);
+  return { symbol: p.symbol ?? p.address, address: p.address, guestPc: p.guestPc, event: last.event, agoUs: Math.max(0, nowUs - last.timeUs), ...describedFields(p) };
+}
+
 function vcpuSummary(t: ThreadTrace, namer: PcNamer, nowUs: number): VcpuSummary {
+  const last = lastGuestPc(t, namer, nowUs);
   const span = Math.max(t.lastUs - t.firstUs, 1) / 1e6;
   const pairs = <K extends string>(c: { top(): [string, number][] }, key: K) => c.top().map(([k, count]) => ({ [key]: k, count }) as { [P in K]: string } & { count: number });
   return {
@@ -130,6 +141,7 @@ function vcpuSummary(t: ThreadTrace, namer: PcNamer, nowUs: number): VcpuSummary
       .filter(([key]) => t.walkFaultSamples.has(key))
       .map(([key, count]) => guestFault(t.walkFaultSamples.get(key)!, count, namer)),
     ...(t.firstWalkFault ? { firstFault: guestFault(t.firstWalkFault, 1, namer) } : {}),
+    ...(last ? { last } : {}),
     hot: t.pcs
       .top(5)
       .filter(([pc]) => pc !== '(other)')
