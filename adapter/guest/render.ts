@@ -22,6 +22,7 @@ function threadLines(t: VcpuSummary): string[] {
   if (t.emulated) lines.push(`  emulated instructions: ${n(t.emulated)}${t.emulationFailures ? ` (${n(t.emulationFailures)} failed)` : ''}`);
   for (const f of t.faults) lines.push(`  fault on ${f.faultAddress} (error ${f.error}) at ${f.symbol ? short(f.symbol) : '?'}${f.instruction ? ` (${f.instruction})` : ''} × ${n(f.count)}`);
   if (t.firstFault) lines.push(`  first fault seen: ${t.firstFault.faultAddress} (error ${t.firstFault.error}) at ${t.firstFault.symbol ? short(t.firstFault.symbol) : '?'}${t.firstFault.pte ? `, level ${t.firstFault.level} entry ${t.firstFault.pte}` : ''}`);
+  if (t.last) lines.push(`  last guest PC: ${short(t.last.symbol)} (${t.last.event}, ${us(t.last.agoUs)} before the end)${t.last.instruction ? `   ${t.last.instruction}` : ''}${t.last.source ? `   (${t.last.source})` : ''}`);
   if (t.hot.length) lines.push('  hottest guest code:', ...hotLines(t.hot, '    '));
   return lines;
 }

@@ -38,6 +38,13 @@ export interface SentryVcpu {
   inKvmRun?: number;
 }
 
+/** What a `bluepill/guest` event carries at a stop: the Sentry's vCPU table, joined with the kernel's view. */
+export interface GuestStopBody {
+  vcpus?: SentryVcpu[];
+  kvmRun?: KvmRunThread[];
+  vcpuError?: string;
+}
+
 /** Reads an expression through dlv: the value as dlv prints it, or undefined when it cannot. */
 export type Evaluate = (expression: string) => Promise<string | undefined>;
 

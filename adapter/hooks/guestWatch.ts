@@ -10,8 +10,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { GUEST_EVENT } from '../bluepill/state';
 import { closeAllTraceInstances } from '../guest/tracefs';
 import { startGuestWatch, type GuestWatch } from '../guest/watch';
-import { readVcpuTable, type SentryVcpu } from '../guest/vcpuTable';
-import { kvmRunThreads, type KvmRunThread } from '../guest/vcpuThreads';
+import { readVcpuTable, type GuestStopBody } from '../guest/vcpuTable';
+import { kvmRunThreads } from '../guest/vcpuThreads';
 import { readProcess } from '../processes/procfs';
 import { classifyProcess } from '../processes/sandboxes';
 import type { ProxyContext, ProxyHook } from '../session/hooks';
@@ -48,12 +48,7 @@ export class GuestLink {
   generation = 0;
 }
 
-/** What a `bluepill/guest` event carries at a stop: the Sentry's vCPU table, joined with the kernel's view. */
-export interface GuestStopBody {
-  vcpus?: SentryVcpu[];
-  kvmRun?: KvmRunThread[];
-  vcpuError?: string;
-}
+export type { GuestStopBody } from '../guest/vcpuTable';
 
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
 
