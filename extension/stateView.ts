@@ -177,7 +177,7 @@ function guestSection(guest: GuestView): Node {
   }
   if (s.hot.length) {
     children.push(item('Hot guest code', s.hot[0] ? shortSymbol(s.hot[0].symbol) : undefined, undefined, s.hot.slice(0, 10).map((h) =>
-      item(shortSymbol(h.symbol), `${h.count} · ${h.address}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}${h.instruction ? `\n\n\`${h.instruction}\`` : ''}`)), false));
+      item(shortSymbol(h.symbol), `${h.count} · ${h.address}${h.level ? ` · ${h.level}` : ''}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}${h.instruction ? `\n\n\`${h.instruction}\`` : ''}${h.levelWhy ? `\n\n${h.level}: ${h.levelWhy}` : ''}`)), false));
   }
   for (const t of s.threads) children.push(vcpuNode(t, guest.atStop?.vcpus?.find((v) => v.inKvmRun === t.tid)));
   if (guest.atStop) children.push(vcpuTableNode(guest.atStop));

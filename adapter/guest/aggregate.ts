@@ -80,6 +80,8 @@ export class ThreadTrace {
   longestWithoutExitUs = 0;
   private lastLeaveUs: number | undefined;
   readonly loops = new LoopDetector();
+  /** arm64: the syndrome (ESR) of the last data abort at each guest PC (kvm_guest_fault), to tell EL0 from EL1 there. */
+  readonly syndromes = new Map<string, string>();
   /** Loop tokens: one small number per (event, guest PC), and back. */
   private readonly tokenIds = new Map<string, Map<string, number>>();
   readonly tokenNames: { event: string; pc: string }[] = [];
@@ -98,6 +100,7 @@ export class ThreadTrace {
       this.pcs.add(e.pc);
       this.loops.push(this.token(e.event, e.pc), e.timeUs);
     }
+    if (e.event === 'kvm_guest_fault' && e.pc !== undefined && e.detail !== undefined && (this.syndromes.has(e.pc) || this.syndromes.size < MAX_PCS)) this.syndromes.set(detached(e.pc), detached(e.detail));
     switch (e.kind) {
       case 'entry':
         this.entries++;

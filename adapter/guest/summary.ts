@@ -17,6 +17,9 @@ export interface HotPc {
   source?: string;
   /** The instruction there, from objdump. */
   instruction?: string;
+  /** arm64: the exception level the guest was at there (exceptionLevel.ts), and why. */
+  level?: 'EL1' | 'EL0' | 'EL0 or EL1';
+  levelWhy?: string;
 }
 
 /** A cycle of guest PCs the vCPU went round, again and again. */
@@ -63,6 +66,8 @@ export interface LastGuestPc {
   agoUs: number;
   source?: string;
   instruction?: string;
+  level?: HotPc['level'];
+  levelWhy?: string;
 }
 
 /** What one vCPU thread did during the summary's time. */

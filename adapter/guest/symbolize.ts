@@ -118,7 +118,9 @@ function instructionsAt(binary: string, arch: GuestArch, addresses: bigint[]): M
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] - sorted[j] < 0x1000n) j++;
     const stop = sorted[j] + (arch === 'arm64' ? 4n : 16n);
-    const out = runTool('objdump', ['-d', '--no-show-raw-insn', `--start-address=0x${sorted[i].toString(16)}`, `--stop-address=0x${stop.toString(16)}`, binary]);
+    const args = ['-d', '--no-show-raw-insn', `--start-address=0x${sorted[i].toString(16)}`, `--stop-address=0x${stop.toString(16)}`, binary];
+    // The host's objdump reads only its own architecture (Debian's: "can't disassemble for architecture UNKNOWN!").
+    const out = arch === 'arm64' && process.arch !== 'arm64' ? runTool('aarch64-linux-gnu-objdump', args) ?? runTool('objdump', args) : runTool('objdump', args);
     if (out) for (const [address, text] of parseObjdumpLines(out)) if (sorted.includes(address)) texts.set(address, text);
     i = j + 1;
   }
