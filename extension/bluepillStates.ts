@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { emptyState, GET_STATE_REQUEST, GUEST_EVENT, STATE_EVENT, WARNING_EVENT, type BluepillState } from '../adapter/bluepill/state';
 import type { GuestSummary } from '../adapter/guest/summary';
+import type { GuestStopBody } from '../adapter/guest/vcpuTable';
 import { GuestTimeline } from '../adapter/guest/timeline';
 import { DEBUG_TYPE } from './debugType';
 
@@ -22,6 +23,8 @@ export interface GuestView {
   /** Why the guest cannot be watched, said once. */
   error?: string;
   timeline: GuestTimeline;
+  /** The Sentry's vCPU table read through dlv at the last stop, joined with the threads in KVM_RUN. */
+  atStop?: GuestStopBody;
 }
 
 export class BluepillStates implements vscode.Disposable {
@@ -77,7 +80,7 @@ export class BluepillStates implements vscode.Disposable {
   private onCustomEvent(e: vscode.DebugSessionCustomEvent): void {
     if (e.session.type !== DEBUG_TYPE) return;
     if (e.event === STATE_EVENT) this.update(e.session, e.body as BluepillState);
-    else if (e.event === GUEST_EVENT) this.updateGuest(e.session, e.body as { summary?: GuestSummary; error?: string });
+    else if (e.event === GUEST_EVENT) this.updateGuest(e.session, e.body as { summary?: GuestSummary; error?: string } & GuestStopBody);
     else if (e.event === WARNING_EVENT) {
       void vscode.window.showWarningMessage(`bluepill-lens: ${(e.body as { message: string }).message}`);
     }
@@ -89,7 +92,7 @@ export class BluepillStates implements vscode.Disposable {
     this.changed.fire(session);
   }
 
-  private updateGuest(session: vscode.DebugSession, body: { summary?: GuestSummary; error?: string }): void {
+  private updateGuest(session: vscode.DebugSession, body: { summary?: GuestSummary; error?: string } & GuestStopBody): void {
     if (!body || !this.states.has(session.id)) return;
     let guest = this.guests.get(session.id);
     if (!guest) this.guests.set(session.id, (guest = { timeline: new GuestTimeline() }));
@@ -98,6 +101,7 @@ export class BluepillStates implements vscode.Disposable {
       guest.timeline.add(body.summary, Date.now());
     }
     if (body.error) guest.error = body.error;
+    if (body.vcpus || body.vcpuError) guest.atStop = { vcpus: body.vcpus, kvmRun: body.kvmRun, vcpuError: body.vcpuError };
     this.changed.fire(session);
   }
 

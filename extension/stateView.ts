@@ -7,6 +7,7 @@ import { phasesOfId } from '../adapter/bluepill/model';
 import type { BluepillState } from '../adapter/bluepill/state';
 import type { BluepillStates, GuestView } from './bluepillStates';
 import type { VcpuSummary } from '../adapter/guest/summary';
+import { stateNames, type GuestStopBody, type SentryVcpu } from '../adapter/guest/vcpuTable';
 import { OPEN_ADDRESS_COMMAND } from './addressDocument';
 import { STATE_VIEW_ID } from './statusBar';
 
@@ -178,16 +179,44 @@ function guestSection(guest: GuestView): Node {
   }
   if (s.hot.length) {
     children.push(item('Hot guest code', s.hot[0] ? shortSymbol(s.hot[0].symbol) : undefined, undefined, s.hot.slice(0, 10).map((h) =>
-      item(shortSymbol(h.symbol), `${h.count} · ${h.address}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}${h.instruction ? `\n\n\`${h.instruction}\`` : ''}`)), false));
+      item(shortSymbol(h.symbol), `${h.count} · ${h.address}${h.level ? ` · ${h.level}` : ''}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}${h.instruction ? `\n\n\`${h.instruction}\`` : ''}${h.levelWhy ? `\n\n${h.level}: ${h.levelWhy}` : ''}`)), false));
   }
-  for (const t of s.threads) children.push(vcpuNode(t));
+  for (const t of s.threads) children.push(vcpuNode(t, guest.atStop?.vcpus?.find((v) => v.inKvmRun === t.tid)));
+  if (guest.atStop) children.push(vcpuTableNode(guest.atStop));
   const n = item('Guest', `${s.threads.length} vCPU thread${s.threads.length === 1 ? '' : 's'} · ${rate} events/s${s.lost ? ` · ${s.lost} lost` : ''}`, `The guest of sandbox ${s.pid} (${s.binary}), from the host kernel's KVM trace events over ${s.seconds.toFixed(1)} s (KVM: ${s.kvmModules.join(', ') || 'unknown'}).`, children, true);
   n.iconPath = new vscode.ThemeIcon('vm');
   n.id = 'guest';
   return n;
 }
 
-function vcpuNode(t: VcpuSummary): Node {
+/** The Sentry's own vCPU table, read through dlv at the last stop. */
+function vcpuTableNode(atStop: GuestStopBody): Node {
+  if (!atStop.vcpus) {
+    const n = item("Sentry's vCPUs", 'not read', atStop.vcpuError);
+    n.iconPath = new vscode.ThemeIcon('warning');
+    return n;
+  }
+  const rows = atStop.vcpus.map((v) => item(`vCPU ${v.id}`, vcpuWords(v), vcpuTooltip(v)));
+  const n = item("Sentry's vCPUs", `${atStop.vcpus.length} in use · at the last stop`, "gVisor's kvm.machine vCPUsByID, read through dlv at the last stop (pkg/sentry/platform/kvm/machine.go). A vCPU is joined with a host thread by its file descriptor: the kernel shows it as ioctl's first argument of the thread in KVM_RUN.", rows, false);
+  n.id = 'guest-vcpu-table';
+  n.iconPath = new vscode.ThemeIcon('table');
+  return n;
+}
+
+function vcpuWords(v: SentryVcpu): string {
+  return `${v.stateNames.join('|')} · fd ${v.fd} · ${v.inKvmRun !== undefined ? `thread ${v.inKvmRun} in KVM_RUN` : 'no thread in KVM_RUN'} · ${v.guestExits} guest exits${v.dieMessage ? ' · died' : ''}`;
+}
+
+function vcpuTooltip(v: SentryVcpu): string {
+  return [
+    `state ${v.state} (${stateNames(v.state).join(', ')}): machine.go's vCPUUser 1, vCPUGuest 2, vCPUWaiter 4`,
+    `userExits ${v.userExits}, guestExits ${v.guestExits}, faults ${v.faults}`,
+    `tid field ${v.tidField} (gVisor's hosttid.Current() when the vCPU was taken${v.inKvmRun !== undefined && v.inKvmRun !== v.tidField ? `; not the thread in KVM_RUN, ${v.inKvmRun}` : ''})`,
+    ...(v.dieMessage ? [`died: ${v.dieMessage}`] : []),
+  ].join('\n\n');
+}
+
+function vcpuNode(t: VcpuSummary, sentry?: SentryVcpu): Node {
   const topExit = t.exitReasons[0] ?? t.userspaceExits[0];
   const inGuest = t.stillInGuestUs > 0 ? `in guest for ${(t.stillInGuestUs / 1e6).toFixed(1)} s` : `${t.entries} entries`;
   const rows: Node[] = [
@@ -199,7 +228,9 @@ function vcpuNode(t: VcpuSummary): Node {
   if (t.emulated) rows.push(item('Emulated instructions', `${t.emulated}${t.emulationFailures ? ` (${t.emulationFailures} failed)` : ''}`));
   if (t.firstFault) rows.push(item('First failed page walk', `${t.firstFault.faultAddress} at ${shortSymbol(t.firstFault.symbol ?? '?')}`, `error ${t.firstFault.error}${t.firstFault.pte ? `, entry ${t.firstFault.pte} at level ${t.firstFault.level}` : ''}${t.firstFault.instruction ? `\n\n\`${t.firstFault.instruction}\`` : ''}`));
   for (const h of t.hot.slice(0, 3)) rows.push(item(shortSymbol(h.symbol), `${h.count} · ${h.address}`, `\`${h.symbol}\`${h.source ? ` (${h.source})` : ''}`));
-  const n = item(`vCPU thread ${t.tid}`, `${Math.round(t.eventsPerSecond)}/s · ${inGuest}${topExit ? ` · ${'reason' in topExit ? topExit.reason : ''}` : ''}`, undefined, rows, false);
+  if (t.last) rows.push(item('Last guest PC', `${shortSymbol(t.last.symbol)} · ${t.last.event}`, `\`${t.last.symbol}\` (${t.last.address}), ${Math.round(t.last.agoUs / 1000)} ms before this summary${t.last.instruction ? `\n\n\`${t.last.instruction}\`` : ''}`));
+  if (sentry) rows.unshift(item("Sentry's vCPU", `vCPU ${sentry.id} · ${vcpuWords(sentry)}`, vcpuTooltip(sentry)));
+  const n = item(`vCPU thread ${t.tid}${sentry ? ` · vCPU ${sentry.id}` : ''}`, `${Math.round(t.eventsPerSecond)}/s · ${inGuest}${topExit ? ` · ${'reason' in topExit ? topExit.reason : ''}` : ''}`, undefined, rows, false);
   n.iconPath = new vscode.ThemeIcon('server-process');
   return n;
 }

@@ -66,6 +66,9 @@ export class ThreadTrace {
   userspaceExitCount = 0;
   lastUserspaceExitUs: number | undefined;
   private lastPc: string | undefined;
+  /** When the last guest PC was seen, and by which event. */
+  private lastPcUs = 0;
+  private lastPcEvent = '';
   /** The current walk's text and its last entry's text (read only if the walk fails). */
   private walk: { text: string; entry?: string } | undefined;
   /** Time from each kvm_entry to the next event that leaves the guest (exit, fault, emulation). */
@@ -77,6 +80,8 @@ export class ThreadTrace {
   longestWithoutExitUs = 0;
   private lastLeaveUs: number | undefined;
   readonly loops = new LoopDetector();
+  /** arm64: the syndrome (ESR) of the last data abort at each guest PC (kvm_guest_fault), to tell EL0 from EL1 there. */
+  readonly syndromes = new Map<string, string>();
   /** Loop tokens: one small number per (event, guest PC), and back. */
   private readonly tokenIds = new Map<string, Map<string, number>>();
   readonly tokenNames: { event: string; pc: string }[] = [];
@@ -90,9 +95,12 @@ export class ThreadTrace {
     this.byEvent.add(e.event);
     if (e.pc !== undefined) {
       this.lastPc = e.pc;
+      this.lastPcUs = e.timeUs;
+      this.lastPcEvent = e.event;
       this.pcs.add(e.pc);
       this.loops.push(this.token(e.event, e.pc), e.timeUs);
     }
+    if (e.event === 'kvm_guest_fault' && e.pc !== undefined && e.detail !== undefined && (this.syndromes.has(e.pc) || this.syndromes.size < MAX_PCS)) this.syndromes.set(detached(e.pc), detached(e.detail));
     switch (e.kind) {
       case 'entry':
         this.entries++;
@@ -169,6 +177,11 @@ export class ThreadTrace {
     }
     if (this.lastLeaveUs !== undefined && timeUs - this.lastLeaveUs > this.longestWithoutExitUs) this.longestWithoutExitUs = timeUs - this.lastLeaveUs;
     this.lastLeaveUs = timeUs;
+  }
+
+  /** The last guest PC an event of this thread carried: where its guest was when the trace last saw it. */
+  lastGuestPc(): { pc: string; timeUs: number; event: string } | undefined {
+    return this.lastPc === undefined ? undefined : { pc: this.lastPc, timeUs: this.lastPcUs, event: this.lastPcEvent };
   }
 
   /** Time since the last exit, if the vCPU is in the guest now (an entry with no exit after it). */

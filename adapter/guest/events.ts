@@ -77,6 +77,8 @@ export const EVENT_RULES: Record<string, EventRule> = {
   kvm_pio: { kind: 'other', reason: (p) => p.split(' ')[0] },
   kvm_msr: { kind: 'other', reason: (p) => p.split(' ')[0], detail: (p) => p.split(' ')[1] },
   kvm_cr: { kind: 'other', reason: (p) => p.split(' ')[0] },
+  // arm64: "ipa 0xa18000, hsr 0x93c0804f, hxfar 0xffff000000a18000, pc 0x…": the abort's whole ESR (exceptionLevel.ts reads it).
+  kvm_guest_fault: { kind: 'other', reason: () => 'guest fault', detail: (p) => between(p, 'hsr ', ',') },
 };
 
 /** The address of a kvm_mmu_pagetable_walk text, the entry and level of a kvm_mmu_paging_element text. */
@@ -107,15 +109,16 @@ export function pcMarkerFromFormat(format: string): string | undefined {
   const m = /^print fmt: "((?:[^"\\]|\\.)*)",(.*)$/m.exec(format);
   if (!m) return undefined;
   const [, text, args] = m;
-  const conversions = [...text.matchAll(/%[-0-9.]*(?:ll|l|h|hh|z)?[a-zA-Z]/g)].filter((c) => c[0] !== '%%');
+  const conversions = [...text.matchAll(/%[-#0-9.]*(?:ll|l|h|hh|z)?[a-zA-Z]/g)].filter((c) => c[0] !== '%%');
   const argNames = splitTopLevel(args).map((a) => /^REC->(\w+)$/.exec(a.trim())?.[1]);
   const index = argNames.findIndex((a) => a !== undefined && PC_FIELDS.includes(a));
   if (index < 0 || index >= conversions.length) return undefined;
   const conv = conversions[index];
   const before = text.slice(index > 0 ? conversions[index - 1].index! + conversions[index - 1][0].length : 0, conv.index);
   // The marker must be findable: the last words before the number ("rip 0x", "PC: 0x", ":").
-  const marker = before.replace(/^.*?([A-Za-z_]*:? ?(?:0x)?)$/, '$1');
-  return marker || before;
+  const marker = before.replace(/^.*?([A-Za-z_]*:? ?(?:0x)?)$/, '$1') || before;
+  // "%#016lx" prints the 0x itself (arm64's kvm_guest_fault: "pc 0x00000000401a20").
+  return conv[0].includes('#') && !marker.endsWith('0x') ? `${marker}0x` : marker;
 }
 
 /** Splits "a, f(b, c), d" at the commas outside parentheses, braces and string literals. */

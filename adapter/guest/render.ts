@@ -8,9 +8,12 @@ const short = (symbol: string) => symbol.replace(/^gvisor\.dev\/gvisor\/pkg\//, 
 const list = (items: { count: number }[], key: (i: never) => string) =>
   items.length ? items.map((i) => `${key(i as never)} × ${n(i.count)}`).join(', ') : 'none';
 
+/** arm64: where the guest was; an EL0 PC is the application's, and its runsc name a coincidence. */
+const level = (l: HotPc['level']) => (l === 'EL0' ? ' [EL0: the application, not this runsc code]' : l ? ` [${l}]` : '');
+
 function hotLines(hot: HotPc[], indent: string): string[] {
   const width = Math.max(5, ...hot.map((h) => n(h.count).length));
-  return hot.map((h) => `${indent}${n(h.count).padStart(width)}  ${short(h.symbol)}${h.instruction ? `   ${h.instruction}` : ''}${h.source ? `   (${h.source})` : ''}`);
+  return hot.map((h) => `${indent}${n(h.count).padStart(width)}  ${short(h.symbol)}${level(h.level)}${h.instruction ? `   ${h.instruction}` : ''}${h.source ? `   (${h.source})` : ''}`);
 }
 
 function threadLines(t: VcpuSummary): string[] {
@@ -22,6 +25,7 @@ function threadLines(t: VcpuSummary): string[] {
   if (t.emulated) lines.push(`  emulated instructions: ${n(t.emulated)}${t.emulationFailures ? ` (${n(t.emulationFailures)} failed)` : ''}`);
   for (const f of t.faults) lines.push(`  fault on ${f.faultAddress} (error ${f.error}) at ${f.symbol ? short(f.symbol) : '?'}${f.instruction ? ` (${f.instruction})` : ''} × ${n(f.count)}`);
   if (t.firstFault) lines.push(`  first fault seen: ${t.firstFault.faultAddress} (error ${t.firstFault.error}) at ${t.firstFault.symbol ? short(t.firstFault.symbol) : '?'}${t.firstFault.pte ? `, level ${t.firstFault.level} entry ${t.firstFault.pte}` : ''}`);
+  if (t.last) lines.push(`  last guest PC: ${short(t.last.symbol)}${level(t.last.level)} (${t.last.event}, ${us(t.last.agoUs)} before the end)${t.last.instruction ? `   ${t.last.instruction}` : ''}${t.last.source ? `   (${t.last.source})` : ''}`);
   if (t.hot.length) lines.push('  hottest guest code:', ...hotLines(t.hot, '    '));
   return lines;
 }

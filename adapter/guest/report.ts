@@ -4,8 +4,9 @@ import type { GuestAggregate, ThreadTrace, WalkFault } from './aggregate';
 import type { LoopRecord } from './loops';
 import type { NamedPc } from './symbolize';
 import type { GuestArch } from './addressMap';
-import type { GuestFault, GuestLoop, GuestSummary, HotPc, VcpuSummary } from './summary';
+import type { GuestFault, GuestLoop, GuestSummary, HotPc, LastGuestPc, VcpuSummary } from './summary';
 import { findingsFor } from './findings';
+import { exitLevel } from './exceptionLevel';
 
 /** Names guest PCs; GuestSymbols does it from runsc's ELF. */
 export interface PcNamer {
@@ -44,10 +45,19 @@ export function buildSummary(agg: GuestAggregate, namer: PcNamer, options: Repor
     for (const t of threads) {
       for (const f of [...t.walkFaultSamples.values()].slice(0, 5)) if (f.pc) pcs.add(f.pc);
       if (t.firstWalkFault?.pc) pcs.add(t.firstWalkFault.pc);
+      const last = t.lastGuestPc();
+      if (last) pcs.add(last.pc);
     }
     namer.describe([...pcs].map((pc) => namer.name(pc)));
   }
-  const hot = hotCounts.map(([pc, count]) => hotPc(namer.name(pc), count));
+  // arm64: EL0 or EL1, from the address and, inside runsc's code, the abort's syndrome there.
+  const levelOf = (p: NamedPc) => {
+    let esr: string | undefined;
+    for (const t of threads) if ((esr = t.syndromes.get(p.guestPc)) !== undefined) break;
+    const judged = exitLevel(options.arch, p.half, p.symbol !== undefined, esr !== undefined ? BigInt(esr) : undefined, p.instruction);
+    return judged ? { level: judged.level, levelWhy: judged.why } : {};
+  };
+  const hot = hotCounts.map(([pc, count]) => hotPc(namer.name(pc), count, levelOf));
   const loops = loopRecords.flatMap(({ t, loops }) => loops.filter((l) => l.tokens.every((k) => k >= 0)).map((l) => guestLoop(l, t, namer))).sort((a, b) => b.iterations - a.iterations);
   const summary: GuestSummary = {
     pid: options.pid,
@@ -60,7 +70,7 @@ export function buildSummary(agg: GuestAggregate, namer: PcNamer, options: Repor
     hot,
     loops,
     findings: [],
-    threads: threads.map((t) => vcpuSummary(t, namer, nowUs)),
+    threads: threads.map((t) => vcpuSummary(t, namer, nowUs, levelOf)),
     recent: agg.recentInOrder().slice(-RECENT_IN_SUMMARY),
   };
   summary.findings = findingsFor(summary);
@@ -74,8 +84,10 @@ function sumCounts(entries: [string, number][]): [string, number][] {
   return [...sum].sort((a, b) => b[1] - a[1]);
 }
 
-function hotPc(p: NamedPc, count: number): HotPc {
-  return { symbol: p.symbol ?? p.address, address: p.address, guestPc: p.guestPc, count, ...describedFields(p) };
+type LevelOf = (p: NamedPc) => Pick<HotPc, 'level' | 'levelWhy'>;
+
+function hotPc(p: NamedPc, count: number, levelOf?: LevelOf): HotPc {
+  return { symbol: p.symbol ?? p.address, address: p.address, guestPc: p.guestPc, count, ...describedFields(p), ...levelOf?.(p) };
 }
 
 function describedFields(p: NamedPc): Pick<HotPc, 'source' | 'instruction'> {
@@ -107,7 +119,16 @@ function guestFault(f: WalkFault, count: number, namer: PcNamer): GuestFault {
   return out;
 }
 
-function vcpuSummary(t: ThreadTrace, namer: PcNamer, nowUs: number): VcpuSummary {
+/** The last guest PC of a thread, named; `nowUs` in the trace's clock. */
+export function lastGuestPc(t: ThreadTrace, namer: PcNamer, nowUs: number, levelOf?: LevelOf): LastGuestPc | undefined {
+  const last = t.lastGuestPc();
+  if (!last) return undefined;
+  const p = namer.name(last.pc);
+  return { symbol: p.symbol ?? p.address, address: p.address, guestPc: p.guestPc, event: last.event, agoUs: Math.max(0, nowUs - last.timeUs), ...describedFields(p), ...levelOf?.(p) };
+}
+
+function vcpuSummary(t: ThreadTrace, namer: PcNamer, nowUs: number, levelOf: LevelOf): VcpuSummary {
+  const last = lastGuestPc(t, namer, nowUs, levelOf);
   const span = Math.max(t.lastUs - t.firstUs, 1) / 1e6;
   const pairs = <K extends string>(c: { top(): [string, number][] }, key: K) => c.top().map(([k, count]) => ({ [key]: k, count }) as { [P in K]: string } & { count: number });
   return {
@@ -130,10 +151,11 @@ function vcpuSummary(t: ThreadTrace, namer: PcNamer, nowUs: number): VcpuSummary
       .filter(([key]) => t.walkFaultSamples.has(key))
       .map(([key, count]) => guestFault(t.walkFaultSamples.get(key)!, count, namer)),
     ...(t.firstWalkFault ? { firstFault: guestFault(t.firstWalkFault, 1, namer) } : {}),
+    ...(last ? { last } : {}),
     hot: t.pcs
       .top(5)
       .filter(([pc]) => pc !== '(other)')
-      .map(([pc, count]) => hotPc(namer.name(pc), count)),
+      .map(([pc, count]) => hotPc(namer.name(pc), count, levelOf)),
     byEvent: Object.fromEntries(t.byEvent.counts),
   };
 }

@@ -17,6 +17,9 @@ export interface HotPc {
   source?: string;
   /** The instruction there, from objdump. */
   instruction?: string;
+  /** arm64: the exception level the guest was at there (exceptionLevel.ts), and why. */
+  level?: 'EL1' | 'EL0' | 'EL0 or EL1';
+  levelWhy?: string;
 }
 
 /** A cycle of guest PCs the vCPU went round, again and again. */
@@ -51,6 +54,22 @@ export interface GuestFault {
   count: number;
 }
 
+/** Where a vCPU thread's guest was when the trace last saw it (the Call Stack's guest frame). */
+export interface LastGuestPc {
+  /** runsc's function and offset; the raw address when runsc has no symbol there. */
+  symbol: string;
+  /** runsc's address (hex, 0x…) and the guest PC as the kernel printed it. */
+  address: string;
+  guestPc: string;
+  /** The event that carried it (kvm_exit, kvm_emulate_insn, …) and how long before the summary (µs). */
+  event: string;
+  agoUs: number;
+  source?: string;
+  instruction?: string;
+  level?: HotPc['level'];
+  levelWhy?: string;
+}
+
 /** What one vCPU thread did during the summary's time. */
 export interface VcpuSummary {
   tid: number;
@@ -77,6 +96,8 @@ export interface VcpuSummary {
   /** Failed guest page walks, most first, and the first one seen (traced from the start: the root cause). */
   faults: GuestFault[];
   firstFault?: GuestFault;
+  /** The last guest PC seen on this thread. */
+  last?: LastGuestPc;
   /** The guest PCs this thread was seen at, most first (up to 5). */
   hot: HotPc[];
   /** Events by kernel event name. */

@@ -83,14 +83,31 @@ export class GuestSymbols extends SymbolTableNamer {
       // "??:0" or "go.go:?" (assembly without line info) say nothing.
       if (todo[i] && line && !/^\?\?|:\?$|:0$/.test(line)) todo[i].source = line.replace(/ \(discriminator \d+\)$/, '');
     });
+    // binutils 2.40 reads no line of a Go 1.26 binary ("go.go:?" for all): Go's own addr2line reads its line table.
+    const missing = todo.filter((p) => !p.source);
+    if (missing.length) goLines(this.binary, missing.map((p) => p.address)).forEach((line, i) => line && (missing[i].source = line));
     const texts = instructionsAt(this.binary, this.arch, todo.map((p) => BigInt(p.address)));
     for (const p of todo) p.instruction = texts.get(BigInt(p.address));
   }
 }
 
-function runTool(tool: string, args: string[]): string | undefined {
-  const r = spawnSync(tool, args, { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20 });
+function runTool(tool: string, args: string[], input?: string): string | undefined {
+  const r = spawnSync(tool, args, { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20, input });
   return r.status === 0 ? r.stdout : undefined;
+}
+
+/** file:line of each address by `go tool addr2line` (two lines per address: function, file:line), where Go is installed. */
+function goLines(binary: string, addresses: string[]): (string | undefined)[] {
+  for (const go of ['go', '/usr/local/go/bin/go']) {
+    const out = runTool(go, ['tool', 'addr2line', binary], addresses.join('\n') + '\n');
+    if (out === undefined) continue;
+    const lines = out.split('\n');
+    return addresses.map((_, i) => {
+      const line = lines[2 * i + 1];
+      return line && !/^\?|:0$/.test(line) ? line : undefined;
+    });
+  }
+  return addresses.map(() => undefined);
 }
 
 /** objdump's text for the instructions at these addresses, e.g. "mov %gs:0x110,%rax": one run per cluster of nearby addresses. */
@@ -101,7 +118,9 @@ function instructionsAt(binary: string, arch: GuestArch, addresses: bigint[]): M
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] - sorted[j] < 0x1000n) j++;
     const stop = sorted[j] + (arch === 'arm64' ? 4n : 16n);
-    const out = runTool('objdump', ['-d', '--no-show-raw-insn', `--start-address=0x${sorted[i].toString(16)}`, `--stop-address=0x${stop.toString(16)}`, binary]);
+    const args = ['-d', '--no-show-raw-insn', `--start-address=0x${sorted[i].toString(16)}`, `--stop-address=0x${stop.toString(16)}`, binary];
+    // The host's objdump reads only its own architecture (Debian's: "can't disassemble for architecture UNKNOWN!").
+    const out = arch === 'arm64' && process.arch !== 'arm64' ? runTool('aarch64-linux-gnu-objdump', args) ?? runTool('objdump', args) : runTool('objdump', args);
     if (out) for (const [address, text] of parseObjdumpLines(out)) if (sorted.includes(address)) texts.set(address, text);
     i = j + 1;
   }

@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import { GuestAggregate } from './aggregate';
 import { DEFAULT_PC_MARKERS, pcMarkerFromFormat, type PcMarkers } from './events';
-import { buildSummary } from './report';
+import { buildSummary, lastGuestPc } from './report';
 import { RawTraceStream } from './rawStream';
 import { pageLayoutFrom } from './ringBuffer';
-import type { GuestSummary } from './summary';
+import type { GuestSummary, LastGuestPc } from './summary';
 import { GuestSymbols } from './symbolize';
 import { findTracefs, GuestTraceError, kvmEvents, readEventFormat, ringPageSize, TraceInstance } from './tracefs';
 import * as path from 'node:path';
@@ -134,6 +134,20 @@ export class GuestTracer {
       describe,
       kvmModules: this.modules,
     });
+  }
+
+  /** Where thread `tid`'s guest was at the last event read, with its source line and instruction. */
+  lastGuestPc(tid: number): LastGuestPc | undefined {
+    const t = this.stream.aggregate.threads.get(tid);
+    const last = t?.lastGuestPc();
+    if (!t || !last) return undefined;
+    this.symbols.describe([this.symbols.name(last.pc)]);
+    return lastGuestPc(t, this.symbols, monotonicUs());
+  }
+
+  /** The threads the trace has seen events of (the vCPU threads). */
+  tracedThreads(): number[] {
+    return [...this.stream.aggregate.threads.keys()];
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // The session-facing API: watch one sandbox's guest and get a GuestSummary every second,
 // while the sandbox runs (not only at stops). The debug session, the Bluepill State view and
 // the timeline consume exactly that shape (summary.ts).
-import type { GuestSummary } from './summary';
+import type { GuestSummary, LastGuestPc } from './summary';
 import { GuestTracer } from './tracer';
 
 const POLL_BYTES = 1 << 20;
@@ -9,6 +9,12 @@ const POLL_BYTES = 1 << 20;
 export interface GuestWatch {
   /** Stops tracing (the trace instance is removed) and gives the last summary. Safe to call twice. */
   stop(): GuestSummary;
+  /** Where thread `tid`'s guest was last seen, after reading what the kernel has now (undefined: no event of it yet, or stopped). */
+  lastGuestPc(tid: number): LastGuestPc | undefined;
+  /** The threads the trace has seen events of. */
+  tracedThreads(): number[];
+  /** The sandbox's architecture, from runsc's ELF. */
+  readonly arch: GuestSummary['arch'];
 }
 
 export interface GuestWatchOptions {
@@ -48,6 +54,13 @@ export function startGuestWatch(pid: number, binary: string | undefined, onSumma
     options.intervalMs ?? 1000,
   );
   const watch: GuestWatch = {
+    arch: tracer.symbols.arch,
+    lastGuestPc(tid) {
+      if (stopped) return undefined;
+      guarded(() => tracer.poll(POLL_BYTES))();
+      return stopped ? undefined : tracer.lastGuestPc(tid);
+    },
+    tracedThreads: () => tracer.tracedThreads(),
     stop() {
       if (!stopped) {
         stopped = true;

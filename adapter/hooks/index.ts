@@ -2,10 +2,13 @@
 // by stage, then as listed here. Each feature is one module.
 import type { HookFactory } from '../session/hooks';
 import { bluepillHooks, type BluepillSettings } from './bluepill';
-import { guestWatch } from './guestWatch';
+import { GuestLink, guestWatch } from './guestWatch';
 import { launchErrorAdvice } from './launchErrorAdvice';
 import { sysregNames } from './sysregNames';
 
 export function defaultHooks(bluepill: BluepillSettings = {}): HookFactory {
-  return (ctx) => [launchErrorAdvice, sysregNames, ...bluepillHooks(ctx, bluepill), guestWatch(ctx)];
+  return (ctx) => {
+    const guest = new GuestLink();
+    return [launchErrorAdvice, sysregNames, ...bluepillHooks(ctx, bluepill, guest), guestWatch(ctx, undefined, guest)];
+  };
 }

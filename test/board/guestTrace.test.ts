@@ -13,6 +13,7 @@ import { pcMarkerFromFormat, toGuestEvent, type GuestEvent, type PcMarkers } fro
 import { GuestSymbols } from '../../adapter/guest/symbolize';
 import { TraceStream } from '../../adapter/guest/stream';
 import { buildSummary } from '../../adapter/guest/report';
+import { exitLevel } from '../../adapter/guest/exceptionLevel';
 
 const RING0 = 'gvisor.dev/gvisor/pkg/ring0.';
 
@@ -101,6 +102,23 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, its guest exits t
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     console.log([...counts].map(([k, v]) => `${v} × ${k}`).join('\n'));
+  });
+
+  it('tells EL1 from EL0 at the stage-2 faults: ring0.Halt\'s store is EL1 by its syndrome, the kernel half is EL1, and lower-half faults whose syndrome is not runsc\'s instruction are the application', () => {
+    const faults = events.filter((e) => e.event === 'kvm_guest_fault' && e.pc && e.detail);
+    assert.ok(faults.length > 0, 'kvm_guest_fault events with their hsr');
+    const counts = new Map<string, number>();
+    symbols.describe(faults.map((e) => symbols.name(e.pc!))); // one objdump run per cluster of PCs
+    for (const e of faults) {
+      const p = symbols.name(e.pc!);
+      const judged = exitLevel('arm64', p.half, p.symbol !== undefined, BigInt(e.detail!), p.instruction)!;
+      counts.set(judged.level, (counts.get(judged.level) ?? 0) + 1);
+      if (p.function === `${RING0}Halt`) assert.equal(judged.level, 'EL1', `${p.symbol}: ${judged.why}`);
+      if (p.half === 'upper') assert.equal(judged.level, 'EL1');
+      if (judged.level === 'EL0') console.log(`EL0 at 0x${e.pc} (runsc would be ${p.symbol}): ${judged.why}`);
+    }
+    console.log([...counts].map(([level, n]) => `${n} × ${level}`).join(', '));
+    assert.ok(faults.some((e) => symbols.name(e.pc!).function === `${RING0}Halt`), 'the hypercall\'s fault was among them');
   });
 
   it('summarises the streamed text as the tracer does: per vCPU thread, exits by class, hottest code by symbol', () => {

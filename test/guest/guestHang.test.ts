@@ -8,7 +8,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { GuestSummary } from '../../adapter/guest/summary';
+import type { GuestStopBody } from '../../adapter/hooks/guestWatch';
+import { GUEST_FRAME_PREFIX } from '../../adapter/hooks/bluepill/guestFrames';
 import { startGuestWatch } from '../../adapter/guest/watch';
 import { instanceOwner, TRACEFS_MOUNTS } from '../../adapter/guest/tracefs';
 import { repoRoot } from '../support/paths';
@@ -106,6 +109,81 @@ describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --p
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!ourInstances().includes(mine), 'the next start removed the dead owner\'s instance');
     assert.deepEqual(ourInstances(), []);
+  });
+
+  it('stopped in a debug session, the vCPU thread in KVM_RUN shows its guest\'s last PC above dlv\'s frames, and the Sentry\'s vCPU table is joined with it', { timeout: 180_000 }, async () => {
+    const dc = await proxyClient();
+    try {
+      await openSession(dc, 'attach', { mode: 'local', processId: sandboxPid });
+      await dc.configurationDoneRequest();
+      // Let the guest run while it is traced: the frame shows the trace's last event of the thread.
+      let summary: GuestSummary | undefined;
+      for (let i = 0; i < 300 && !(summary && summary.threads.some((t) => t.last)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        summary = dc.events('bluepill/guest').map((e) => (e.body as { summary?: GuestSummary }).summary).filter(Boolean).pop();
+      }
+      assert.ok(summary?.threads.some((t) => t.last), 'the watch saw a guest PC within 30 s');
+      const stopped = dc.waitForEvent('stopped', 30_000);
+      await dc.request('pause', { threadId: 1 });
+      await stopped;
+      const threads = ((await dc.request('threads')) as DebugProtocol.ThreadsResponse).body.threads;
+      const page = async (threadId: number, startFrame: number, levels: number) => {
+        const r = (await dc.request('stackTrace', { threadId, startFrame, levels })) as DebugProtocol.StackTraceResponse;
+        assert.ok(r.success, r.message);
+        return r.body;
+      };
+      const stacks = new Map<number, DebugProtocol.StackFrame[]>();
+      // As VS Code asks: the top frame, then the rest.
+      for (const t of threads) stacks.set(t.id, [...(await page(t.id, 0, 1)).stackFrames, ...(await page(t.id, 1, 49)).stackFrames]);
+      const withGuest = threads.filter((t) => stacks.get(t.id)!.some((f) => f.name.startsWith(GUEST_FRAME_PREFIX)));
+      console.log(withGuest.map((t) => `${t.name}:\n${stacks.get(t.id)!.slice(0, 6).map((f) => `  ${f.name}${f.source?.path ? `  ${f.source.path.replace(/^.*\//, '')}:${f.line}` : ''}`).join('\n')}`).join('\n'));
+      assert.equal(withGuest.length, 1, 'one goroutine is the vCPU in KVM_RUN');
+      const [vcpuGoroutine] = withGuest;
+      const frames = stacks.get(vcpuGoroutine.id)!;
+      const label = /^── guest of vCPU thread (\d+) \(vCPU fd (\d+)(; dlv shows this goroutine on \d+ \([\w-]+, KVM's worker\))?\): last PC, kvm_\w+ [\d.]+ m?s ago ──$/.exec(frames[0].name);
+      assert.ok(label, `the separator names the vCPU thread: ${frames[0].name}`);
+      const [tid, fd] = [Number(label[1]), Number(label[2])];
+      assert.equal(frames[0].presentationHint, 'label');
+      assert.ok(summary!.threads.some((t) => t.tid === tid), 'the thread is one the trace watches');
+      const guest = frames[1];
+      assert.match(guest.name, /^\(guest\) [\w./()*-]+\+0x[0-9a-f]+$/, 'the guest frame is named by a runsc symbol');
+      assert.equal(guest.presentationHint, 'normal');
+      assert.match(guest.instructionPointerReference ?? '', /^0x[0-9a-f]+$/);
+      assert.ok(guest.source?.path && guest.line > 0, 'its source line, from the binary\'s line table');
+      assert.equal(frames[2].presentationHint, 'label');
+      assert.ok(frames.slice(3).some((f) => /kvm\.bluepill(User)?Handler$/.test(f.name)), 'dlv\'s frames follow: bluepill\'s handler');
+      assert.ok(frames.slice(3).every((f) => !f.name.startsWith(GUEST_FRAME_PREFIX)));
+      const whole = (await page(vcpuGoroutine.id, 0, 50)).stackFrames;
+      assert.deepEqual(whole.map((f) => f.name), frames.map((f) => f.name), 'one page or two, the same stack');
+      if (summary!.kvmModules.includes('kvm_pvm')) {
+        // Observed here: the guest goes round ring0.pageFault → ring0.exception; its last PC is on that loop.
+        assert.match(guest.name, /ring0\.(pageFault|exception)\+0x/);
+        assert.match(guest.source!.path!, /pkg\/ring0\/entry_amd64\.s$/);
+        const loop = summary!.loops[0];
+        assert.ok(loop.symbols.some((s) => s.endsWith(guest.name.slice(GUEST_FRAME_PREFIX.length))), `${guest.name} is on the loop ${loop.symbols.join(' → ')}`);
+      }
+      const scopes = (await dc.request('scopes', { frameId: guest.id })) as DebugProtocol.ScopesResponse;
+      assert.ok(scopes.success);
+      assert.deepEqual(scopes.body.scopes, []);
+      const evaluate = await dc.request('evaluate', { expression: 'c', frameId: guest.id, context: 'watch' });
+      assert.equal(evaluate.success, false);
+      assert.match(evaluate.message ?? '', /guest's last PC/);
+      // The Sentry's own table, read at the stop through dlv, joined by the vCPU's fd.
+      let stop: GuestStopBody | undefined;
+      for (let i = 0; i < 100 && !stop; i++) {
+        stop = dc.events('bluepill/guest').map((e) => e.body as GuestStopBody).find((b) => b.vcpus || b.vcpuError);
+        if (!stop) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(stop?.vcpus, `the vCPU table was read: ${stop?.vcpuError}`);
+      console.log(JSON.stringify(stop.vcpus));
+      const vcpu = stop.vcpus.find((v) => v.inKvmRun === tid);
+      assert.ok(vcpu, 'the vCPU whose fd the thread runs KVM_RUN on');
+      assert.equal(vcpu.fd, fd);
+      assert.ok(vcpu.stateNames.includes('guest'), `the Sentry marks it in guest mode: ${vcpu.stateNames.join(', ')}`);
+      assert.ok(stop.kvmRun!.some((t) => t.tid === tid && !t.worker));
+    } finally {
+      await dc.stop();
+    }
   });
 
   it('a debug session attached to the sandbox sends its guest once a second, while it runs, and ends the watch with the session', { timeout: 180_000 }, async () => {

@@ -1,21 +1,22 @@
 // The guest of a real, hanging runsc in a real VS Code: a `bluepill` attach to the sandbox
 // (`runsc --platform=kvm do /bin/true`, amd64, which never returns here) fills the Bluepill
 // State view's Guest section while the sandbox runs, with no stop, and the Guest Timeline
-// draws its vCPU lane. Its screenshot is the README's picture of the hang.
+// draws its vCPU lane. Its screenshot is the README's picture of the hang. Then paused, the
+// vCPU goroutine's CALL STACK starts with its guest's last PC (guest-frame.png).
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { REPO_ROOT, pressF5, runCommand, screenshot, stateViewRows, waitForText, waitVisible, webviewWith, withHost } from './host';
+import { REPO_ROOT, foldSections, openBluepillStateView, pressF5, runCommand, screenshot, stateViewRows, waitForText, waitVisible, webviewWith, withHost } from './host';
 import { PINNED_DLV } from './demo';
 import { guestTraceUnavailable, startRunscHang } from '../support/runscHang';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 
 describe('the guest of a hanging runsc in VS Code', () => {
-  test('attached to the sandbox, the Guest section and the Guest Timeline show where its vCPU spins, by runsc symbols', { timeout: 240_000 }, async (t) => {
+  test('attached to the sandbox, the Guest section and the Guest Timeline show where its vCPU spins, by runsc symbols', { timeout: 420_000 }, async (t) => {
     const unavailable = guestTraceUnavailable();
     if (unavailable) {
       console.log(`skipped: ${unavailable}`);
@@ -43,7 +44,16 @@ describe('the guest of a hanging runsc in VS Code', () => {
         }
         await waitVisible(toolbar, 'the debug toolbar of the attach session', 10_000);
         // No stop: the sandbox runs, and the view fills in from the guest watch alone.
-        await runCommand(page, 'Bluepill: Show State View');
+        // VS Code opens the Debug Console as the session starts: show the view after it, or it is covered again.
+        await page.locator('.part.panel .composite.title').filter({ hasText: /Debug Console/i }).waitFor({ state: 'visible', timeout: 15_000 }).catch(() => undefined);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await openBluepillStateView(page, true);
+            break;
+          } catch (e) {
+            if (attempt === 3) throw e;
+          }
+        }
         await waitForText(page, '.part.panel .monaco-list-row', /Guest\s*\d+\s+vCPU\s+threads?\s+·\s+\d+\s+events\/s/, 60_000);
         await runCommand(page, 'View: Toggle Maximized Panel'); // room for every row of the Guest section
         const rows = await stateViewRows(page).allInnerTexts();
@@ -60,6 +70,47 @@ describe('the guest of a hanging runsc in VS Code', () => {
         await webviewWith(page, 'svg rect[opacity="0.35"]', /.*/, 'an activity bar in the vCPU lane', 30_000);
         await page.waitForTimeout(2500); // a few more summaries: the picture shows a running guest
         await screenshot(page, path.join(SCREENSHOTS, 'guest-hang.png'));
+        await runCommand(page, 'View: Toggle Maximized Panel');
+        // Paused: the vCPU goroutine's stack starts with its guest's last PC, above dlv's ioctl.
+        await runCommand(page, 'Debug: Pause');
+        await waitForText(page, '.debug-call-stack', /Paused/i, 60_000);
+        const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
+        if (await callStack.count()) {
+          await callStack.first().focus();
+          await page.keyboard.press('Enter');
+        }
+        await foldSections(page, ['Variables', 'Watch', 'Breakpoints']);
+        // The threads are listed in dlv's order, goroutine 1 first: back to the top of the (virtual) list.
+        await page.locator('.debug-call-stack').first().hover();
+        await page.mouse.wheel(0, -20_000);
+        const frames = page.locator('.debug-call-stack .monaco-list-row');
+        const vcpu = await waitVisible(frames.filter({ hasText: /\[Go \d+\] (hostsyscall\.RawSyscallErrno|kvm\.bluepillUserHandler)/ }).first(), 'the vCPU goroutine in CALL STACK', 30_000);
+        // A click selects the thread; the arrow key opens it (the call stack expands on its twistie only).
+        await vcpu.click();
+        if ((await vcpu.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
+        await page.mouse.wheel(0, -20_000);
+        await waitVisible(frames.filter({ hasText: /── guest of vCPU thread \d+/ }), 'the separator naming the vCPU thread', 30_000);
+        const guestFrame = await waitVisible(frames.and(page.locator('[aria-label^="Stack Frame (guest) "]')), 'the guest frame in CALL STACK', 30_000);
+        if (fs.existsSync('/sys/module/kvm_pvm')) assert.match((await guestFrame.getAttribute('aria-label')) ?? '', /^Stack Frame \(guest\) ring0\.(pageFault|exception)\+0x[0-9a-f]+, line \d+, entry_amd64\.s/);
+        await waitVisible(frames.filter({ hasText: 'host: ioctl(KVM_RUN), as dlv sees it' }), 'the host separator', 10_000);
+        await guestFrame.click();
+        await waitVisible(page.locator('.tabs-container .tab.active').filter({ hasText: 'entry_amd64.s' }), 'ring0\'s entry_amd64.s opened at the guest\'s PC', 30_000);
+        // Room for the separators' words: a wider sidebar.
+        const sidebar = await page.locator('.part.sidebar').boundingBox();
+        if (sidebar) {
+          // Drag the sash at the sidebar's right edge, as a user widens it.
+          const x = sidebar.x + sidebar.width;
+          await page.mouse.move(x, sidebar.y + sidebar.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(x + 330, sidebar.y + sidebar.height / 2, { steps: 10 });
+          await page.mouse.up();
+        }
+        await page.waitForTimeout(500);
+        await screenshot(page, path.join(SCREENSHOTS, 'guest-frame.png'));
+        // The Sentry's own table, read at the stop, in the Guest section (below the findings and loops: the panel maximized).
+        await runCommand(page, 'View: Toggle Maximized Panel');
+        await waitForText(page, '.part.panel .monaco-list-row', /vCPU thread \d+ · vCPU \d+/, 30_000);
+        await waitForText(page, '.part.panel .monaco-list-row', /Sentry's vCPUs\s*\d+ in use/, 30_000);
         await page.keyboard.press('Shift+F5');
       });
     } finally {

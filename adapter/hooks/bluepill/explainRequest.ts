@@ -6,7 +6,7 @@ import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { explain, type ExplainInput } from '../../explain/explain';
 import { isUnsymbolized } from '../../bluepill/classify';
-import { isSignalFrameId, type BluepillSession } from './session';
+import { isProxyFrameId, type BluepillSession } from './session';
 
 export const EXPLAIN_REQUEST = 'bluepill/explain';
 
@@ -34,7 +34,7 @@ async function explainAnswer(session: BluepillSession, request: DebugProtocol.Re
 
 async function facts(session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
   // A frame the proxy unwound from the signal context has an id dlv does not know.
-  const frameId = frame && !isUnsymbolized(frame.name) && !isSignalFrameId(frame.id) ? frame.id : session.symbolizedFrameId();
+  const frameId = frame && !isUnsymbolized(frame.name) && !isProxyFrameId(frame.id) ? frame.id : session.symbolizedFrameId();
   const variant = await session.variant(frameId);
   const arch = variant?.arch ?? 'arm64';
   const local = session.symbolFor(pc);

@@ -3,14 +3,19 @@ import type { ProxyContext, ProxyHook } from '../../session/hooks';
 import { breakpointSafety } from './breakpointSafety';
 import { disassembleFallback } from './disassembleFallback';
 import { explainRequest } from './explainRequest';
+import { guestFrameHooks } from './guestFrames';
+import { GuestLink } from '../guestWatch';
 import { BluepillSession, type BluepillSettings } from './session';
 import { signalStackHooks } from './signalStack';
 import { trampolineFrames } from './trampolineFrames';
 import { bluepillTracker } from './tracker';
 
-export function bluepillHooks(ctx: ProxyContext, settings: BluepillSettings = {}): ProxyHook[] {
+/** `guest`: the session's guest watch (hooks/guestWatch.ts), for the guest frames above a vCPU thread in KVM_RUN. */
+export function bluepillHooks(ctx: ProxyContext, settings: BluepillSettings = {}, guest = new GuestLink()): ProxyHook[] {
   const session = new BluepillSession(ctx, settings);
-  return [explainRequest(session), disassembleFallback(session), trampolineFrames(session), ...signalStackHooks(session), breakpointSafety(session), bluepillTracker(session)];
+  // The guest frames page one layer above the signal frames: their request hook goes first, their splice last.
+  const guestFrames = guestFrameHooks(session, guest);
+  return [explainRequest(session), disassembleFallback(session), trampolineFrames(session), guestFrames.requests, ...signalStackHooks(session), guestFrames.splice, breakpointSafety(session), bluepillTracker(session)];
 }
 
 export type { BluepillSettings, ExtraLandmark } from './session';

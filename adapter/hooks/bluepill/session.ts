@@ -22,6 +22,18 @@ export function isSignalFrameId(id: number | undefined): boolean {
   return id !== undefined && id >= SIGNAL_FRAME_ID_BASE;
 }
 
+/** Frame ids of the guest frames above a vCPU thread in KVM_RUN (guestFrames.ts): below the signal frames', far above dlv's. */
+export const GUEST_FRAME_ID_BASE = 1_900_000_000;
+
+export function isGuestFrameId(id: number | undefined): boolean {
+  return id !== undefined && id >= GUEST_FRAME_ID_BASE && id < SIGNAL_FRAME_ID_BASE;
+}
+
+/** A frame the proxy made itself: dlv does not know its id. */
+export function isProxyFrameId(id: number | undefined): boolean {
+  return isSignalFrameId(id) || isGuestFrameId(id);
+}
+
 /** What the tracker read at a stop in the handler's phases: the ucontext, and the phase it was read in. */
 export interface SignalContext {
   threadId: number;
@@ -82,7 +94,7 @@ export class BluepillSession {
   symbolizedFrameId(preferThread?: number): number | undefined {
     const ordered = preferThread !== undefined && this.frames.has(preferThread) ? [this.frames.get(preferThread)!, ...this.frames.values()] : [...this.frames.values(), [...this.frameById.values()]];
     // Not a frame the proxy unwound itself: dlv does not know its id.
-    for (const frames of ordered) for (const f of frames) if (!isUnsymbolized(f.name) && f.instructionPointerReference && !isSignalFrameId(f.id)) return f.id;
+    for (const frames of ordered) for (const f of frames) if (!isUnsymbolized(f.name) && f.instructionPointerReference && !isProxyFrameId(f.id)) return f.id;
     return undefined;
   }
 
