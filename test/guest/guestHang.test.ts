@@ -18,14 +18,37 @@ import { repoRoot } from '../support/paths';
 import { openSession, proxyClient } from '../support/client';
 import { GVISOR_VERSION } from '../support/runsc';
 import { guestTraceUnavailable, startRunscHang, type RunscHang } from '../support/runscHang';
+import { isAlive } from '../support/processes';
 
 const cli = path.join(repoRoot, 'out', 'adapter', 'cli.js');
 const tracefs = TRACEFS_MOUNTS.find((m) => fs.existsSync(path.join(m, 'instances')));
 const why = guestTraceUnavailable();
 if (why) console.log(`skipped: ${why}`);
 
+/** Whether `pid` is this test process or runs below it (the CLI, the adapter it spawned). */
+function descendsFromUs(pid: number): boolean {
+  for (let p = pid, depth = 0; p > 1 && depth < 32; depth++) {
+    if (p === process.pid) return true;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/**
+ * bluepill-lens trace instances that may be this test's: all but those of a live tracer that is not
+ * ours (another session on the machine may be tracing too). One left behind by a tracer of ours
+ * that has ended has a dead owner, so it still counts.
+ */
 function ourInstances(): string[] {
-  return fs.readdirSync(path.join(tracefs!, 'instances')).filter((n) => instanceOwner(n) !== undefined);
+  return fs.readdirSync(path.join(tracefs!, 'instances')).filter((n) => {
+    const owner = instanceOwner(n);
+    return owner !== undefined && (!isAlive(owner.pid) || descendsFromUs(owner.pid));
+  });
 }
 
 describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --platform=kvm), live`, { skip: why ?? false }, () => {
