@@ -12,6 +12,7 @@
 #   scripts/board.sh trace SECONDS [PID]   the board kernel's KVM events of PID's threads (default:
 #                                          runsc-sandbox) for SECONDS, as trace_pipe text, on stdout
 #   scripts/board.sh kvm-formats           every events/kvm/NAME/format of the board's kernel
+#   scripts/board.sh address-facts PID     PID's exe, maps and threads, and KVM's IPA size (Explain This Address)
 #
 # SCENARIO (read by /init from the kernel command line as board.scenario=):
 #   minibluepill (default)  dlv exec /bin/minibluepill -forever, stopped at entry until a client continues
@@ -126,7 +127,10 @@ build() {
   local out="$CACHE/build-$key"
   if [[ ! -f "$out/initrd.cpio" ]]; then
     log "building the initramfs ($out)"
-    rm -rf "$CACHE"/build-* && mkdir -p "$out"
+    # Another key's build may serve a board another worktree runs now (tests read its runsc):
+    # only builds nobody started a board from for a day are removed.
+    find "$CACHE" -maxdepth 1 -name 'build-*' -mmin +1440 -exec rm -rf {} +
+    rm -rf "$out" && mkdir -p "$out"
     (cd "$ROOT/tools/board" && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -trimpath -o "$out/init" ./init && go build -o "$out/mkinitramfs" ./mkinitramfs)
     # As buildFixture builds it for the host tests: optimisations off, so dlv sees every variable.
     (cd "$ROOT/test/fixtures/minibluepill" && GOOS=linux GOARCH=arm64 CGO_ENABLED=0 GOFLAGS=-mod=mod go build -gcflags='all=-N -l' -o "$out/minibluepill" .)
@@ -143,6 +147,7 @@ build() {
     } | "$out/mkinitramfs" -o "$out/initrd.cpio" -modules "$(echo "$kdir"/lib/modules/*)" -load virtio_net,virtio_pci
     echo "$(basename "$kdir")" >"$out/kernel-package"
   fi
+  touch "$out"
   BUILD="$out"
 }
 
@@ -247,6 +252,7 @@ case "${1:-start}" in
   status) control status ;;
   trace) shift && control trace "$@" ;;
   kvm-formats) control kvm-formats ;;
+  address-facts) [[ "${2:-}" =~ ^[0-9]+$ ]] || die "usage: scripts/board.sh address-facts PID (npm run board -- status lists the board's processes)"; control address-facts "$2" ;;
   minibluepill | minibluepill-attach | runsc | runsc-nodlv | program | idle) start "$1" ;;
   *) die "usage: scripts/board.sh [start [SCENARIO]|build|stop|status]" ;;
 esac

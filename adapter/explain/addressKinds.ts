@@ -45,6 +45,11 @@ export interface ProcessFacts {
   threads?: ThreadFacts[];
   /** The host CPU's physical address width (amd64: /proc/cpuinfo "address sizes"; gVisor reads it from CPUID). */
   physicalAddressBits?: number;
+  /**
+   * ARM64: what KVM answers to KVM_CHECK_EXTENSION(KVM_CAP_ARM_VM_IPA_SIZE) on the process's machine,
+   * the guest-physical address bits gVisor's KVM platform reads (it takes at most 40). No file shows it.
+   */
+  kvmIpaBits?: number;
 }
 
 export interface AddressExplanation {

@@ -14,30 +14,128 @@ export function isReservationCandidate(m: Mapping): boolean {
 
 export const RESERVATION_WHY = `gVisor maps the host's user address space into the guest's physical memory one to one, so it fills host address space with PROT_NONE mappings until the host space left is no larger than the guest's physical address space (fillAddressSpace, ${GVISOR_RESERVATION.sources[0].split(' (')[0]}: "an injective host virtual to guest physical mapping"). Nothing is ever mapped there (MAP_NORESERVE: no memory is committed).`;
 
+/** The guest-physical address bits gVisor's KVM platform uses on arm64: KVM's IPA size, at most 40; 40 when KVM does not say (kvm_arm64.go, updateGlobalOnce). */
+export function arm64GuestPhysicalBits(kvmIpaBits?: number): number {
+  const a = GVISOR_RESERVATION.arch.arm64;
+  return kvmIpaBits !== undefined && kvmIpaBits > 0 ? Math.min(kvmIpaBits, a.maxPhysicalAddressBits) : a.defaultPhysicalAddressBits;
+}
+
+export interface ExpectedReservation {
+  /** What fillAddressSpace first asks for: vSize - pSize + faultBlockSize (0: no fill). */
+  bytes: bigint;
+  faultBlock: bigint;
+  formula: string;
+}
+
 /** The size gVisor's fill needs: vSize - pSize + faultBlockSize, from its source (see the generated table). */
-export function expectedReservation(arch: Arch, physicalAddressBits: number, virtualAddressBits = 48): { bytes: bigint; formula: string } {
+export function expectedReservation(arch: Arch, physicalAddressBits: number, virtualAddressBits = 48, excludedBytes = 0n): ExpectedReservation {
   const a = GVISOR_RESERVATION.arch;
-  const vSize = arch === 'arm64' ? 1n << BigInt(a.arm64.virtualAddressBits) : 1n << BigInt(virtualAddressBits - 1);
+  const vSize = (arch === 'arm64' ? 1n << BigInt(a.arm64.virtualAddressBits) : 1n << BigInt(virtualAddressBits - 1)) - excludedBytes;
   const pab = arch === 'arm64' ? Math.min(physicalAddressBits, a.arm64.maxPhysicalAddressBits) : physicalAddressBits;
-  const pSize = (1n << BigInt(pab)) - BigInt(arch === 'arm64' ? a.arm64.reservedMemory : a.amd64.reservedMemory);
-  const faultBlock = BigInt(arch === 'arm64' ? (pab <= a.arm64.smallFaultBlockUpToBits ? a.arm64.smallFaultBlockSize : a.arm64.faultBlockSize) : a.amd64.faultBlockSize);
   const reserved = BigInt(arch === 'arm64' ? a.arm64.reservedMemory : a.amd64.reservedMemory);
-  const formula = `user space ${sizeText(vSize)} − (guest physical ${sizeText(1n << BigInt(pab))}${reserved ? ` − ${sizeText(reserved)} reserved at its start` : ''}) + fault block ${sizeText(faultBlock)}`;
-  return { bytes: vSize < pSize ? 0n : vSize - pSize + faultBlock, formula };
+  const pSize = (1n << BigInt(pab)) - reserved;
+  const faultBlock = BigInt(arch === 'arm64' ? (pab <= a.arm64.smallFaultBlockUpToBits ? a.arm64.smallFaultBlockSize : a.arm64.faultBlockSize) : a.amd64.faultBlockSize);
+  const formula = `user space ${sizeText(vSize + excludedBytes)}${excludedBytes ? ` − ${sizeText(excludedBytes)} excluded (vDSO, vvar)` : ''} − (guest physical ${sizeText(1n << BigInt(pab))}${reserved ? ` − ${sizeText(reserved)} reserved at its start` : ''}) + fault block ${sizeText(faultBlock)}`;
+  return { bytes: vSize < pSize ? 0n : vSize - pSize + faultBlock, faultBlock, formula };
+}
+
+/** The fill's mappings as /proc/PID/maps shows them, the kernel having merged adjacent ones. */
+export function fillMappings(maps: Mapping[]): Mapping[] {
+  return maps.filter(isReservationCandidate);
+}
+
+export interface FillReading {
+  total: bigint;
+  mappings: number;
+  /** Each mmap the fill made, as how often it had halved its request (0: the whole size), largest first. */
+  halvings: number[];
+  /** The maps agree with fillAddressSpace's rules (see readFill). */
+  consistent: boolean;
+  why: string;
+}
+
+const PAGE = 4096n;
+const roundUpToPage = (n: bigint) => ((n + PAGE - 1n) / PAGE) * PAGE;
+
+/**
+ * Checks the maps against fillAddressSpace's loop (physical_map.go): it mmaps `required` bytes and
+ * halves its request (rounded up to a page) each time an mmap fails, never growing it again; it stops
+ * once it has filled at least `required`, which grows by one fault block for each region it could not
+ * join to one before. So the total is at least the first request, and the total less the last
+ * (smallest) mmap is below the first request plus a fault block per mapping; and a first mmap of the
+ * whole request is the only one. Each mapping is read as the fewest halved requests that make it up
+ * (the kernel merges adjacent mmaps): that makes the last mmap as large as it can be, so a fill the
+ * rules allow is never refused.
+ */
+export function readFill(mappings: Mapping[], expected: ExpectedReservation): FillReading {
+  const total = mappings.reduce((s, m) => s + (m.end - m.start), 0n);
+  const requests: bigint[] = [];
+  for (let r = expected.bytes; r > 0n && requests.length < 64; r = r === PAGE ? 0n : roundUpToPage(r >> 1n)) requests.push(r);
+  const halvings: number[] = [];
+  for (const m of mappings) {
+    let rest = m.end - m.start;
+    for (let n = 0; n < requests.length && rest > 0n; n++) {
+      while (rest >= requests[n]) {
+        rest -= requests[n];
+        halvings.push(n);
+      }
+    }
+  }
+  halvings.sort((a, b) => a - b);
+  const last = halvings.length ? requests[halvings[halvings.length - 1]] : 0n;
+  const enough = expected.bytes > 0n && total >= expected.bytes;
+  // The whole request, once it succeeds, fills exactly what is required: nothing follows it.
+  const stopped = total - last < expected.bytes + expected.faultBlock * BigInt(mappings.length) && !(halvings[0] === 0 && halvings.length > 1);
+  const consistent = enough && stopped && mappings.length > 0;
+  const why = !mappings.length
+    ? 'no fill mapping'
+    : !enough
+      ? `${sizeText(total)} filled, less than the ${sizeText(expected.bytes)} required`
+      : !stopped
+        ? `${sizeText(total)} filled: the fill would have stopped before its last mmap`
+        : `${halvings.length} mmap${halvings.length === 1 ? '' : 's'} of ${halvings.map((n) => (n ? `1/${2 ** n}` : 'all')).join(', ')} of the ${sizeText(expected.bytes)} required, in ${mappings.length} mapping${mappings.length === 1 ? '' : 's'}`;
+  return { total, mappings: mappings.length, halvings, consistent, why };
+}
+
+/** The excluded vDSO and vvar (when gVisor cannot map vvar into the guest, it leaves both out of vSize). */
+function vdsoAndVvarBytes(maps: Mapping[]): bigint {
+  return maps.filter((m) => m.path.startsWith('[vvar') || m.path === '[vdso]').reduce((s, m) => s + (m.end - m.start), 0n);
+}
+
+/** How the maps compare with gVisor's prediction, with or without the vDSO and vvar excluded (runsc logs which). */
+export function compareWithSource(arch: Arch, bits: number, maps: Mapping[]): { expected: ExpectedReservation; fill: FillReading } {
+  const fill = fillMappings(maps);
+  const plain = expectedReservation(arch, bits);
+  const first = { expected: plain, fill: readFill(fill, plain) };
+  if (first.fill.consistent) return first;
+  const excluded = expectedReservation(arch, bits, 48, vdsoAndVvarBytes(maps));
+  const second = { expected: excluded, fill: readFill(fill, excluded) };
+  return second.fill.consistent ? second : first;
 }
 
 export function reservationFacts(p: ProcessFacts): { details: string[]; unknown: string[] } {
   const details: string[] = [];
   const unknown: string[] = [];
-  const total = (p.maps ?? []).filter(isReservationCandidate).reduce((s, m) => s + (m.end - m.start), 0n);
-  details.push(`This process holds ${sizeText(total)} of such PROT_NONE mappings (the fill may take several: it halves its mmap when one fails).`);
+  const maps = p.maps ?? [];
+  const total = fillMappings(maps).reduce((s, m) => s + (m.end - m.start), 0n);
+  details.push(`This process holds ${sizeText(total)} (${total / 1024n} KiB, as pmap counts) of such PROT_NONE mappings (the fill may take several: it halves its mmap when one fails).`);
+  let bits: number | undefined;
   if (p.arch === 'amd64' && p.physicalAddressBits !== undefined) {
-    const e = expectedReservation('amd64', p.physicalAddressBits);
-    details.push(`Expected by gVisor's source for this host (${p.physicalAddressBits}-bit physical addresses, from CPUID): ${sizeText(e.bytes)} = ${e.formula}, less what it excludes (vDSO, vvar).`);
+    bits = p.physicalAddressBits;
+    details.push(`This host has ${bits}-bit physical addresses (from CPUID, as /proc/cpuinfo shows them), which gVisor takes as the guest's physical size.`);
   } else if (p.arch === 'arm64') {
-    const e = expectedReservation('arm64', GVISOR_RESERVATION.arch.arm64.defaultPhysicalAddressBits);
-    details.push(`On ARM64 the guest's physical size is KVM's IPA size (${GVISOR_RESERVATION.arch.arm64.physicalAddressBits}); with ${GVISOR_RESERVATION.arch.arm64.defaultPhysicalAddressBits} bits: ${sizeText(e.bytes)} = ${e.formula}. pmap shows it in KiB (about 273,804,165,120 K).`);
-    unknown.push('The IPA size KVM reported to this sandbox (the KVM_CAP_ARM_VM_IPA_SIZE ioctl); 40 bits is assumed above.');
+    bits = arm64GuestPhysicalBits(p.kvmIpaBits);
+    if (p.kvmIpaBits !== undefined) {
+      details.push(`KVM on this machine allows ${p.kvmIpaBits}-bit guest-physical addresses (KVM_CAP_ARM_VM_IPA_SIZE); gVisor takes at most ${GVISOR_RESERVATION.arch.arm64.maxPhysicalAddressBits}: ${bits} bits.`);
+    } else {
+      details.push(`On ARM64 the guest's physical size is KVM's IPA size (${GVISOR_RESERVATION.arch.arm64.physicalAddressBits}); ${bits} bits are assumed here.`);
+      unknown.push(`The IPA size KVM reports on this machine (the KVM_CAP_ARM_VM_IPA_SIZE ioctl; no file shows it); ${bits} bits are assumed above.`);
+    }
+  }
+  if (bits !== undefined) {
+    const { expected, fill } = compareWithSource(p.arch, bits, maps);
+    details.push(`gVisor's source asks for ${sizeText(expected.bytes)} = ${expected.formula}.`);
+    details.push(fill.consistent ? `The maps agree with its fill: ${fill.why}.` : `The maps do not match its fill (${fill.why}): another gVisor version, or other facts than assumed here.`);
   }
   details.push(`From gVisor ${GVISOR_RESERVATION.version} (the version tools/build-runsc.sh pins): ${GVISOR_RESERVATION.sources.slice(1).join('; ')}.`);
   return { details, unknown };

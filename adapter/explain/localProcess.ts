@@ -2,13 +2,13 @@
 // its maps, its threads' stack pointers, its executable (ELF sections and symbols), and the
 // CPU's physical address width. Reading another user's process needs root (or ptrace rights).
 import * as fs from 'node:fs';
-import { looksLikeGo, SHF_ALLOC, SHT_NOBITS, withElfFile, type ElfInfo } from '../elf/sections';
+import { looksLikeGo, withElfFile } from '../elf/sections';
 import { cachedElfFunctions, readElfFunctions, type ElfSymbols } from '../elf/symbols';
 import { archOfMachine } from '../guest/addressMap';
 import { explain, type Explanation } from './explain';
-import { explainAddress, type AddressExplanation, type ProcessFacts, type ThreadFacts } from './addressKinds';
+import { explainAddress, type AddressExplanation, type ProcessFacts } from './addressKinds';
 import { factsFromElf } from './fromElf';
-import { parseProcMaps, stackPointerOf, type Mapping } from './procMaps';
+import { processFactsFromTexts, type ProcessTexts } from './processTexts';
 import { GVISOR_RESERVATION } from './addressFacts.generated';
 
 export class ProcessReadError extends Error {}
@@ -32,7 +32,6 @@ export function explainProcessAddress(pid: number, address: bigint): ProcessAddr
 export function readProcessFacts(pid: number): { facts: ProcessFacts; symbols?: ElfSymbols; exe: string } {
   if (!Number.isSafeInteger(pid) || pid <= 0) throw new ProcessReadError(`${pid} is not a process id: give a positive number (ps or pgrep find it).`);
   const mapsText = readProc(pid, 'maps');
-  const maps = parseProcMaps(mapsText);
   const exeLink = `/proc/${pid}/exe`;
   let exePath: string | undefined;
   try {
@@ -47,20 +46,15 @@ export function readProcessFacts(pid: number): { facts: ProcessFacts; symbols?: 
   } catch {
     symbols = undefined; // not an ELF we can read: the maps still say a lot
   }
-  const info = symbols?.info;
-  const arch = (info && archOfMachine(info.machine)) ?? (process.arch === 'arm64' ? 'arm64' : 'amd64');
-  const facts: ProcessFacts = {
-    arch,
+  const facts = processFactsFromTexts({
     pid,
     exePath,
-    sections: info?.sections,
-    loadBias: info && exePath ? loadBias(info, maps, exePath) : 0n,
-    isGo: info ? looksLikeGo(info) : false,
-    isGvisorKvm: symbols ? symbols.functions.some((f) => f.name === GVISOR_RESERVATION.fillSymbol) : false,
-    maps,
+    maps: mapsText,
     threads: readThreads(pid),
+    symbols,
+    fallbackArch: process.arch === 'arm64' ? 'arm64' : 'amd64',
     physicalAddressBits: physicalAddressBits(),
-  };
+  });
   return { facts, symbols, exe: exePath && fs.existsSync(exePath) ? exePath : exeLink };
 }
 
@@ -75,15 +69,7 @@ function readProc(pid: number, file: string): string {
   }
 }
 
-/** Where the executable is loaded relative to its link addresses (0 for a non-PIE Go binary). */
-function loadBias(info: ElfInfo, maps: Mapping[], exePath: string): bigint {
-  const first = info.sections.filter((s) => s.flags & SHF_ALLOC && s.type !== SHT_NOBITS && s.size > 0).sort((a, b) => a.offset - b.offset)[0];
-  const base = maps.find((m) => m.offset === 0n && (m.path === exePath || m.path === `${exePath} (deleted)`));
-  if (!first || !base) return 0n;
-  return base.start + BigInt(first.offset) - first.addr;
-}
-
-function readThreads(pid: number): ThreadFacts[] {
+function readThreads(pid: number): ProcessTexts['threads'] {
   let tids: string[] = [];
   try {
     tids = fs.readdirSync(`/proc/${pid}/task`);
@@ -91,7 +77,6 @@ function readThreads(pid: number): ThreadFacts[] {
     return [];
   }
   return tids.map((t) => {
-    const tid = Number(t);
     const read = (f: string) => {
       try {
         return fs.readFileSync(`/proc/${pid}/task/${t}/${f}`, 'utf8');
@@ -99,8 +84,7 @@ function readThreads(pid: number): ThreadFacts[] {
         return undefined; // the thread exited, or no ptrace right to its registers
       }
     };
-    const syscall = read('syscall');
-    return { tid, name: read('comm')?.trim(), sp: syscall ? stackPointerOf(syscall) : undefined };
+    return { tid: Number(t), comm: read('comm'), syscall: read('syscall') };
   });
 }
 

@@ -2,9 +2,12 @@
 // the board kernel's own KVM trace events (tracefs, a private instance restricted to
 // runsc-sandbox's threads, streamed to the host over the control port) show what its
 // vCPUs did in the guest: kvm_exit's esr_ec and vcpu_pc, read and named by adapter/guest (the
-// tracer's parser, the board's own format files, runsc's arm64 symbols).
+// tracer's parser, the board's own format files, runsc's arm64 symbols). The same sandbox's
+// addresses are explained from its maps on the board, gVisor's guest-physical reservation among them.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { boardTraceInstances, boardUnavailable, startBoard, type Board } from '../support/board';
 import { isAlive } from '../support/processes';
 import { GVISOR_VERSION } from '../support/runsc';
@@ -14,13 +17,18 @@ import { GuestSymbols } from '../../adapter/guest/symbolize';
 import { TraceStream } from '../../adapter/guest/stream';
 import { buildSummary } from '../../adapter/guest/report';
 import { exitLevel } from '../../adapter/guest/exceptionLevel';
+import { cachedElfFunctions } from '../../adapter/elf/symbols';
+import { explainAddress } from '../../adapter/explain/addressKinds';
+import { arm64GuestPhysicalBits, expectedReservation, fillMappings, readFill } from '../../adapter/explain/gvisorReservation';
+import { processFactsFromTexts } from '../../adapter/explain/processTexts';
+import { sizeText } from '../../adapter/explain/procMaps';
 
 const RING0 = 'gvisor.dev/gvisor/pkg/ring0.';
 
 const unavailable = boardUnavailable();
 if (unavailable) console.log(`skipped: ${unavailable}`);
 
-describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, its guest exits traced and named`, { skip: unavailable ?? false }, () => {
+describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm without dlv: its guest exits traced and named, its addresses explained`, { skip: unavailable ?? false }, () => {
   let board: Board;
   let sandboxPid: number;
   let symbols: GuestSymbols;
@@ -132,5 +140,53 @@ describe(`ARM64 board: runsc ${GVISOR_VERSION} --platform=kvm, its guest exits t
     assert.ok(summary.threads.some((t) => t.exitReasons.some((r) => r.reason === 'TRAP DABT_LOW')), 'exits by exception class');
     assert.ok(summary.hot.some((h) => h.symbol.startsWith(`${RING0}Halt+`)), summary.hot.map((h) => `${h.count} ${h.symbol}`).join('\n'));
     console.log(summary.hot.slice(0, 8).map((h) => `${h.count} × ${h.symbol}`).join('\n'));
+  });
+
+  // Explain This Address on ARM64 KVM, where gVisor does fill its guest-physical reservation (an amd64
+  // host with 48-bit physical addresses does not): the board's init reads the /proc texts and KVM's
+  // IPA size; the CLI's own pure code classifies them with runsc's ELF from the host.
+  it('explains runsc-sandbox\'s addresses: the guest-physical reservation sized as gVisor\'s source says, the memory file, the vCPUs', async () => {
+    await assert.rejects(board.addressFacts(999_999), /address-facts: no process 999999 in the board/);
+    const got = await board.addressFacts(sandboxPid);
+    assert.equal(typeof got.kvmIpaBits, 'number', `KVM answers KVM_CAP_ARM_VM_IPA_SIZE: ${JSON.stringify(got.kvmIpaBits)}`);
+    const kvmIpaBits = got.kvmIpaBits as number;
+    const facts = processFactsFromTexts({ ...got, kvmIpaBits, symbols: cachedElfFunctions(board.runsc), fallbackArch: 'arm64' });
+    assert.equal(facts.arch, 'arm64');
+    assert.ok(facts.isGvisorKvm, `${got.exePath} has kvm.fillAddressSpace`);
+    const bits = arm64GuestPhysicalBits(kvmIpaBits);
+
+    // What gVisor itself logged: the guest-physical regions it laid out end inside 1 << bits; and the
+    // vDSO and vvar it excluded from the fill, if any.
+    const logs = await board.runscLogs();
+    const physicalEnds = [...logs.matchAll(/physicalRegion: virtual \[[0-9a-f]+,[0-9a-f]+\) => physical \[[0-9a-f]+,([0-9a-f]+)\)/g)].map((m) => BigInt(`0x${m[1]}`));
+    assert.ok(physicalEnds.length > 0, 'runsc --debug logs its physical regions');
+    const top = physicalEnds.reduce((a, b) => (a > b ? a : b));
+    assert.ok(top <= 1n << BigInt(bits), `guest-physical top 0x${top.toString(16)} fits ${bits} bits`);
+    const excluded = [...logs.matchAll(/excluded: virtual \[([0-9a-f]+),([0-9a-f]+)\)/g)].reduce((s, m) => s + BigInt(`0x${m[2]}`) - BigInt(`0x${m[1]}`), 0n);
+
+    const fill = fillMappings(facts.maps!);
+    const expected = expectedReservation('arm64', bits, 48, excluded);
+    const reading = readFill(fill, expected);
+    assert.ok(fill.length > 0, 'the sandbox holds a huge PROT_NONE anonymous mapping');
+    assert.ok(reading.consistent, `the maps follow fillAddressSpace's rules: ${reading.why}`);
+    for (const m of fill) {
+      const e = explainAddress(m.start + (m.end - m.start) / 2n, facts, `the board's /proc/${sandboxPid}/maps`);
+      assert.equal(e.kind, 'gvisor-reservation', JSON.stringify(e));
+      assert.ok(e.details.some((d) => d.includes(`${kvmIpaBits}-bit guest-physical addresses (KVM_CAP_ARM_VM_IPA_SIZE)`)), e.details.join('\n'));
+      assert.ok(e.details.some((d) => d.startsWith('The maps agree with its fill')), e.details.join('\n'));
+      assert.deepEqual(e.unknown, []);
+    }
+
+    const memfile = facts.maps!.find((m) => m.path.startsWith('/memfd:runsc-memory'));
+    assert.ok(memfile, 'the sandbox maps its memory file');
+    assert.equal(explainAddress(memfile.start, facts, 'board').kind, 'gvisor-memory-file');
+    const vcpus = facts.maps!.filter((m) => m.path.startsWith('anon_inode:kvm-vcpu:'));
+    assert.ok(vcpus.length > 0, 'the sandbox has mapped a vCPU');
+    for (const v of vcpus) assert.match(explainAddress(v.start, facts, 'board').summary, /^KVM vCPU \d+'s shared run structure/);
+    const text = facts.sections!.find((s) => s.name === '.text')!;
+    assert.equal(explainAddress(text.addr + 0x100n, facts, 'board').kind, 'code');
+
+    const kernel = fs.readFileSync(path.join(path.dirname(board.runsc), 'kernel-package'), 'utf8').trim();
+    console.log(`board kernel ${kernel}, KVM IPA ${kvmIpaBits} bits → gVisor ${GVISOR_VERSION} uses ${bits}; fill ${sizeText(reading.total)} (${reading.total} bytes, ${reading.total / 1024n} KiB) in ${fill.map((m) => `0x${m.start.toString(16)}-0x${m.end.toString(16)} (${sizeText(m.end - m.start)})`).join(', ')}; required ${expected.bytes} bytes = ${expected.formula}; ${reading.why}; ${vcpus.length} vCPU mappings`);
   });
 });

@@ -39,6 +39,8 @@ export interface Board {
   tasks(pid: number): Promise<number[]>;
   /** Every events/kvm/NAME/format of the board's kernel, by NAME. */
   kvmFormats(): Promise<Map<string, string>>;
+  /** What Explain This Address needs of a board process that the host cannot read: its /proc texts, and KVM's IPA size. */
+  addressFacts(pid: number): Promise<BoardAddressFacts>;
   /** The lines of the board's serial console. */
   console(): string;
   stop(): Promise<void>;
@@ -96,8 +98,39 @@ export async function startBoard(scenario: BoardScenario, o: BoardOptions = {}):
       const text = controlAnswer(await controlRequest(controlPort, 'kvm-formats'), 'kvm-formats');
       return new Map(text.split(/^== /m).filter(Boolean).map((part) => [part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1)]));
     },
+    addressFacts: async (pid) => parseAddressFacts(pid, controlAnswer(await controlRequest(controlPort, `address-facts ${pid}`), 'address-facts')),
     console: () => readOr(env.BOARD_SERIAL_LOG),
     stop,
+  };
+}
+
+export interface BoardAddressFacts {
+  pid: number;
+  exePath: string;
+  maps: string;
+  threads: Array<{ tid: number; comm?: string; syscall?: string }>;
+  /** KVM_CHECK_EXTENSION(KVM_CAP_ARM_VM_IPA_SIZE) on the board's /dev/kvm, or why it could not be asked. */
+  kvmIpaBits: number | { error: string };
+}
+
+/** The control answer to address-facts: parts after "== NAME" (see tools/board/init/procfacts.go). */
+function parseAddressFacts(pid: number, text: string): BoardAddressFacts {
+  const parts = new Map(text.split(/^== /m).filter(Boolean).map((part) => [part.slice(0, part.indexOf('\n')), part.slice(part.indexOf('\n') + 1)]));
+  const threads = new Map<number, { tid: number; comm?: string; syscall?: string }>();
+  for (const [name, body] of parts) {
+    const m = /^task\/(\d+)\/(comm|syscall)$/.exec(name);
+    if (!m) continue;
+    const t = threads.get(Number(m[1])) ?? { tid: Number(m[1]) };
+    t[m[2] as 'comm' | 'syscall'] = body;
+    threads.set(t.tid, t);
+  }
+  const ipa = (parts.get('kvm-ipa-bits') ?? '').trim();
+  return {
+    pid,
+    exePath: (parts.get('exe') ?? '').trim(),
+    maps: parts.get('maps') ?? assert.fail(`address-facts ${pid} has no maps part: ${text.slice(0, 200)}`),
+    threads: [...threads.values()],
+    kvmIpaBits: /^\d+$/.test(ipa) ? Number(ipa) : { error: ipa },
   };
 }
 

@@ -10,6 +10,7 @@ import { readElfSections } from '../../adapter/elf/sections';
 import { explainAddress, expectedReservation, type ProcessFacts } from '../../adapter/explain/addressKinds';
 import { parseProcMaps, stackPointerOf, type Mapping } from '../../adapter/explain/procMaps';
 import { physicalAddressBits } from '../../adapter/explain/localProcess';
+import { arm64GuestPhysicalBits, fillMappings, readFill } from '../../adapter/explain/gvisorReservation';
 import { GO_HEAP, GVISOR_RESERVATION } from '../../adapter/explain/addressFacts.generated';
 import { dlvInteger, goHeapSpan, withDlvHeapFacts } from '../../adapter/explain/goHeapDlv';
 import { buildFixture } from '../support/fixtures';
@@ -139,6 +140,37 @@ describe('gVisor\'s KVM guest-physical reservation (facts from gVisor\'s source)
     assert.match(e.summary, /injective host virtual to guest physical mapping/);
     assert.ok(e.details.some((d) => d.includes(GVISOR_RESERVATION.version)));
     assert.equal(explainAddress(start + 0x1234n, { ...facts, isGvisorKvm: false }, 'test').kind, 'anonymous');
+  });
+
+  it('arm64: the guest-physical bits are KVM\'s IPA size, at most 40; 40 when KVM does not say', () => {
+    assert.equal(arm64GuestPhysicalBits(48), 40);
+    assert.equal(arm64GuestPhysicalBits(36), 36);
+    assert.equal(arm64GuestPhysicalBits(undefined), 40);
+    assert.equal(arm64GuestPhysicalBits(0), 40, 'an ioctl that answers 0 leaves gVisor\'s default');
+    // At 39 bits or less, gVisor's fault blocks are 1 GiB (machine_arm64.go initFaultBlocks).
+    assert.equal(expectedReservation('arm64', 36).faultBlock, BigInt(GVISOR_RESERVATION.arch.arm64.smallFaultBlockSize));
+  });
+
+  it('checks a fill against fillAddressSpace\'s loop: halved requests, enough filled, stopped in time', () => {
+    // Fake maps (a unit test of the rule): two mappings of halved requests, as a board's sandbox shows.
+    const expected = expectedReservation('arm64', 40);
+    const r = expected.bytes;
+    const at = (start: bigint, size: bigint) => `${start.toString(16)}-${(start + size).toString(16)} ---p 00000000 00:00 0 \n`;
+    const half = r / 2n;
+    const maps = (sizes: bigint[]) => fillMappings(parseProcMaps(sizes.map((size, i) => at(0x1000000000n + BigInt(i) * (1n << 46n), size)).join('')));
+    const good = readFill(maps([half + r / 4n + r / 8n, r / 16n + r / 16n]), expected);
+    assert.equal(good.consistent, true, good.why);
+    // The kernel merges adjacent mmaps: two sixteenths side by side read as one eighth.
+    assert.deepEqual(good.halvings, [1, 2, 3, 3]);
+    assert.equal(readFill(maps([r - 4096n]), expected).consistent, false, 'less than required');
+    // The whole request, then three pages: the whole request alone had filled what was required.
+    assert.match(readFill(maps([r + 4096n * 3n]), expected).why, /would have stopped before its last mmap/);
+    // Assuming 39-bit IPA instead of the 40 the fill used: less filled than required.
+    assert.match(readFill(maps([r]), expectedReservation('arm64', 39)).why, /less than the .* required/);
+    // More mmaps than needed: the loop had already stopped.
+    assert.match(readFill(maps([3n * r]), expected).why, /would have stopped before its last mmap/);
+    assert.match(readFill(maps([r, r / 2n]), expected).why, /would have stopped before its last mmap/);
+    assert.equal(readFill([], expected).consistent, false);
   });
 });
 

@@ -23,6 +23,8 @@ import (
 //	trace SECONDS [PID]  the kernel's KVM events of PID's threads (runsc-sandbox when left out) for
 //	           SECONDS, streamed as trace_pipe prints them (see trace.go)
 //	kvm-formats          every events/kvm/NAME/format of the board's kernel, each after "== NAME"
+//	address-facts PID    PID's maps, threads and exe, and KVM's IPA size, each after "== NAME"
+//	           (read-only; what Explain This Address needs, see procfacts.go)
 //
 // Tests read it to see that a program still runs, why runsc failed, where the
 // kernel's vDSO really is, or what a sandbox's vCPUs did in the guest.
@@ -73,6 +75,16 @@ func answer(c net.Conn) {
 		seconds, pid, err := traceRequest(f[1:])
 		if err == nil {
 			err = traceKVM(c, seconds, pid)
+		}
+		if err != nil {
+			fmt.Fprintf(c, "error: %v\n", err)
+		}
+	case f[0] == "address-facts" && len(f) == 2:
+		pid, err := strconv.Atoi(f[1])
+		if err == nil {
+			err = addressFacts(c, pid)
+		} else {
+			err = fmt.Errorf("address-facts needs a process id, not %q", f[1])
 		}
 		if err != nil {
 			fmt.Fprintf(c, "error: %v\n", err)
