@@ -19,6 +19,7 @@ import { openSession, proxyClient } from '../support/client';
 import { GVISOR_VERSION } from '../support/runsc';
 import { guestTraceUnavailable, startRunscHang, type RunscHang } from '../support/runscHang';
 import { isAlive } from '../support/processes';
+import { nextStopState } from '../support/bluepill';
 
 const cli = path.join(repoRoot, 'out', 'adapter', 'cli.js');
 const tracefs = TRACEFS_MOUNTS.find((m) => fs.existsSync(path.join(m, 'instances')));
@@ -147,9 +148,15 @@ describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --p
       }
       assert.ok(summary?.threads.some((t) => t.last), 'the watch saw a guest PC within 30 s');
       const stopped = dc.waitForEvent('stopped', 30_000);
+      const statesBefore = dc.events('bluepill/state').length;
       await dc.request('pause', { threadId: 1 });
-      await stopped;
+      const pausedOn = ((await stopped) as DebugProtocol.StoppedEvent).body.threadId;
+      // The stop is analysed even when dlv's pause names no thread (it often does not here): the state names one.
+      const state = await nextStopState(dc, statesBefore, 30_000);
+      if (pausedOn !== undefined) assert.equal(state.stop!.threadId, pausedOn);
+      console.log(`paused: dlv named ${pausedOn === undefined ? 'no thread' : `thread ${pausedOn}`}; the state is of thread ${state.stop!.threadId} (${state.stop!.phase}, ${state.stop!.symbol})`);
       const threads = ((await dc.request('threads')) as DebugProtocol.ThreadsResponse).body.threads;
+      assert.ok(threads.some((t) => t.id === state.stop!.threadId), 'a thread dlv lists');
       const page = async (threadId: number, startFrame: number, levels: number) => {
         const r = (await dc.request('stackTrace', { threadId, startFrame, levels })) as DebugProtocol.StackTraceResponse;
         assert.ok(r.success, r.message);

@@ -26,6 +26,8 @@ import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 import { isTrampolineAt } from './trampolineFrames';
 
+/** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
+const UNNAMED = Number.MIN_SAFE_INTEGER;
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
 /** A resume waits at most this long for the analysis of the stop before it (a slow board). */
 const RESUME_WAIT_MS = 5000;
@@ -123,7 +125,20 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return stack(stop.threadId, STACK_LEVELS);
   }
 
+  /**
+   * The thread a stop that names none is about (dlv's `pause` names none): the first thread
+   * in the bluepill's code (its name says its function), else the first, as VS Code shows it.
+   */
+  async function threadOfUnnamedStop(): Promise<number> {
+    const r = (await ctx.requestDlv('threads')) as DebugProtocol.ThreadsResponse;
+    const threads = r.success ? r.body.threads : [];
+    const chosen = threads.find((t) => /\bkvm\.|\bring0\./.test(t.name)) ?? threads[0];
+    if (!chosen) throw new Error(`the stop named no thread, and dlv listed none (${r.message ?? 'no threads'})`);
+    return chosen.id;
+  }
+
   async function analyse(stop: Stop, sent: () => void): Promise<void> {
+    if (stop.threadId === UNNAMED) stop.threadId = await threadOfUnnamedStop();
     known ??= await session.variant();
     // Decided here, when the analysis of the stop before it is complete.
     stop.pipelined = pipelined(stop.threadId, stop.stepped);
@@ -259,9 +274,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     rewriteEvent(event) {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
-        if (body.threadId === undefined) return;
         const stepped = body.reason === 'step';
-        const stop: Stop = { index: ++stopIndex, threadId: body.threadId, time: Date.now(), stepped, resumesBefore: resumes };
+        const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes };
         let sent!: () => void;
         const allSent = new Promise<void>((r) => (sent = r));
         analyses = analyses
