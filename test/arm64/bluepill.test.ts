@@ -50,6 +50,25 @@ describe('bluepill on ARM64 cores made under qemu-user', () => {
     }
   });
 
+  // Issue 15 asks for system-register values decoded wherever they are shown, the Variables view's
+  // registers included "where dlv gives them". dlv 1.27.2's Registers scope on ARM64 is its DWARF
+  // register set: no PSTATE or other system register, so there is nothing to decode there. Should a
+  // dlv show one, this fails, and its value is to be decoded like the state view's PSTATE.
+  it('the Variables view\'s registers on ARM64 are x0–x30, sp and pc only: no system register for the decoders', async () => {
+    const core = makeQemuCore(program, ['-core-at', 'trap']);
+    const { dc, threadId } = await openCore(program, core.core);
+    try {
+      const frame = (await dc.stackTraceRequest({ threadId, levels: 1 })).body.stackFrames[0];
+      const registers = (await dc.scopesRequest({ frameId: frame.id })).body.scopes.find((s) => /registers/i.test(s.name));
+      assert.ok(registers, 'dlv has a Registers scope');
+      const names = (await dc.variablesRequest({ variablesReference: registers.variablesReference })).body.variables.map((v) => v.name.trim().toLowerCase());
+      assert.deepEqual([...names].sort(), ['pc', 'sp', ...Array.from({ length: 31 }, (_, i) => `x${i}`)].sort());
+    } finally {
+      await dc.stop();
+      core.cleanup();
+    }
+  });
+
   it('inside the handler: in guest, the trampoline labelled, the ucontext decoded', async () => {
     const core = makeQemuCore(program, ['-core-at', 'guest']);
     const { dc, state, threadId } = await openCore(program, core.core);
