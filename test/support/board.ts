@@ -55,7 +55,25 @@ export function boardUnavailable(): string | undefined {
   return undefined;
 }
 
+/** What the board's init prints when runsc dies before its workload starts (its sandbox crashed while starting). */
+const RUNSC_DIED_STARTING = /runsc exited before its workload ran/;
+
+/**
+ * Starts the board. Real runsc under the emulated CPU sometimes dies while it starts (seen: the
+ * sandbox's urpc "StartRoot" failing with EOF, a status 139): not what any test is about, so that
+ * one failure gets a second boot, said on stderr; every other failure, and a second one, stands.
+ */
 export async function startBoard(scenario: BoardScenario, o: BoardOptions = {}): Promise<Board> {
+  try {
+    return await startBoardOnce(scenario, o);
+  } catch (e) {
+    if (!RUNSC_DIED_STARTING.test((e as Error).message)) throw e;
+    process.stderr.write(`[board] runsc died while starting (scenario ${scenario}); booting the board once more\n`);
+    return startBoardOnce(scenario, o);
+  }
+}
+
+async function startBoardOnce(scenario: BoardScenario, o: BoardOptions): Promise<Board> {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-board-'));
   const started = Date.now();
   const result = spawnSync('bash', [script, 'start', scenario], {
