@@ -72,24 +72,35 @@ describe('the guest of a hanging runsc in VS Code', () => {
         await screenshot(page, path.join(SCREENSHOTS, 'guest-hang.png'));
         await runCommand(page, 'View: Toggle Maximized Panel');
         // Paused: the vCPU goroutine's stack starts with its guest's last PC, above dlv's ioctl.
-        await runCommand(page, 'Debug: Pause');
-        await waitForText(page, '.debug-call-stack', /Paused/i, 60_000);
-        const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
-        if (await callStack.count()) {
-          await callStack.first().focus();
-          await page.keyboard.press('Enter');
-        }
-        await foldSections(page, ['Variables', 'Watch', 'Breakpoints']);
-        // The threads are listed in dlv's order, goroutine 1 first: back to the top of the (virtual) list.
-        await page.locator('.debug-call-stack').first().hover();
-        await page.mouse.wheel(0, -20_000);
         const frames = page.locator('.debug-call-stack .monaco-list-row');
-        const vcpu = await waitVisible(frames.filter({ hasText: /\[Go \d+\] (hostsyscall\.RawSyscallErrno|kvm\.bluepillUserHandler)/ }).first(), 'the vCPU goroutine in CALL STACK', 30_000);
-        // A click selects the thread; the arrow key opens it (the call stack expands on its twistie only).
-        await vcpu.click();
-        if ((await vcpu.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
-        await page.mouse.wheel(0, -20_000);
-        await waitVisible(frames.filter({ hasText: /── guest of vCPU thread \d+/ }), 'the separator naming the vCPU thread', 30_000);
+        // dlv finds the vCPU goroutine through a thread's TLS, and at some pauses it shows it on a thread
+        // the kernel does not show in KVM_RUN (measured: KVM's worker, or another); the proxy then makes
+        // no guest frame rather than guess. As a user would, continue and pause again (at most 4 pauses).
+        for (let pause = 1; ; pause++) {
+          await runCommand(page, 'Debug: Pause');
+          await waitForText(page, '.debug-call-stack', /Paused/i, 60_000);
+          const callStack = page.locator('.pane-header[aria-expanded="false"]').filter({ hasText: /^Call Stack/i });
+          if (await callStack.count()) {
+            await callStack.first().focus();
+            await page.keyboard.press('Enter');
+          }
+          await foldSections(page, ['Variables', 'Watch', 'Breakpoints']);
+          // The threads are listed in dlv's order, goroutine 1 first: back to the top of the (virtual) list.
+          await page.locator('.debug-call-stack').first().hover();
+          await page.mouse.wheel(0, -20_000);
+          const vcpu = await waitVisible(frames.filter({ hasText: /\[Go \d+\] (hostsyscall\.RawSyscallErrno|kvm\.bluepillUserHandler)/ }).first(), 'the vCPU goroutine in CALL STACK', 30_000);
+          // A click selects the thread; the arrow key opens it (the call stack expands on its twistie only).
+          await vcpu.click();
+          if ((await vcpu.getAttribute('aria-expanded')) !== 'true') await page.keyboard.press('ArrowRight');
+          await page.mouse.wheel(0, -20_000);
+          const separator = await waitVisible(frames.filter({ hasText: /── guest of vCPU thread \d+/ }), 'the separator naming the vCPU thread', pause < 4 ? 10_000 : 30_000).catch((e: Error) => {
+            if (pause >= 4) throw e;
+            return undefined;
+          });
+          if (separator) break;
+          await runCommand(page, 'Debug: Continue');
+          await waitForText(page, '.debug-call-stack', /Running/i, 30_000).catch(() => undefined);
+        }
         // When dlv's pause names no thread, VS Code loads only each thread's top frame (here the separator): the rest on a click, as a user does.
         const more = frames.filter({ hasText: /^\s*Load More Stack Frames\s*$/ }).first();
         if (await more.isVisible().catch(() => false)) await more.click();
