@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { isKvmRun, kvmRunThreads, parseSyscallFile, PF_USER_WORKER, statFlags, tidOfDlvThread, vcpuThreadOf, type KvmRunThread } from '../../adapter/guest/vcpuThreads';
 import { dlvInteger, dlvString, readVcpuTable, stateNames } from '../../adapter/guest/vcpuTable';
-import { assemblePage, belowGuestRange } from '../../adapter/hooks/bluepill/guestFrames';
+import { assemblePage, belowGuestRange, unknownGuestText } from '../../adapter/hooks/bluepill/guestFrames';
 import { dlvRange } from '../../adapter/hooks/bluepill/signalStack';
 import { isGuestFrameId, isProxyFrameId, isSignalFrameId, GUEST_FRAME_ID_BASE, SIGNAL_FRAME_ID_BASE } from '../../adapter/hooks/bluepill/session';
 
@@ -90,6 +90,14 @@ describe('the vCPU thread behind a goroutine dlv shows', () => {
     const r = vcpuThreadOf(11806, [inKvmRun[1]]);
     assert.ok(r && 'why' in r);
     assert.match(r.why, /no thread is in KVM_RUN on its vCPU fd 10/);
+  });
+
+  it('a goroutine dlv shows on a thread not in KVM_RUN gets "guest: unknown", naming the threads that are, not a guess', () => {
+    // Seen in CI: dlv showed the vCPU goroutine on thread 16326, the kernel had 16311 in KVM_RUN.
+    assert.equal(unknownGuestText(16326, [{ tid: 16311, vcpuFd: 10, worker: false, comm: 'exe' }]), 'guest: unknown (dlv shows this goroutine on thread 16326, which the kernel does not show in ioctl(KVM_RUN); in KVM_RUN: thread 16311)');
+    assert.match(unknownGuestText(5, [inKvmRun[0], { tid: 11790, vcpuFd: 11, worker: false, comm: 'exe' }])!, /in KVM_RUN: threads 11787, 11790\)$/);
+    assert.equal(unknownGuestText(5, [inKvmRun[1]]), undefined, 'no vCPU thread in KVM_RUN: nothing to say about a guest');
+    assert.equal(unknownGuestText(5, []), undefined);
   });
 });
 

@@ -74,8 +74,8 @@ describe('the guest of a hanging runsc in VS Code', () => {
         // Paused: the vCPU goroutine's stack starts with its guest's last PC, above dlv's ioctl.
         const frames = page.locator('.debug-call-stack .monaco-list-row');
         // dlv finds the vCPU goroutine through a thread's TLS, and at some pauses it shows it on a thread
-        // the kernel does not show in KVM_RUN (measured: KVM's worker, or another); the proxy then makes
-        // no guest frame rather than guess. As a user would, continue and pause again (at most 4 pauses).
+        // the kernel does not show in KVM_RUN (seen in CI); the proxy then says "guest: unknown (...)"
+        // rather than guess. As a user would, continue and pause again (at most 4 pauses).
         for (let pause = 1; ; pause++) {
           await runCommand(page, 'Debug: Pause');
           await waitForText(page, '.debug-call-stack', /Paused/i, 60_000);

@@ -20,7 +20,7 @@ import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { classifyStop } from '../../bluepill/classify';
 import type { LastGuestPc } from '../../guest/summary';
-import { kvmRunThreads, tidOfDlvThread, vcpuThreadOf } from '../../guest/vcpuThreads';
+import { kvmRunThreads, tidOfDlvThread, vcpuThreadOf, type KvmRunThread } from '../../guest/vcpuThreads';
 import type { GuestLink } from '../guestWatch';
 import { GUEST_FRAME_ID_BASE, isGuestFrameId, SIGNAL_FRAME_ID_BASE, type BluepillSession } from './session';
 import { clientPath } from './signalStack';
@@ -90,12 +90,21 @@ export function guestFrameHooks(session: BluepillSession, link: GuestLink): { re
   async function buildBlock(threadId: number): Promise<DebugProtocol.StackFrame[]> {
     const { watch, pid } = link;
     if (!watch || pid === undefined) return [];
-    const shownTid = tidOfDlvThread((await names()).get(threadId));
+    const name = (await names()).get(threadId);
+    const shownTid = tidOfDlvThread(name);
     if (shownTid === undefined) return [];
-    const vcpu = vcpuThreadOf(shownTid, kvmRunThreads(pid, watch.arch));
-    const frameId = vcpu ? await inBluepillHandler(threadId) : undefined;
-    if (!vcpu || frameId === undefined) return [];
+    const inKvmRun = kvmRunThreads(pid, watch.arch);
+    const vcpu = vcpuThreadOf(shownTid, inKvmRun);
     const label = (text: string): DebugProtocol.StackFrame => ({ id: newId(), name: `── ${text} ──`, line: 0, column: 0, presentationHint: 'label' });
+    if (!vcpu) {
+      // A goroutine in bluepill's handler that dlv shows on a thread not in KVM_RUN (seen: dlv's view
+      // of a thread's TLS at some pauses): which vCPU's guest it has is not known, and is said so.
+      // Only goroutines dlv names with a handler function are read further (a runsc has hundreds).
+      const text = unknownGuestText(shownTid, inKvmRun);
+      return text && HANDLER_TOP.test(name ?? '') && (await inBluepillHandler(threadId)) !== undefined ? [label(text)] : [];
+    }
+    const frameId = await inBluepillHandler(threadId);
+    if (frameId === undefined) return [];
     const host = () => label('host: ioctl(KVM_RUN), as dlv sees it');
     if ('why' in vcpu) return [label(`guest: unknown (${vcpu.why})`), host()];
     const shownOn = vcpu.shownOn ? `; dlv shows this goroutine on ${vcpu.shownOn.tid} (${vcpu.shownOn.comm}, KVM's worker)` : '';
@@ -176,6 +185,19 @@ export function guestFrameHooks(session: BluepillSession, link: GuestLink): { re
   };
 
   return { requests, splice };
+}
+
+/** dlv's goroutine names ("[Go 1] kvm.bluepillUserHandler (Thread N)") whose top function is bluepill's handler or its KVM_RUN call. */
+const HANDLER_TOP = /\] (\S*kvm\.bluepill\w*|\S*hostsyscall\.RawSyscall\w*) \(Thread \d+\)\s*$/;
+
+/**
+ * The separator's words for a handler goroutine that dlv shows on thread `shownTid`, which the
+ * kernel does not show in KVM_RUN, while vCPU threads are: undefined when no vCPU thread is in KVM_RUN.
+ */
+export function unknownGuestText(shownTid: number, inKvmRun: KvmRunThread[]): string | undefined {
+  const vcpus = inKvmRun.filter((t) => !t.worker).map((t) => t.tid);
+  if (vcpus.length === 0 || vcpus.includes(shownTid)) return undefined;
+  return `guest: unknown (dlv shows this goroutine on thread ${shownTid}, which the kernel does not show in ioctl(KVM_RUN); in KVM_RUN: thread${vcpus.length > 1 ? 's' : ''} ${vcpus.join(', ')})`;
 }
 
 /** dlv's way of naming a function: without the package's import path. */
