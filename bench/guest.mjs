@@ -158,7 +158,10 @@ export async function benchGuestFlood(root, { seconds = 60 } = {}) {
     }
     if (!sandbox) return { skipped: 'the sandbox did not start' };
     await new Promise((r) => setTimeout(r, 2000));
-    const cli = spawn(process.execPath, [path.join(root, 'out', 'adapter', 'cli.js'), 'guest', '--pid', String(sandbox), '--seconds', String(seconds), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // As the installed command runs: with the node flags of its #! line.
+    const cliFile = path.join(root, 'out', 'adapter', 'cli.js');
+    const nodeFlags = (/^#!.*\bnode\b(.*)$/m.exec(fs.readFileSync(cliFile, 'utf8').split('\n')[0])?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+    const cli = spawn(process.execPath, [...nodeFlags, cliFile, 'guest', '--pid', String(sandbox), '--seconds', String(seconds), '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let json = '';
     cli.stdout.on('data', (d) => (json += d));
     let peakKb = 0;
