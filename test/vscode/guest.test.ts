@@ -107,8 +107,16 @@ describe('the guest of a hanging runsc in VS Code', () => {
         const guestFrame = await waitVisible(frames.and(page.locator('[aria-label^="Stack Frame (guest) "]')), 'the guest frame in CALL STACK', 30_000);
         if (fs.existsSync('/sys/module/kvm_pvm')) assert.match((await guestFrame.getAttribute('aria-label')) ?? '', /^Stack Frame \(guest\) ring0\.(pageFault|exception)\+0x[0-9a-f]+, line \d+, entry_amd64\.s/);
         await waitVisible(frames.filter({ hasText: 'host: ioctl(KVM_RUN), as dlv sees it' }), 'the host separator', 10_000);
-        await guestFrame.click();
-        await waitVisible(page.locator('.tabs-container .tab.active').filter({ hasText: 'entry_amd64.s' }), 'ring0\'s entry_amd64.s opened at the guest\'s PC', 30_000);
+        // The list still grows while the frames below load (seen in CI: the click landed on a row that had
+        // moved under it): click, and again (bounded) until the guest frame is the one selected.
+        for (let attempt = 1; ; attempt++) {
+          await guestFrame.click();
+          const opened = await waitVisible(page.locator('.tabs-container .tab.active').filter({ hasText: 'entry_amd64.s' }), 'ring0\'s entry_amd64.s opened at the guest\'s PC', attempt < 3 ? 8_000 : 30_000).catch((e: Error) => {
+            if (attempt >= 3) throw e;
+            return undefined;
+          });
+          if (opened) break;
+        }
         // Room for the separators' words: a wider sidebar.
         const sidebar = await page.locator('.part.sidebar').boundingBox();
         if (sidebar) {
