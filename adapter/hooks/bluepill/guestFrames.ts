@@ -24,6 +24,7 @@ import { kvmRunThreads, tidOfDlvThread, vcpuThreadOf, type KvmRunThread } from '
 import type { GuestLink } from '../guestWatch';
 import { GUEST_FRAME_ID_BASE, isGuestFrameId, SIGNAL_FRAME_ID_BASE, type BluepillSession } from './session';
 import { clientPath } from './signalStack';
+import { pageWith, rangeWithout } from './framePages';
 
 /** Marks the frame at the guest's PC, so nobody takes it for one of dlv's. */
 export const GUEST_FRAME_PREFIX = '(guest) ';
@@ -39,19 +40,13 @@ const HANDLER_PHASES = new Set(['trapped', 'in-guest', 'guest-exit']);
 
 /** A client's page [start, end) minus the k guest frames on top: the part that goes on, in the numbering below them. */
 export function belowGuestRange(start: number, end: number, k: number): { start: number; end: number } | undefined {
-  const below = { start: Math.max(start - k, 0), end: Math.max(end - k, 0) };
+  const below = rangeWithout(start, end, 0, k);
   return below.end > below.start ? below : undefined;
 }
 
 /** The client's page put together: guest frames at [0, k), then the frames below them from `belowStart` on. */
 export function assemblePage(start: number, end: number, guest: DebugProtocol.StackFrame[], below: DebugProtocol.StackFrame[], belowStart: number): DebugProtocol.StackFrame[] {
-  const out: DebugProtocol.StackFrame[] = [];
-  for (let v = start; v < end; v++) {
-    const frame = v < guest.length ? guest[v] : below[v - guest.length - belowStart];
-    if (!frame) break;
-    out.push(frame);
-  }
-  return out;
+  return pageWith(start, end, 0, guest, below, belowStart);
 }
 
 interface Page {

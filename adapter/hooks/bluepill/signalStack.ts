@@ -23,6 +23,7 @@ import { unwindFramePointers, type UnwoundFrame } from '../../bluepill/unwind';
 import { symbolize } from '../../elf/symbols';
 import { isSignalFrameId, SIGNAL_FRAME_ID_BASE, type BluepillSession, type SignalContext } from './session';
 import { isTrampolineAt } from './trampolineFrames';
+import { pageWith, rangeWithout } from './framePages';
 
 /** Marks every frame unwound here, so nobody takes it for one of dlv's. */
 export const SIGNAL_FRAME_PREFIX = '(ucontext) ';
@@ -60,10 +61,7 @@ interface Page {
 }
 
 /** The part of the client's page [start, end) that is dlv's, in dlv's numbering (empty when all of it is spliced). */
-export function dlvRange(start: number, end: number, at: number, spliced: number): { start: number; end: number } {
-  const toDlv = (v: number) => (v < at ? v : Math.max(at, v - spliced));
-  return { start: toDlv(start), end: Math.max(toDlv(start), end <= at ? end : Math.max(at, end - spliced)) };
-}
+export const dlvRange = rangeWithout;
 
 export function signalStackHooks(session: BluepillSession): ProxyHook[] {
   const built = new WeakMap<SignalContext, Promise<Splice | undefined>>();
@@ -120,13 +118,7 @@ export function signalStackHooks(session: BluepillSession): ProxyHook[] {
       if (!response.success) return;
       const body = (response as DebugProtocol.StackTraceResponse).body;
       const spliced = page.splice.frames;
-      const dlvAt = (d: number) => body.stackFrames[d - page.dlvStart];
-      const out: DebugProtocol.StackFrame[] = [];
-      for (let v = page.start; v < page.end; v++) {
-        const frame = v < page.splice.at ? dlvAt(v) : v < page.splice.at + spliced.length ? spliced[v - page.splice.at] : dlvAt(v - spliced.length);
-        if (!frame) break; // past dlv's last frame
-        out.push(frame);
-      }
+      const out = pageWith(page.start, page.end, page.splice.at, spliced, body.stackFrames, page.dlvStart);
       // dlv's count (exact once a page reaches its last frame, else its guess of more) plus the spliced frames.
       body.totalFrames = (body.totalFrames ?? page.dlvStart + body.stackFrames.length) + spliced.length;
       body.stackFrames = out;
