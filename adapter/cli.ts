@@ -18,13 +18,14 @@ import { parseArgs } from 'node:util';
 import { CliError, UsageError, type CliCommand, type CliIo } from './cli/command';
 import { adapterCommand } from './cli/adapterCommand';
 import { annotateCommand } from './cli/annotateCommand';
+import { crashCommand } from './cli/crashCommand';
 import { explainCommand } from './cli/explainCommand';
 import { guestCommand } from './cli/guestCommand';
 import { processesCommand } from './cli/processesCommand';
 import { sysregCommand } from './cli/sysregCommand';
 import { printable } from './cli/terminalText';
 
-const COMMANDS: CliCommand[] = [sysregCommand, annotateCommand, explainCommand, guestCommand, adapterCommand, processesCommand];
+const COMMANDS: CliCommand[] = [sysregCommand, annotateCommand, explainCommand, crashCommand, guestCommand, adapterCommand, processesCommand];
 
 const PROGRAM = 'bluepill-lens';
 

@@ -6,6 +6,7 @@ import { BluepillStates, type CurrentState } from './bluepillStates';
 import { BluepillConfigurationProvider } from './configurationProvider';
 import { DEBUG_TYPE } from './debugType';
 import { explainInPickedBinary, explainPc } from './explainPc';
+import { decodeCrashReportCommand } from './crashReport';
 import { explainAddressCommand } from './explainAddress';
 import { GO_OBJDUMP, ObjdumpHoverProvider } from './objdumpHover';
 import { ObjdumpDefinitionProvider, ObjdumpSymbolProvider } from './objdumpNavigation';
@@ -51,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): BluepillApi {
     vscode.commands.registerCommand('bluepill.explainPc', explainPc),
     vscode.commands.registerCommand('bluepill.explainAddress', explainAddressCommand),
     vscode.commands.registerCommand('bluepill.explainAddressInBinary', explainInPickedBinary),
+    vscode.commands.registerCommand('bluepill.decodeCrashReport', decodeCrashReportCommand),
     createStateView(states),
     registerRunToCommands(states),
     registerTimelineView(states),

@@ -78,7 +78,8 @@ export async function readWords(ctx: Requester, address: bigint, count: number, 
 /** A register or simple expression as a number (dlv prints e.g. "6112523423264 = 0x58f2ec98e20" or "0x..."). */
 export async function evaluateNumber(ctx: Requester, expression: string, frameId: number): Promise<bigint | undefined> {
   const text = await evaluateText(ctx, expression, frameId);
-  if (text === undefined) return undefined;
+  // dlv answers a variable it cannot read with success and "(unreadable …0x1fea2…)": no number.
+  if (text === undefined || /^\(unreadable\b/.test(text.trim())) return undefined;
   const hex = /0x[0-9a-f]+/i.exec(text);
   if (hex) return BigInt(hex[0]);
   const dec = /^-?\d+/.exec(text.trim());

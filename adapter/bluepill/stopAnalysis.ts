@@ -24,6 +24,8 @@ export interface StopFacts {
   stepped: boolean;
   /** Function names, top frame first. */
   frames: string[];
+  /** The frames' PCs, where read (the die marker below the Go runtime's handler). */
+  framePcs?: bigint[];
   pc: bigint;
   instruction?: { text?: string; bytes?: string };
   previousPhase?: Phase;
@@ -49,7 +51,7 @@ export function sameTrip(f: StopFacts): boolean {
 }
 
 /** What else to read for this stop, beyond frames and instruction. */
-export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 'pc' | 'frames'>): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean; dieRegisters?: string[]; dieMessage?: boolean; kvmRun?: [string, string] } {
+export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 'pc' | 'frames' | 'framePcs'>): { ucontext: boolean; trappedInstruction: boolean; syscallNumber: boolean; dieRegisters?: string[]; dieMessage?: boolean; kvmRun?: [string, string]; dieUcontextFrames?: number[]; dieMarkerFrame?: number } {
   const ucontext = HANDLER_PHASES.includes(c.phase);
   const want = { ucontext, trappedInstruction: ucontext && c.phase === 'trapped', syscallNumber: c.phase === 'resumed' && c.landmark?.role === 'host-syscall' };
   if (!variant || !f) return want;
@@ -59,8 +61,21 @@ export function wants(c: Classification, variant?: Variant, f?: Pick<StopFacts, 
   if (dieMarker(variant.arch, f.pc)) return { ...want, dieRegisters: dieRegisters(variant.arch, 'marker') };
   if (c.landmark?.role === 'die' && /dieTrampoline$/.test(f.frames[0] ?? '')) return { ...want, dieRegisters: dieRegisters(variant.arch, 'trampoline') };
   if (c.landmark?.role === 'die' && /dieHandler$/.test(f.frames[0] ?? '')) return { ...want, dieMessage: true };
+  // The host faulted at the marker after sigreturn, and the Go runtime's handler took the fault
+  // (dlv stops in runtime.fatalsignal): the registers are in the ucontext runtime.sighandler got.
+  // dlv's frames: runtime.fatalsignal, runtime.sighandler, runtime.sigtrampgo, then the marker.
+  const marker = (f.framePcs ?? []).findIndex((pc, i) => i > 0 && dieMarker(variant.arch, pc));
+  const handlers = marker > 0 ? f.frames.slice(0, marker).flatMap((name, i) => (GO_SIGNAL_CONTEXT[name] ? [i] : [])) : [];
+  if (handlers.length) return { ...want, dieUcontextFrames: handlers, dieMarkerFrame: marker };
   return want;
 }
+
+/**
+ * Where the Go runtime's signal path holds the ucontext (runtime/signal_unix.go): fatalsignal's
+ * c.ctxt, sighandler's ctxt, sigtrampgo's ctx. Any one may be unreadable in optimised code
+ * (dlv 1.27: sighandler's ctxt has no location at the call of fatalsignal), so each is tried.
+ */
+export const GO_SIGNAL_CONTEXT: Readonly<Record<string, string>> = { 'runtime.fatalsignal': 'c.ctxt', 'runtime.sighandler': 'ctxt', 'runtime.sigtrampgo': 'ctx' };
 
 export interface ReadFacts {
   ucontext?: DecodedUcontext;
@@ -71,6 +86,8 @@ export interface ReadFacts {
   ucontextPcSymbol?: string;
   /** The die path's registers, as wants() listed them, and the message dieHandler throws. */
   dieRegisters?: bigint[];
+  /** The marker PC of a frame below the top (the fault the Go runtime's handler took). */
+  dieMarkerPc?: bigint;
   dieMessage?: string;
   /** The function at an address (local binary), for the die path's PCs. */
   symbolFor?: (address: bigint) => string | undefined;
@@ -90,7 +107,8 @@ export function diagnose(variant: Variant, c: Classification, f: StopFacts, read
   if (read.syscallNumber !== undefined) found.push(hostSyscall(variant, read.syscallNumber, f.frames[0]));
   const symbolFor = read.symbolFor ?? (() => undefined);
   if (read.dieRegisters) {
-    const died = dieMarker(variant.arch, f.pc) ? decodeDieMarker(variant.arch, f.pc, read.dieRegisters, symbolFor) : decodeDieTrampoline(variant.arch, read.dieRegisters, symbolFor);
+    const markerPc = dieMarker(variant.arch, f.pc) ? f.pc : read.dieMarkerPc;
+    const died = markerPc !== undefined ? decodeDieMarker(variant.arch, markerPc, read.dieRegisters, symbolFor) : decodeDieTrampoline(variant.arch, read.dieRegisters, symbolFor);
     if (died) found.push(died);
   }
   if (read.kvmRun && kickedOutOfKvmRun(read.kvmRun.result, read.kvmRun.request)) found.push(kickedOut(variant.arch));

@@ -60,6 +60,8 @@ export interface DecodedUcontext {
   syscallNumber: bigint;
   /** uc_sigmask: the signals blocked in the interrupted code, restored by rt_sigreturn. */
   sigmask: bigint;
+  /** The general registers by dlv's names: X0–X30 (arm64), R8–R15 (amd64): the die path's R9–R14. */
+  registers: Readonly<Record<string, bigint>>;
 }
 
 
@@ -79,9 +81,12 @@ export function decodeUcontext(layout: UcontextLayout, pointer: bigint, words: b
     const m = words.slice(ARM64_MCONTEXT_WORD);
     const pstate = m[34];
     const mode = (pstate & 0x10n) !== 0n ? 'AArch32' : (AARCH64_MODES[Number(pstate & 0xfn)] ?? `M=${pstate & 0xfn}`);
-    return { address, faultAddress: m[0], fp: m[30], lr: m[31], sp: m[32], pc: m[33], flags: pstate, mode, host: mode === 'EL0t', syscallNumber: m[9], sigmask: words[0] };
+    const registers = Object.fromEntries(m.slice(1, 32).map((v, i) => [`X${i}`, v]));
+    return { address, faultAddress: m[0], fp: m[30], lr: m[31], sp: m[32], pc: m[33], flags: pstate, mode, host: mode === 'EL0t', syscallNumber: m[9], sigmask: words[0], registers };
   }
   const cs = words[18] & 0xffffn;
   const ring = Number(cs & 3n);
-  return { address, faultAddress: words[22], fp: words[10], sp: words[15], pc: words[16], flags: words[17], mode: `ring ${ring} (CS 0x${cs.toString(16)})`, host: ring === 3, syscallNumber: words[13], sigmask: words[AMD64_SIGMASK_WORD] };
+  // gregs begin with R8–R15 (REG_R8 = 0 in Linux's sys/ucontext.h order).
+  const registers = Object.fromEntries(words.slice(0, 8).map((v, i) => [`R${i + 8}`, v]));
+  return { address, faultAddress: words[22], fp: words[10], sp: words[15], pc: words[16], flags: words[17], mode: `ring ${ring} (CS 0x${cs.toString(16)})`, host: ring === 3, syscallNumber: words[13], sigmask: words[AMD64_SIGMASK_WORD], registers };
 }

@@ -10,7 +10,7 @@ import { buildFixture } from '../support/fixtures';
 import { cliBundle, repoRoot } from '../support/paths';
 import { startProcess, stopAll } from '../support/processes';
 
-const COMMANDS = ['sysreg', 'annotate', 'explain', 'adapter', 'processes'];
+const COMMANDS = ['sysreg', 'annotate', 'explain', 'crash', 'adapter', 'processes'];
 
 function cli(args: string[], opts: { input?: string | Buffer; stdin?: number | 'pipe'; cwd?: string } = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [cliBundle, ...args], {
@@ -162,7 +162,7 @@ describe('bluepill-lens CLI, the Unix way', () => {
     const before = cli(['--json', 'processes']);
     assert.deepEqual([before.status, before.stderr.split('\n')[0]], [2, 'bluepill-lens: unknown option --json: options go after the command, as in bluepill-lens processes --json.']);
     assert.equal(cli(['frobnicate']).status, 2);
-    assert.match(cli(['frobnicate']).stderr, /^bluepill-lens: unknown command "frobnicate" \(the commands are sysreg, annotate, explain, guest, adapter, processes\)\.\n/);
+    assert.match(cli(['frobnicate']).stderr, /^bluepill-lens: unknown command "frobnicate" \(the commands are sysreg, annotate, explain, crash, guest, adapter, processes\)\.\n/);
   });
 
   it('an extra argument is a usage error, with status 2', () => {

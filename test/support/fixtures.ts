@@ -13,7 +13,7 @@ export function buildFixture(name: string, o: BuildOptions = {}): string {
   const dir = path.join(repoRoot, 'test', 'fixtures', name);
   const goarch = o.goarch ?? 'amd64';
   const out = path.join(dir, 'bin', goarch === 'amd64' ? name : `${name}-${goarch}`);
-  const newestSource = Math.max(...fs.readdirSync(dir).filter((f) => /\.(go|s|mod)$/.test(f)).map((f) => fs.statSync(path.join(dir, f)).mtimeMs));
+  const newestSource = Math.max(...sourcesOf(dir).map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource) return out;
   execFileSync('go', ['build', '-gcflags=all=-N -l', '-o', out, '.'], {
     cwd: dir,
@@ -21,6 +21,15 @@ export function buildFixture(name: string, o: BuildOptions = {}): string {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return out;
+}
+
+/** The fixture's Go sources, its packages' folders included (minibluepill/kvm), never bin/. */
+function sourcesOf(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const file = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'bin' ? [] : sourcesOf(file);
+    return /\.(go|s|mod)$/.test(e.name) ? [file] : [];
+  });
 }
 
 export function fixtureSource(name: string, file = 'main.go'): string {

@@ -16,9 +16,10 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
 import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
-import { classify, diagnose, needsTrampolineCheck, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
+import { classify, diagnose, GO_SIGNAL_CONTEXT, needsTrampolineCheck, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
+import { dieRegisters } from '../../bluepill/dieMarkers';
 import { isUnsymbolized, type Classification } from '../../bluepill/classify';
 import type { Phase, Variant } from '../../bluepill/model';
 import { outputEvent, successResponse } from '../../dap/messages';
@@ -150,7 +151,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const pc = BigInt(frames[0].instructionPointerReference ?? '0');
     // Once the thread has moved on, only what is already known may be used.
     const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
-    const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
+    const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), framePcs: frames.map((f) => BigInt(f.instructionPointerReference ?? '0')), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
     // The instruction before or after, only where the code has no symbol and could be the trampoline.
     if (!stop.pipelined && needsTrampolineCheck(session.index(variant), frames[0].name, instruction)) facts.trampoline = await isTrampolineAt(session, variant, pc, frameId);
     const c = classify(session.index(variant), facts);
@@ -206,6 +207,21 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       const values = await Promise.all(want.dieRegisters.map((r) => evaluateNumber(ctx, r, frames[0].id)));
       if (values.every((v) => v !== undefined)) read.dieRegisters = values as bigint[];
       read.symbolFor = (a) => session.symbolFor(a);
+    }
+    // The host faulted at the die marker and the Go runtime's handler took it: R9–R14 from its ucontext.
+    for (const index of want.dieUcontextFrames ?? []) {
+      const handler = frames[index];
+      const pointer = await evaluateNumber(ctx, GO_SIGNAL_CONTEXT[handler.name], handler.id);
+      const layout = UCONTEXT_LAYOUTS[variant.arch];
+      const words = pointer ? await readWords(ctx, pointer + BigInt(layout.offset), layout.words, handler.id) : undefined;
+      const u = words && pointer ? decodeUcontext(layout, pointer, words) : undefined;
+      const values = u ? dieRegisters(variant.arch, 'marker').map((r) => u.registers[r]) : [];
+      if (values.length && values.every((v) => v !== undefined)) {
+        read.dieRegisters = values;
+        read.dieMarkerPc = BigInt(frames[want.dieMarkerFrame!].instructionPointerReference ?? '0');
+        read.symbolFor = (a) => session.symbolFor(a);
+        break;
+      }
     }
     if (want.dieMessage) read.dieMessage = await evaluateText(ctx, 'c.dieState.message', frames[0].id);
     return read;

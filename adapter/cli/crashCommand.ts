@@ -1,0 +1,79 @@
+// `bluepill-lens crash [--binary FILE] [--json] [FILE | -]`: a crash report of runsc (what it
+// wrote to stderr when it died) decoded: gVisor's die marker and the exit in its registers, the
+// message vCPU.die threw and the guest's PC under dieHandler, the lines its KVM handler printed.
+import * as fs from 'node:fs';
+import { CrashReportReader, crashFindings, crashReportText } from '../bluepill/crashReport';
+import { cachedElfFunctions, symbolize } from '../elf/symbols';
+import { boundedLines, LineTooLongError } from '../explain/listingLines';
+import { CliError, UsageError, type CliCommand } from './command';
+import { openRegularFile, openStream } from './inputs';
+import { jsonText, printable, printableStrings } from './terminalText';
+
+/** A crash report's lines are short; a longer one means the input is something else. */
+const MAX_LINE_BYTES = 1 << 20;
+
+export const crashCommand: CliCommand = {
+  name: 'crash',
+  summary: 'Decode a crash report of runsc: a vCPU that died, its KVM exit, where the guest was.',
+  synopsis: '[--binary FILE] [--json] [FILE | -]',
+  help: `Decode what runsc wrote to stderr when it died (its --debug-log, or the
+container's output): gVisor's die marker (PC 0xabc / 0xabd) and the KVM exit its
+handler left in R9-R14 of the register dump, the message vCPU.die threw with the
+guest's PC under kvm.dieHandler, and the lines its KVM handler printed before.
+  --binary FILE   the runsc that crashed, to name the addresses by its symbols
+  --json          one object: {"arch", "signal", "registers", "goroutine",
+                  "gvisorLines", "findings": [{"severity", "message"}]}
+FILE - (or no FILE) reads standard input.`,
+  options: { binary: { type: 'string' }, json: { type: 'boolean' } },
+  maxPositionals: 1,
+  async run({ values, positionals }, io) {
+    const file = positionals[0] ?? '-';
+    const binary = values.binary as string | undefined;
+    if (binary === '') throw new UsageError('--binary takes the path of the runsc that crashed.');
+    const symbolFor = binary === undefined ? undefined : symbolsOf(binary);
+    const label = file === '-' ? 'standard input' : file;
+    const reader = new CrashReportReader();
+    try {
+      for await (const line of boundedLines(openStream(file, 'crash report', io.stdin), MAX_LINE_BYTES)) reader.line(line);
+    } catch (e) {
+      if (!(e instanceof LineTooLongError)) throw e;
+      throw new CliError(`${printable(label)} is not a crash report: its ${e.message}. Give the text runsc wrote to stderr when it died.`);
+    }
+    const report = reader.report;
+    const found = report.fatalSignal || report.panicSignal || report.fatalError !== undefined || report.panic !== undefined || report.gvisorLines.length || Object.keys(report.registers).length;
+    if (!found) throw new CliError(`no crash report in ${printable(label)} (${report.lines} lines): give what runsc wrote to stderr when it died (its --debug-log, or the container's output), from "panic:", "fatal error:" or "SIGSEGV:" on.`);
+    const findings = crashFindings(report, symbolFor);
+    if (values.json === true) {
+      const hex = (n: bigint | undefined) => (n === undefined ? undefined : `0x${n.toString(16)}`);
+      io.out.write(
+        jsonText({
+          arch: report.arch ?? null,
+          signal: report.fatalSignal ? { kind: 'fatal', name: report.fatalSignal.name, pc: hex(report.fatalSignal.pc), addr: hex(report.fatalSignal.addr) } : report.panicSignal ? { kind: 'panic', name: report.panicSignal.name, pc: hex(report.panicSignal.pc), addr: hex(report.panicSignal.addr) } : null,
+          fatalError: report.fatalError ?? null,
+          panic: report.panic ?? null,
+          registers: Object.fromEntries(Object.entries(report.registers).map(([k, v]) => [k, hex(v)])),
+          goroutine: report.goroutine ? { ...report.goroutine, frames: report.goroutine.frames.map((f) => ({ ...f, pc: hex(f.pc) })) } : null,
+          gvisorLines: report.gvisorLines.map((l) => ({ ...l, value: hex(l.value) })),
+          findings: findings.map(({ severity, message }) => ({ severity, message })),
+        }),
+      );
+    } else io.out.write(crashReportText(printableStrings(report), printableStrings(findings)) + '\n');
+    return 0;
+  },
+};
+
+/** Names addresses by the binary's function symbols (function+offset). */
+function symbolsOf(binary: string): (a: bigint) => string | undefined {
+  fs.closeSync(openRegularFile(binary, 'binary'));
+  let functions;
+  try {
+    functions = cachedElfFunctions(binary).functions;
+  } catch (e) {
+    throw new CliError(`${printable(binary)}: ${printable((e as Error).message)}. --binary takes the runsc (an ELF binary with symbols) that crashed.`);
+  }
+  if (functions.length === 0) throw new CliError(`${printable(binary)} has no function symbols (stripped?): give a runsc built with symbols, or leave out --binary.`);
+  return (a) => {
+    const s = symbolize(functions, a);
+    return s ? `${s.symbol.name}${s.offset ? `+0x${s.offset.toString(16)}` : ''}` : undefined;
+  };
+}

@@ -1,0 +1,57 @@
+// "Bluepill: Decode Crash Report": runsc's crash report in the active editor (the selection, or
+// the whole document) decoded by the same reader as `bluepill-lens crash`, shown in the Explain
+// panel. Addresses are named by the symbols of the session's binary, or of { binary } passed by
+// a script; returns the findings (for scripts and tests).
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { CrashReportReader, crashFindings, crashReportText, type CrashReport } from '../adapter/bluepill/crashReport';
+import type { Diagnosis } from '../adapter/bluepill/diagnoses';
+import { cachedElfFunctions, symbolize } from '../adapter/elf/symbols';
+import { sessionBinary, showMarkdown } from './explainPc';
+
+export interface DecodedCrash {
+  report: CrashReport;
+  findings: Diagnosis[];
+  binary?: string;
+}
+
+export async function decodeCrashReportCommand(arg?: { binary?: string }): Promise<DecodedCrash | undefined> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showErrorMessage('Decode Crash Report reads the active editor: open what runsc wrote to stderr when it died (its --debug-log, or the container\'s output), then run it again.');
+    return undefined;
+  }
+  const doc = editor.document;
+  const range = editor.selection.isEmpty ? undefined : editor.selection;
+  const reader = new CrashReportReader();
+  const last = range ? range.end.line : doc.lineCount - 1;
+  for (let i = range ? range.start.line : 0; i <= last; i++) reader.line(doc.lineAt(i).text);
+  const report = reader.report;
+  const binary = typeof arg?.binary === 'string' && fs.existsSync(arg.binary) ? arg.binary : sessionBinary();
+  let symbolFor: ((a: bigint) => string | undefined) | undefined;
+  if (binary) {
+    try {
+      const { functions } = cachedElfFunctions(binary);
+      symbolFor = (a) => {
+        const s = symbolize(functions, a);
+        return s ? `${s.symbol.name}${s.offset ? `+0x${s.offset.toString(16)}` : ''}` : undefined;
+      };
+    } catch (e) {
+      void vscode.window.showWarningMessage(`Decode Crash Report: the addresses are not named: ${binary} could not be read (${(e as Error).message}).`);
+    }
+  }
+  const findings = crashFindings(report, symbolFor);
+  await showMarkdown('crash report', markdown(report, findings, binary));
+  return { report, findings, binary };
+}
+
+function markdown(report: CrashReport, findings: Diagnosis[], binary: string | undefined): string {
+  const [head, ...lines] = crashReportText(report, findings).split('\n');
+  const names = binary ? `Addresses named by the symbols of \`${binary}\`.` : 'Addresses are not named: debug the runsc that crashed in a session, or run `bluepill-lens crash --binary RUNSC FILE`.';
+  return [`## ${escape(head)}`, '', ...lines.map((l) => `- ${escape(l)}`), '', `_${names}_`].join('\n');
+}
+
+/** Markdown-inert text: the report is input from outside. */
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+!<>|]/g, (c) => `\\${c}`);
+}
