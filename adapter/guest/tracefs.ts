@@ -27,6 +27,30 @@ export function findTracefs(mounts = TRACEFS_MOUNTS, uid = process.getuid?.()): 
   return found;
 }
 
+/**
+ * A system error while setting the trace instance up, as a sentence that says what to do: the
+ * raw error names only a file and a code.
+ */
+export function traceSetupAdvice(e: NodeJS.ErrnoException): string {
+  const file = e.path ?? 'a tracefs file';
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `the kernel refused access to ${file} (${e.code}): run as root; if you are root, the kernel's lockdown may forbid tracing (cat /sys/kernel/security/lockdown: "confidentiality" does), or a security module (SELinux, AppArmor) denies tracefs.`;
+    case 'ENOENT':
+      return `this kernel's tracefs has no ${file}: the guest trace needs per-CPU trace buffers and event PID filters (Linux 4.4 or newer with CONFIG_FTRACE and CONFIG_EVENT_TRACING).`;
+    case 'EROFS':
+      return `tracefs is mounted read-only (${file}): mount it read-write as root: mount -o remount,rw /sys/kernel/tracing`;
+    case 'EINVAL':
+      return `the kernel did not accept a setting in ${file} (EINVAL): its tracefs may not support it (an event filter or the "mono" trace clock); please report it with \`uname -r\`.`;
+    case 'ENOMEM':
+    case 'ENOSPC':
+      return `the kernel could not allocate the trace buffer (${file}, ${e.code}): free memory, or lower the buffer (the instance asks for 8 MB per CPU).`;
+    default:
+      return `setting up the trace instance failed at ${file}: ${e.message}`;
+  }
+}
+
 /** KVM's own page-walk events (kvmmmu) worth having: they name the address a guest fault is about. */
 export const KVMMMU_EVENTS = ['kvm_mmu_pagetable_walk', 'kvm_mmu_paging_element', 'kvm_mmu_walker_error'];
 
@@ -185,7 +209,7 @@ export class TraceInstance {
       writeControl(this.control('tracing_on'), '1');
     } catch (e) {
       this.close();
-      throw e;
+      throw e instanceof GuestTraceError ? e : new GuestTraceError(traceSetupAdvice(e as NodeJS.ErrnoException));
     }
   }
 

@@ -277,3 +277,29 @@ describe('tracefs instances and errors', () => {
     assert.match(gone.err, /no process 999999999.*bluepill-lens processes/);
   });
 });
+
+describe('trace instance set-up errors are sentences that say what to do', () => {
+  it('a tracefs without per-CPU buffers: ENOENT becomes the kernel requirement', async () => {
+    const { TraceInstance, GuestTraceError } = await import('../../adapter/guest/tracefs');
+    // A directory shaped like tracefs's top (instances/) but with none of its files: the first
+    // file tracefs would have made in a new instance is missing, as on a kernel without it.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bluepill-tracefs-'));
+    try {
+      fs.mkdirSync(path.join(root, 'instances'));
+      assert.throws(
+        () => new TraceInstance({ tracefs: root, events: [], tids: [1] }),
+        (e: Error) => e instanceof GuestTraceError && /^this kernel's tracefs has no .*per_cpu: the guest trace needs per-CPU trace buffers/.test(e.message),
+      );
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('each errno gets its advice (lockdown for EACCES, remount for EROFS)', async () => {
+    const { traceSetupAdvice } = await import('../../adapter/guest/tracefs');
+    const err = (code: string) => Object.assign(new Error(code), { code, path: '/sys/kernel/tracing/instances/x/tracing_on' }) as NodeJS.ErrnoException;
+    assert.match(traceSetupAdvice(err('EACCES')), /lockdown/);
+    assert.match(traceSetupAdvice(err('EROFS')), /mount -o remount,rw/);
+    assert.match(traceSetupAdvice(err('EIO')), /failed at \/sys\/kernel\/tracing\/instances\/x\/tracing_on: EIO/);
+  });
+});
