@@ -7,30 +7,14 @@
 //     cache (tools/build-runsc.sh puts it there): pkg/sentry/platform/kvm and pkg/ring0.
 // Each fact is matched by a pattern; a source that no longer matches stops the script with the
 // file and the pattern, so a new Go or gVisor never yields a silently stale table.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const go = fs.existsSync('/usr/local/go/bin/go') && !process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, 'go'))) ? '/usr/local/go/bin/go' : 'go';
-const goroot = execFileSync(go, ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
-const goVersion = fs.readFileSync(path.join(goroot, 'VERSION'), 'utf8').split('\n')[0].trim();
-const pinned = /GVISOR_VERSION:-(v[^}]+)}/.exec(fs.readFileSync(path.join(root, 'tools', 'build-runsc.sh'), 'utf8'))[1];
-const gvisorVersion = process.env.GVISOR_VERSION ?? pinned;
-const modcache = execFileSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-const gvisor = path.join(modcache, `gvisor.dev/gvisor@${gvisorVersion}`);
-if (!fs.existsSync(gvisor)) {
-  console.error(`gVisor ${gvisorVersion} is not in the Go module cache (${gvisor}): run tools/build-runsc.sh first.`);
-  process.exit(1);
-}
+import { goroot, goVersion, gvisor, gvisorVersion, root, sourceChanged } from './sources.mjs';
 
 function match(base, file, pattern) {
   const text = fs.readFileSync(path.join(base, file), 'utf8');
   const m = pattern.exec(text);
-  if (!m) {
-    console.error(`${path.join(base, file)} no longer matches ${pattern}: read the source and update this generator.`);
-    process.exit(1);
-  }
+  if (!m) sourceChanged(path.join(base, file), pattern);
   return m;
 }
 const num = (s) => Number(BigInt(s));

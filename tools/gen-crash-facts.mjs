@@ -7,28 +7,11 @@
 //     the lines its signal handler writes to stderr with printHex before a vCPU dies (title and the
 //     value it prints), and the message each KVM exit reason makes vCPU.die throw.
 // A source that no longer matches stops the script with the file and the pattern.
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { goroot, goVersion, gvisor, gvisorVersion, root, sourceChanged as fail } from './sources.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const go = fs.existsSync('/usr/local/go/bin/go') && !process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, 'go'))) ? '/usr/local/go/bin/go' : 'go';
-const goroot = execFileSync(go, ['env', 'GOROOT'], { encoding: 'utf8' }).trim();
-const goVersion = fs.readFileSync(path.join(goroot, 'VERSION'), 'utf8').split('\n')[0].trim();
-const pinned = /GVISOR_VERSION:-(v[^}]+)}/.exec(fs.readFileSync(path.join(root, 'tools', 'build-runsc.sh'), 'utf8'))[1];
-const gvisorVersion = process.env.GVISOR_VERSION ?? pinned;
-const modcache = execFileSync(go, ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-const gvisor = path.join(modcache, `gvisor.dev/gvisor@${gvisorVersion}`);
-if (!fs.existsSync(gvisor)) {
-  console.error(`gVisor ${gvisorVersion} is not in the Go module cache (${gvisor}): run tools/build-runsc.sh first.`);
-  process.exit(1);
-}
 const kvm = path.join(gvisor, 'pkg/sentry/platform/kvm');
-
-function fail(file, pattern) {
-  console.error(`${file} no longer matches ${pattern}: read the source and update this generator.`);
-  process.exit(1);
-}
 
 /** Every match of `pattern` in `file`; at least one. */
 function all(file, pattern) {

@@ -4,9 +4,8 @@
 // R9–R14 from the ucontext the runtime's handler got and says why the vCPU died.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildFixture, fixtureSource } from '../support/fixtures';
+import { buildFixture, minibluepillDieExit } from '../support/fixtures';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
 import { dlvPids, expectNoNewDlv } from '../support/processes';
 import { nextStopState } from '../support/bluepill';
@@ -29,7 +28,7 @@ describe('gVisor\'s die path on amd64 (minibluepill -die-with-exit-reason, live)
   it('at dlv\'s fatal-signal stop, the vCPU\'s exit is read from the ucontext and said in words', async () => {
     const program = buildFixture('minibluepill');
     const trap = readElfFunctions(program).functions.find((f) => f.name === 'minibluepill/kvm.bluepill.abi0')!;
-    const exit = /var DieExit = \[5\]uint64\{([^}]+)\}/.exec(fs.readFileSync(fixtureSource('minibluepill', 'kvm/bluepill.go'), 'utf8'))![1].split(',').map((s) => BigInt(s.trim()));
+    const exit = minibluepillDieExit();
     const states = dc.events('bluepill/state').length;
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();

@@ -8,17 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { buildFixture, fixtureSource } from '../support/fixtures';
+import { buildFixture, minibluepillDieExit } from '../support/fixtures';
 import { cliBundle, repoRoot } from '../support/paths';
 import { readElfFunctions } from '../../adapter/elf/symbols';
 import { KVM_EXIT_REASONS } from '../../adapter/bluepill/dieMarkers';
-
-/** The exit the fixture reports (kvm.DieExit in its source): the decoder must give these back. */
-function fixtureExit(): bigint[] {
-  const m = /var DieExit = \[5\]uint64\{([^}]+)\}/.exec(fs.readFileSync(fixtureSource('minibluepill', 'kvm/bluepill.go'), 'utf8'));
-  assert.ok(m, 'kvm.DieExit in the fixture');
-  return m[1].split(',').map((s) => BigInt(s.trim()));
-}
 
 function crashReportOf(binary: string, arch: 'amd64' | 'arm64'): string {
   const command = arch === 'arm64' ? ['qemu-aarch64-static', binary] : [binary];
@@ -36,7 +29,7 @@ for (const arch of ['arm64', 'amd64'] as const) {
     const binary = buildFixture('minibluepill', { goarch: arch });
     const report = crashReportOf(binary, arch);
     const trap = readElfFunctions(binary).functions.find((f) => f.name === 'minibluepill/kvm.bluepill.abi0')!;
-    const [reason, ...data] = fixtureExit();
+    const [reason, ...data] = minibluepillDieExit();
 
     it('the Go runtime printed a fatal SIGSEGV at the marker with a register dump (not a panic)', () => {
       assert.match(report, /^SIGSEGV: segmentation violation\nPC=0xabc m=\d+ sigcode=1 addr=0xabc$/m);

@@ -4,9 +4,8 @@
 // remote mode, the stop dlv makes on the fatal signal carries the vCPU's exit in words.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildFixture, fixtureSource } from '../support/fixtures';
+import { buildFixture, minibluepillDieExit } from '../support/fixtures';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
 import { nextStopState } from '../support/bluepill';
 import { boardUnavailable, startBoard, type Board } from '../support/board';
@@ -36,7 +35,7 @@ describe('ARM64 board: gVisor\'s die path at dlv\'s fatal-signal stop', { skip: 
   });
 
   it('the marker is in dlv\'s stack, and X9–X14 from the runtime handler\'s ucontext name the exit and the trap', async () => {
-    const [reason, ...data] = /var DieExit = \[5\]uint64\{([^}]+)\}/.exec(fs.readFileSync(fixtureSource('minibluepill', 'kvm/bluepill.go'), 'utf8'))![1].split(',').map((s) => BigInt(s.trim()));
+    const [reason, ...data] = minibluepillDieExit();
     const stopped = dc.waitForEvent('stopped', 120_000);
     await dc.configurationDoneRequest();
     const body = ((await stopped) as DebugProtocol.StoppedEvent).body;

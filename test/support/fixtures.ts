@@ -43,3 +43,10 @@ export function lineOf(name: string, marker: string): number {
   if (index < 0) throw new Error(`marker "${marker}" not in fixture ${name}`);
   return index + 1;
 }
+
+/** The exit minibluepill -die-with-exit-reason reports (kvm.DieExit in its source): reason, then four data words. */
+export function minibluepillDieExit(): bigint[] {
+  const m = /var DieExit = \[5\]uint64\{([^}]+)\}/.exec(fs.readFileSync(fixtureSource('minibluepill', 'kvm/bluepill.go'), 'utf8'));
+  if (!m) throw new Error('kvm.DieExit is not in test/fixtures/minibluepill/kvm/bluepill.go');
+  return m[1].split(',').map((s) => BigInt(s.trim()));
+}
