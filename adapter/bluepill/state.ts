@@ -46,6 +46,8 @@ export interface StopView {
   mode: string;
   because: string;
   landmark?: { role: LandmarkRole; words: string; runsInGuest?: boolean };
+  /** Where the PC came from: dlv's stack, or the kernel (a local debuggee stepped through host code it stepped before). */
+  pcFrom?: 'dlv' | 'kernel';
 }
 
 export interface BluepillState {

@@ -12,6 +12,10 @@
 // sure to need one read only, and the resume follows that read at once. The reads are few: one stackTrace per stop (of the top frame alone
 // while a thread steps through host code), instructions from the session's cache,
 // and the ucontext only in the handler's phases (kept in the session for the other hooks).
+// When dlv runs the debuggee on this machine, a thread stepped by one instruction through
+// host code it has stepped before needs no read at all: its PC comes from the kernel
+// (localThreads.ts), checked against where one instruction can take it, and its
+// function's name from what dlv called that PC before.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
@@ -25,6 +29,8 @@ import { outputEvent, successResponse } from '../../dap/messages';
 import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 import { isTrampolineAt } from './trampolineFrames';
+import { LocalThreads } from './localThreads';
+import { agrees, nextPcs } from '../../bluepill/nextPc';
 
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
@@ -51,6 +57,16 @@ interface Stop {
   pipelined?: boolean;
 }
 
+/** The top of a thread at a stop, read from the kernel: no dlv frame id is valid for it. */
+const KERNEL_FRAME_ID = -1;
+/** PCs whose function name dlv gave, kept at most (a long session stepping through much code starts again). */
+const MAX_NAMED_PCS = 100_000;
+
+/** Whether a stop's classification asks for any read beyond its top frame. */
+function wantsReads(want: ReturnType<typeof wants>): boolean {
+  return Object.values(want).some((v) => v !== undefined && v !== false);
+}
+
 /** Instructions after which the next PC is not simply the next instruction (Go syntax, amd64 and arm64). */
 const MAY_TRANSFER = /^(J|B|CALL|RET|SVC|HVC|SMC|SYSCALL|SYSENTER|INT|UD|HLT|ERET|CB|TB|LOOP|WORD|BYTE)/;
 
@@ -66,8 +82,16 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   let resumes = 0;
   let known: Variant | undefined;
   const previousPhase = new Map<number, Phase>();
-  /** Per thread, the top frame and instruction of its last stop. */
-  const lastTop = new Map<number, { name: string; pc: bigint; instruction?: Instruction }>();
+  /**
+   * Per thread, the top frame and instruction of its last stop; `sp` where the kernel showed
+   * the thread there (before any resume), with the number of resumes before that stop.
+   */
+  const lastTop = new Map<number, { name: string; pc: bigint; instruction?: Instruction; sp?: bigint; resumesBefore: number }>();
+  const threads = new LocalThreads(() => ctx.localProcesses?.() ?? []);
+  /** The name dlv gave the top frame at a PC (the innermost inlined function there): a function of the PC alone. */
+  const nameAt = new Map<bigint, string>();
+  /** Resume number → the thread it stepped by one instruction (stepIn, granularity instruction); recent ones only. */
+  const instructionSteps = new Map<number, number>();
   const ucontextPointer = new Map<number, bigint>();
 
   const publish = () => ctx.sendEvent(STATE_EVENT, state);
@@ -96,6 +120,27 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     if (isUnsymbolized(last.name) || index.bySymbolName(last.name) || index.byCode(ins.text, ins.bytes).length) return false;
     const next = session.instructions.peek(last.pc + BigInt(ins.bytes.length / 2));
     return next !== undefined && index.byCode(next.text, next.bytes).length === 0;
+  }
+
+  /**
+   * The top frame of a thread stepped by one instruction through host code, from the
+   * kernel: only where the task last seen running this goroutine now shows a PC and SP
+   * that one run of the instruction it was at can give, dlv named that PC before, its
+   * instruction is known, and it is no landmark. Anything else: undefined (ask dlv).
+   */
+  function kernelTop(stop: Stop, variant: Variant | undefined): { frame: DebugProtocol.StackFrame; sp: bigint } | undefined {
+    const previous = previousPhase.get(stop.threadId);
+    const last = lastTop.get(stop.threadId);
+    if (!variant || !stop.stepped || (previous !== 'host' && previous !== 'resumed') || last?.sp === undefined) return undefined;
+    // Exactly one resume since the thread was seen, and it stepped this thread by one instruction.
+    if (stop.resumesBefore !== last.resumesBefore + 1 || instructionSteps.get(stop.resumesBefore) !== stop.threadId) return undefined;
+    const ins = last.instruction;
+    const next = ins?.bytes ? nextPcs(variant.arch, last.pc, ins.bytes, MAY_TRANSFER.test(ins.text ?? 'BYTE')) : undefined;
+    const now = next && threads.read(stop.threadId);
+    if (!now || !agrees(next, last.sp, now.pc, now.sp)) return undefined;
+    const name = nameAt.get(now.pc);
+    if (!name || isUnsymbolized(name) || session.index(variant).bySymbolName(name) || !session.instructions.peek(now.pc)) return undefined;
+    return { frame: { id: KERNEL_FRAME_ID, name, line: 0, column: 0, instructionPointerReference: `0x${now.pc.toString(16)}` }, sp: now.sp };
   }
 
   /** The top `levels` frames; throws, with dlv's words, when dlv cannot give them. */
@@ -137,30 +182,40 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return chosen.id;
   }
 
-  async function analyse(stop: Stop, sent: () => void): Promise<void> {
+  async function analyse(stop: Stop, sent: () => void, fromKernel = true): Promise<void> {
     if (stop.threadId === UNNAMED) stop.threadId = await threadOfUnnamedStop();
     known ??= await session.variant();
+    const kernel = fromKernel ? kernelTop(stop, known) : undefined;
     // Decided here, when the analysis of the stop before it is complete.
-    stop.pipelined = pipelined(stop.threadId, stop.stepped);
-    const frames = await framesFor(stop, known, sent);
-    session.frames.set(stop.threadId, frames);
+    stop.pipelined = !kernel && pipelined(stop.threadId, stop.stepped);
+    const frames = kernel ? [kernel.frame] : await framesFor(stop, known, sent);
+    if (!kernel) session.frames.set(stop.threadId, frames);
     const frameId = session.symbolizedFrameId(stop.threadId);
     const variant = known ?? (known = await session.variant(frameId));
     if (!variant) return;
     const pc = BigInt(frames[0].instructionPointerReference ?? '0');
+    // Where the kernel shows this thread now, while it is sure not to have moved (learnt from dlv's PC).
+    let sp = kernel?.sp;
+    if (!kernel && pc !== 0n) {
+      if (!isUnsymbolized(frames[0].name)) rememberName(pc, frames[0].name);
+      if (!stop.pipelined && resumes === stop.resumesBefore && threads.local) sp = threads.learn(stop.threadId, pc)?.sp;
+    }
     // Once the thread has moved on, only what is already known may be used.
     const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
     const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
     // The instruction before or after, only where the code has no symbol and could be the trampoline.
     if (!stop.pipelined && needsTrampolineCheck(session.index(variant), frames[0].name, instruction)) facts.trampoline = await isTrampolineAt(session, variant, pc, frameId);
     const c = classify(session.index(variant), facts);
+    // A stop that needs more than its top frame (a die marker, a system call's number) reads dlv's frames after all.
+    if (kernel && wantsReads(wants(c, variant, facts))) return analyse(stop, sent, false);
     const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
     // For the hook that unwinds the interrupted stack (signalStack.ts): read once, here.
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
-    lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
+    lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction, sp, resumesBefore: stop.resumesBefore });
 
     const view = stopView(stop.index, variant, c, facts, read);
+    view.pcFrom = kernel ? 'kernel' : 'dlv';
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
     log.record(tripStop(view, ucontext));
     state = {
@@ -239,6 +294,11 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return words ? decodeUcontext(layout, pointer, words) : undefined;
   }
 
+  function rememberName(pc: bigint, name: string): void {
+    if (nameAt.size >= MAX_NAMED_PCS) nameAt.clear();
+    nameAt.set(pc, name);
+  }
+
   /** Never silent: the Debug Console says which stop has no state, and why. */
   function unanalysed(stop: Stop, e: Error): void {
     const moved = resumes > stop.resumesBefore ? ' The thread was resumed before the proxy could read it (a resume sent at once, or dlv slow to answer the reads of the stops before it).' : '';
@@ -247,9 +307,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
 
   session.analysed = () => bounded(analyses);
 
-  async function resume(): Promise<undefined> {
+  async function resume(request: DebugProtocol.Request): Promise<undefined> {
     await bounded(readsSent);
     resumes++;
+    const args = request.arguments as DebugProtocol.StepInArguments | undefined;
+    if (request.command === 'stepIn' && args?.granularity === 'instruction' && typeof args.threadId === 'number') instructionSteps.set(resumes, args.threadId);
+    instructionSteps.delete(resumes - 8);
     const time = Date.now();
     // In stop order: after the analysis of the stop this resume leaves.
     analyses = analyses.then(() => {
@@ -268,7 +331,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     stage: 'observe',
     answer(request) {
       if (request.command === GET_STATE_REQUEST) return bounded(analyses).then(() => successResponse(request, state));
-      if (RESUMES.has(request.command)) return resume();
+      if (RESUMES.has(request.command)) return resume(request);
       return undefined;
     },
     rewriteEvent(event) {

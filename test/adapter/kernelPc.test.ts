@@ -1,0 +1,93 @@
+// The PC of a thread stepped by instruction, read from the kernel (/proc/PID/task/TID/
+// syscall) when dlv runs the debuggee on this machine: at every stop it must be the PC
+// dlv itself gives, with the name dlv gives it; through a dlv the proxy reaches over the
+// network (remote: no pid to read), every PC comes from dlv. amd64, live, pinned dlv.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
+import { dlvDapServer } from '../support/client';
+import { ensureDlv } from '../support/paths';
+import { InProcessSession } from '../support/inProcess';
+import { defaultHooks } from '../../adapter/hooks';
+import type { ProxyOptions } from '../../adapter/session/proxy';
+import type { BluepillState, StopView } from '../../adapter/bluepill/state';
+
+const STEPS = 100;
+
+interface Compared {
+  stop: StopView;
+  /** dlv's own top frame at that stop, asked by the test through the proxy. */
+  dlvPc: string;
+  dlvName: string;
+}
+
+/** A session stopped at square() in hello's endless compute loop, then STEPS instruction steps. */
+async function stepAndCompare(options: ProxyOptions): Promise<Compared[]> {
+  const s = new InProcessSession({ ...options, hooks: defaultHooks() });
+  try {
+    await s.request('initialize', { adapterID: 'bluepill' });
+    assert.ok((await s.request('launch', { mode: 'exec', program: buildFixture('hello'), args: ['-spin'] }))?.success);
+    const source = { path: fixtureSource('hello') };
+    await s.request('setBreakpoints', { source, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+    await s.request('configurationDone');
+    const threadId = ((await s.event('stopped', 0)) as DebugProtocol.StoppedEvent).body.threadId!;
+    await s.request('setBreakpoints', { source, breakpoints: [] });
+    const compared: Compared[] = [];
+    for (let i = 1; i <= STEPS; i++) {
+      assert.ok((await s.request('stepIn', { threadId, granularity: 'instruction' }))?.success);
+      assert.ok(await s.event('stopped', i), `stop ${i}`);
+      // The state of this stop (index i + 1: the breakpoint's stop was 1), then dlv's answer while the thread stands there.
+      assert.ok(await s.until(() => s.events('bluepill/state').some((e) => (e.body as BluepillState).stop?.index === i + 1), 10_000), `state of stop ${i + 1}`);
+      const state = s.events('bluepill/state').find((e) => (e.body as BluepillState).stop?.index === i + 1)!.body as BluepillState;
+      const top = ((await s.request('stackTrace', { threadId, startFrame: 0, levels: 1 })) as DebugProtocol.StackTraceResponse).body.stackFrames[0];
+      compared.push({ stop: state.stop!, dlvPc: top.instructionPointerReference!, dlvName: top.name });
+    }
+    assert.deepEqual(s.log.filter((l) => /not analysed/.test(l)), []);
+    return compared;
+  } finally {
+    await s.request('disconnect', { terminateDebuggee: true }).catch(() => undefined);
+    await s.close();
+  }
+}
+
+describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: process.arch !== 'x64' && 'amd64 only' }, () => {
+  let local: Compared[];
+  let remote: Compared[];
+  let server: Awaited<ReturnType<typeof dlvDapServer>>;
+
+  before(async () => {
+    local = await stepAndCompare({ defaults: { dlvPath: ensureDlv() } });
+    server = await dlvDapServer();
+    remote = await stepAndCompare({ initialTarget: { kind: 'remote', host: '127.0.0.1', port: server.port } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('agrees with dlv at every stop, PC and function', () => {
+    for (const c of local) {
+      assert.equal(BigInt(c.stop.pc), BigInt(c.dlvPc), `stop ${c.stop.index} (${c.stop.pcFrom})`);
+      assert.equal(c.stop.symbol, c.dlvName, `stop ${c.stop.index} (${c.stop.pcFrom})`);
+    }
+  });
+
+  it('reads most stops from the kernel once the loop has been stepped through (square, compute, their calls, jumps and returns)', () => {
+    const fromKernel = local.filter((c) => c.stop.pcFrom === 'kernel');
+    // The loop is 20 instructions: the first pass asks dlv, later passes need it only where nothing was learnt.
+    assert.ok(fromKernel.length >= STEPS - 30, `${fromKernel.length} of ${STEPS} from the kernel`);
+    const kinds = new Set(fromKernel.map((c) => c.dlvName));
+    assert.deepEqual([...kinds].sort(), ['main.compute', 'main.square']);
+    // After a call, a return, a taken and an untaken branch: each kind of instruction was followed.
+    const after = new Set(fromKernel.map((c) => local[local.indexOf(c) - 1]?.stop.instruction?.split(' ')[0]));
+    for (const kind of ['CALL', 'RET', 'JMP', 'JG']) assert.ok(after.has(kind), `a stop after ${kind} from the kernel (${[...after].join(', ')})`);
+  });
+
+  it('asks dlv for every PC when dlv is reached over the network (no local pid to read)', () => {
+    assert.equal(remote.length, STEPS);
+    for (const c of remote) {
+      assert.equal(c.stop.pcFrom, 'dlv', `stop ${c.stop.index}`);
+      assert.equal(BigInt(c.stop.pc), BigInt(c.dlvPc));
+    }
+  });
+});
