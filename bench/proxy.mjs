@@ -136,8 +136,9 @@ export async function benchProxy(root) {
     direct: (await direct.client.stackTraceRequest({ threadId: threads.direct, levels: 50 })).body.stackFrames,
     proxy: (await dc.stackTraceRequest({ threadId: threads.proxy, levels: 50 })).body.stackFrames,
     inline: (await inline.client.request('stackTrace', { threadId: inline.threadId, levels: 50 })).body.stackFrames,
+    relay: (await relay.stackTraceRequest({ threadId: threads.relay, levels: 50 })).body.stackFrames,
   };
-  const threadOf = { direct: threads.direct, proxy: threads.proxy, inline: inline.threadId };
+  const threadOf = { direct: threads.direct, proxy: threads.proxy, inline: inline.threadId, relay: threads.relay };
   const requests = {
     threads: () => [['threads']],
     stackTrace50: (who) => [['stackTrace', { threadId: threadOf[who], levels: 50 }]],
@@ -146,7 +147,8 @@ export async function benchProxy(root) {
     disassemble400: (who) => [['disassemble', { memoryReference: frames[who][0].instructionPointerReference, instructionOffset: -200, instructionCount: 400 }]],
   };
   const registersRef = {};
-  for (const who of ['direct', 'proxy', 'inline']) {
+  const who4 = ['direct', 'proxy', 'inline', 'relay'];
+  for (const who of who4) {
     const sc = await sessions[who].request('scopes', { frameId: frames[who][0].id });
     registersRef[who] = sc.body.scopes.find((x) => /registers/i.test(x.name)).variablesReference;
   }
@@ -158,18 +160,18 @@ export async function benchProxy(root) {
   };
   const latency = {};
   for (const [name, make] of Object.entries(requests)) {
-    for (let i = 0; i < 20; i++) for (const who of ['direct', 'proxy', 'inline']) await timeRequest(who, make);
-    const samples = { direct: [], proxy: [], inline: [] };
-    const added = { proxy: [], inline: [] };
+    for (let i = 0; i < 20; i++) for (const who of who4) await timeRequest(who, make);
+    const samples = { direct: [], proxy: [], inline: [], relay: [] };
+    const added = { proxy: [], inline: [], relay: [] };
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      const order = i % 2 ? ['direct', 'inline', 'proxy'] : ['proxy', 'inline', 'direct'];
+      const order = i % 2 ? ['direct', 'inline', 'relay', 'proxy'] : ['proxy', 'relay', 'inline', 'direct'];
       const t = {};
       for (const who of order) t[who] = await timeRequest(who, make);
-      for (const who of ['direct', 'proxy', 'inline']) samples[who].push(t[who]);
-      added.proxy.push(t.proxy - t.direct);
-      added.inline.push(t.inline - t.direct);
+      for (const who of who4) samples[who].push(t[who]);
+      for (const who of ['proxy', 'inline', 'relay']) added[who].push(t[who] - t.direct);
     }
-    latency[name] = { direct: stats(samples.direct), addedInline: withInterval(added.inline), addedStdio: withInterval(added.proxy) };
+    // The relay parses nothing: what any process between client and dlv adds on this machine.
+    latency[name] = { direct: stats(samples.direct), addedInline: withInterval(added.inline), addedStdio: withInterval(added.proxy), addedRelay: withInterval(added.relay) };
   }
   await inline.stop();
   await direct.stop();

@@ -71,7 +71,8 @@ console.log(`| the same through a byte relay (any extra process) | dlv alone, as
 const ms = (x) => `${x.median.toFixed(3)} ms (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;
 for (const [name, l] of Object.entries(p.latency)) {
   const goal = name === 'disassemble400' ? '≤ 0.3 ms' : '≤ 0.1 ms';
-  console.log(`| ${name} | dlv alone: median ${l.direct.median.toFixed(2)} ms | added inline: ${ms(l.addedInline)}; on stdio: ${ms(l.addedStdio)} | | median added ${goal} |`);
+  const relayed = l.addedRelay ? `; a byte relay: ${ms(l.addedRelay)}` : '';
+  console.log(`| ${name} | dlv alone: median ${l.direct.median.toFixed(2)} ms | added inline: ${ms(l.addedInline)}; on stdio: ${ms(l.addedStdio)}${relayed} | | median added ${goal} |`);
 }
 const h = results.annotationHook;
 console.log(`| annotation part of a ${h.instructions}-instruction disassemble (${h.moves} MRS/MSR) | — | median ${h.median.toFixed(3)} ms, p99 ${h.p99.toFixed(3)} ms | | ≤ 1 ms |`);

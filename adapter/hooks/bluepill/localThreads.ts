@@ -4,15 +4,10 @@
 // the goroutine's PC (exactly one task stopped there), and trusted at a later stop only
 // while what the task shows agrees with one instruction run from where it was (see
 // nextPcs.ts). Anything uncertain gives undefined, and the caller asks dlv.
-import { readTaskRegisters, tasksOf, type TaskRegisters } from '../../processes/taskRegisters';
-
-export interface Task {
-  pid: number;
-  tid: number;
-}
+import { readTaskRegisters, TaskRegisterFile, tasksOf, type TaskRegisters } from '../../processes/taskRegisters';
 
 export class LocalThreads {
-  private readonly taskOf = new Map<number, Task>();
+  private readonly taskOf = new Map<number, TaskRegisterFile>();
   /** The debuggee's pids, as last asked (asked again when a goroutine's task is not found). */
   private pids: number[] | undefined;
 
@@ -31,32 +26,37 @@ export class LocalThreads {
    */
   learn(threadId: number, pc: bigint): TaskRegisters | undefined {
     const known = this.taskOf.get(threadId);
-    const again = known && readTaskRegisters(known.pid, known.tid);
+    const again = known?.read();
     if (again && again.pc === pc) return again;
-    this.taskOf.delete(threadId);
-    let found: { task: Task; registers: TaskRegisters } | undefined;
+    this.forget(threadId);
+    let found: { pid: number; tid: number; registers: TaskRegisters } | undefined;
     for (const pid of (this.pids = this.processes())) {
       for (const tid of tasksOf(pid)) {
         const registers = readTaskRegisters(pid, tid);
         if (registers?.pc !== pc) continue;
         if (found) return undefined; // two tasks at one PC: not sure which
-        found = { task: { pid, tid }, registers };
+        found = { pid, tid, registers };
       }
     }
     if (!found) return undefined;
     // Another goroutine mapped to this task is not on it any more.
-    for (const [id, task] of this.taskOf) if (task.pid === found.task.pid && task.tid === found.task.tid) this.taskOf.delete(id);
-    this.taskOf.set(threadId, found.task);
+    for (const [id, task] of this.taskOf) if (task.pid === found.pid && task.tid === found.tid) this.forget(id);
+    this.taskOf.set(threadId, new TaskRegisterFile(found.pid, found.tid));
     return found.registers;
   }
 
   /** What the task last known to run goroutine `threadId` shows now (the caller checks that it agrees). */
   read(threadId: number): TaskRegisters | undefined {
-    const task = this.taskOf.get(threadId);
-    return task && readTaskRegisters(task.pid, task.tid);
+    return this.taskOf.get(threadId)?.read();
   }
 
   forget(threadId: number): void {
+    this.taskOf.get(threadId)?.close();
     this.taskOf.delete(threadId);
+  }
+
+  /** The session ended: no file stays open. */
+  forgetAll(): void {
+    for (const id of [...this.taskOf.keys()]) this.forget(id);
   }
 }

@@ -79,7 +79,11 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   let analyses: Promise<void> = Promise.resolve();
   /** Resolves once the analysis of the latest stop has sent every read it will send. */
   let readsSent: Promise<void> = Promise.resolve();
+  /** Whether readsSent has resolved: a resume then goes on without a timer or a wait. */
+  let readsDone = true;
   let resumes = 0;
+  /** A resume made the state running; it is published with dlv's response to the resume. */
+  let runningUnsent = false;
   let known: Variant | undefined;
   const previousPhase = new Map<number, Phase>();
   /**
@@ -201,14 +205,17 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (!stop.pipelined && resumes === stop.resumesBefore && threads.local) sp = threads.learn(stop.threadId, pc)?.sp;
     }
     // Once the thread has moved on, only what is already known may be used.
-    const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
+    // A known instruction without a wait: a stop that needs no read is analysed and published in the
+    // turn its event arrived in, and its state leaves in the same write as the event.
+    const instruction = session.instructions.peek(pc) ?? (stop.pipelined ? undefined : await session.instructions.at(pc, frameId));
     const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
     // The instruction before or after, only where the code has no symbol and could be the trampoline.
     if (!stop.pipelined && needsTrampolineCheck(session.index(variant), frames[0].name, instruction)) facts.trampoline = await isTrampolineAt(session, variant, pc, frameId);
     const c = classify(session.index(variant), facts);
     // A stop that needs more than its top frame (a die marker, a system call's number) reads dlv's frames after all.
-    if (kernel && wantsReads(wants(c, variant, facts))) return analyse(stop, sent, false);
-    const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
+    const wanted = wantsReads(wants(c, variant, facts));
+    if (kernel && wanted) return analyse(stop, sent, false);
+    const read = stop.pipelined || !wanted ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
     // For the hook that unwinds the interrupted stack (signalStack.ts): read once, here.
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
@@ -308,7 +315,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   session.analysed = () => bounded(analyses);
 
   async function resume(request: DebugProtocol.Request): Promise<undefined> {
-    await bounded(readsSent);
+    if (!readsDone) await bounded(readsSent);
     resumes++;
     const args = request.arguments as DebugProtocol.StepInArguments | undefined;
     if (request.command === 'stepIn' && args?.granularity === 'instruction' && typeof args.threadId === 'number') instructionSteps.set(resumes, args.threadId);
@@ -321,9 +328,17 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     });
     if (!state.running) {
       state = { ...state, running: true };
-      publish();
+      // Sent with dlv's answer to the resume: one write to the client instead of two.
+      runningUnsent = true;
     }
     return undefined;
+  }
+
+  /** The running state, once per resume that changed it. */
+  function publishRunning(): void {
+    if (!runningUnsent) return;
+    runningUnsent = false;
+    publish();
   }
 
   return {
@@ -334,20 +349,31 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (RESUMES.has(request.command)) return resume(request);
       return undefined;
     },
+    rewriteResponse(_response, request) {
+      if (RESUMES.has(request.command)) publishRunning();
+    },
     rewriteEvent(event) {
+      // dlv's answer to a resume came first; should a stop come without it, the running state still goes before it.
+      publishRunning();
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         const stepped = body.reason === 'step';
         const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes };
-        let sent!: () => void;
-        const allSent = new Promise<void>((r) => (sent = r));
+        let resolve!: () => void;
+        const allSent = new Promise<void>((r) => (resolve = r));
+        const sent = () => {
+          if (readsSent === allSent) readsDone = true;
+          resolve();
+        };
         analyses = analyses
           .then(() => analyse(stop, sent))
           .catch((e: Error) => unanalysed(stop, e))
           .finally(sent);
         readsSent = allSent;
+        readsDone = false;
       } else if (event.event === 'terminated' || event.event === 'exited') {
         void analyses.then(() => {
+          threads.forgetAll();
           if (state.ended) return;
           state = { ...state, running: false, ended: true };
           publish();
