@@ -62,6 +62,18 @@ export interface BluepillState {
   guestExits: number;
 }
 
+/**
+ * The body of a `bluepill/state` event: the state, with `trips` only when the trip log
+ * changed since the event before (up to 100 trips would otherwise be written at every
+ * stop). `bluepill/getState` answers with the whole state.
+ */
+export type BluepillStateEvent = Omit<BluepillState, 'trips'> & { trips?: readonly Trip[] };
+
+/** The state an event leaves a client with: its trips, or the ones it had. */
+export function applyStateEvent(previous: BluepillState | undefined, body: BluepillStateEvent): BluepillState {
+  return body.trips ? (body as BluepillState) : { ...body, trips: previous?.trips ?? [] };
+}
+
 export function emptyState(): BluepillState {
   return { running: false, ended: false, diagnoses: [], trips: [], tripCount: 0, guestExits: 0 };
 }

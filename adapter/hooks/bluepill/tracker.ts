@@ -19,7 +19,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
-import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
+import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState, type BluepillStateEvent } from '../../bluepill/state';
 import { classify, diagnose, needsTrampolineCheck, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
@@ -98,7 +98,17 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   const instructionSteps = new Map<number, number>();
   const ucontextPointer = new Map<number, bigint>();
 
-  const publish = () => ctx.sendEvent(STATE_EVENT, state);
+  /** The trip log's version last sent: an event carries the trips only when they changed since. */
+  let tripsSent = -1;
+  const publish = () => {
+    if (log.version === tripsSent) {
+      const { trips: _unchanged, ...rest } = state;
+      ctx.sendEvent(STATE_EVENT, rest satisfies BluepillStateEvent);
+    } else {
+      tripsSent = log.version;
+      ctx.sendEvent(STATE_EVENT, state);
+    }
+  };
 
   /** Resolves when `work` is done, or after `ms`. */
   const bounded = (work: Promise<void>, ms = RESUME_WAIT_MS) => {
