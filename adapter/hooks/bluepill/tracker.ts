@@ -322,7 +322,10 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     ctx.sendEvent('output', outputEvent('console', `bluepill-lens: stop ${stop.index} (thread ${stop.threadId}) was not analysed: ${e.message}.${moved}\n`).body);
   }
 
-  session.analysed = () => bounded(analyses);
+  /** Links of the analyses chain not yet run: none means there is nothing to wait for (no timer per request). */
+  let unsettled = 0;
+  const settled = () => (unsettled === 0 ? Promise.resolve() : bounded(analyses));
+  session.analysed = settled;
 
   async function resume(request: DebugProtocol.Request): Promise<undefined> {
     if (!readsDone) await bounded(readsSent);
@@ -332,7 +335,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     instructionSteps.delete(resumes - 8);
     const time = Date.now();
     // In stop order: after the analysis of the stop this resume leaves.
+    unsettled++;
     analyses = analyses.then(() => {
+      unsettled--;
       session.resumed();
       log.resumed(time);
     });
@@ -355,7 +360,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     name: 'bluepillTracker',
     stage: 'observe',
     answer(request) {
-      if (request.command === GET_STATE_REQUEST) return bounded(analyses).then(() => successResponse(request, state));
+      if (request.command === GET_STATE_REQUEST) return settled().then(() => successResponse(request, state));
       if (RESUMES.has(request.command)) return resume(request);
       return undefined;
     },
@@ -375,10 +380,14 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
           if (readsSent === allSent) readsDone = true;
           resolve();
         };
+        unsettled++;
         analyses = analyses
           .then(() => analyse(stop, sent))
           .catch((e: Error) => unanalysed(stop, e))
-          .finally(sent);
+          .finally(() => {
+            unsettled--;
+            sent();
+          });
         readsSent = allSent;
         readsDone = false;
       } else if (event.event === 'terminated' || event.event === 'exited') {
