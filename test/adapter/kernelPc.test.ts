@@ -1,7 +1,9 @@
 // The PC of a thread stepped by instruction, read from the kernel (/proc/PID/task/TID/
 // syscall) when dlv runs the debuggee on this machine: at every stop it must be the PC
 // dlv itself gives, with the name dlv gives it; through a dlv the proxy reaches over the
-// network (remote: no pid to read), every PC comes from dlv. amd64, live, pinned dlv.
+// network (remote: no pid to read), every PC comes from dlv, and steps sent back to back
+// go to dlv behind the tracker's one read also after a jump or a call whose targets are
+// known. amd64, live, pinned dlv.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -14,6 +16,15 @@ import type { ProxyOptions } from '../../adapter/session/proxy';
 import type { BluepillState, StopView } from '../../adapter/bluepill/state';
 
 const STEPS = 100;
+const BACK_TO_BACK = 60;
+
+interface Run {
+  compared: Compared[];
+  /** The states of steps sent back to back afterwards, in stop order. */
+  backToBack: StopView[];
+  /** For each of those steps as it went to dlv: whether a stackTrace of the proxy's own was still unanswered. */
+  behindRead: boolean[];
+}
 
 interface Compared {
   stop: StopView;
@@ -22,9 +33,22 @@ interface Compared {
   dlvName: string;
 }
 
-/** A session stopped at square() in hello's endless compute loop, then STEPS instruction steps. */
-async function stepAndCompare(options: ProxyOptions): Promise<Compared[]> {
-  const s = new InProcessSession({ ...options, hooks: defaultHooks() });
+/**
+ * A session stopped at square() in hello's endless compute loop, then STEPS instruction
+ * steps, each compared with dlv's answer, then BACK_TO_BACK steps sent as fast as dlv answers.
+ */
+async function stepAndCompare(options: ProxyOptions): Promise<Run> {
+  // The proxy's own requests to dlv, unanswered, when each stepIn leaves for dlv.
+  const pending = new Set<number>();
+  const behindRead: boolean[] = [];
+  let counting = false;
+  const observe: ProxyOptions['observe'] = (direction, m) => {
+    const message = m as DebugProtocol.Request & DebugProtocol.Response;
+    if (direction === 'proxy→dlv' && message.type === 'request' && message.command === 'stackTrace') pending.add(message.seq);
+    if (direction === 'dlv→proxy' && message.type === 'response') pending.delete(message.request_seq);
+    if (direction === 'proxy→dlv' && message.type === 'request' && message.command === 'stepIn' && counting) behindRead.push(pending.size > 0);
+  };
+  const s = new InProcessSession({ ...options, hooks: defaultHooks(), observe });
   try {
     await s.request('initialize', { adapterID: 'bluepill' });
     assert.ok((await s.request('launch', { mode: 'exec', program: buildFixture('hello'), args: ['-spin'] }))?.success);
@@ -43,8 +67,21 @@ async function stepAndCompare(options: ProxyOptions): Promise<Compared[]> {
       const top = ((await s.request('stackTrace', { threadId, startFrame: 0, levels: 1 })) as DebugProtocol.StackTraceResponse).body.stackFrames[0];
       compared.push({ stop: state.stop!, dlvPc: top.instructionPointerReference!, dlvName: top.name });
     }
+    // Back to back: the next step as soon as `stopped` arrives, never waiting for a state.
+    counting = true;
+    for (let i = STEPS + 1; i <= STEPS + BACK_TO_BACK; i++) {
+      assert.ok((await s.request('stepIn', { threadId, granularity: 'instruction' }))?.success);
+      assert.ok(await s.event('stopped', i), `stop ${i}`);
+    }
+    const last = STEPS + BACK_TO_BACK + 1;
+    assert.ok(await s.until(() => s.events('bluepill/state').some((e) => (e.body as BluepillState).stop?.index === last), 10_000), 'every back-to-back stop analysed');
+    const backToBack: StopView[] = [];
+    for (const e of s.events('bluepill/state')) {
+      const stop = (e.body as BluepillState).stop;
+      if (stop && stop.index > STEPS + 1 && stop.index > (backToBack.at(-1)?.index ?? 0)) backToBack.push(stop);
+    }
     assert.deepEqual(s.log.filter((l) => /not analysed/.test(l)), []);
-    return compared;
+    return { compared, backToBack, behindRead };
   } finally {
     await s.request('disconnect', { terminateDebuggee: true }).catch(() => undefined);
     await s.close();
@@ -54,12 +91,14 @@ async function stepAndCompare(options: ProxyOptions): Promise<Compared[]> {
 describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: process.arch !== 'x64' && 'amd64 only' }, () => {
   let local: Compared[];
   let remote: Compared[];
+  let remoteRun: Run;
   let server: Awaited<ReturnType<typeof dlvDapServer>>;
 
   before(async () => {
-    local = await stepAndCompare({ defaults: { dlvPath: ensureDlv() } });
+    local = (await stepAndCompare({ defaults: { dlvPath: ensureDlv() } })).compared;
     server = await dlvDapServer();
-    remote = await stepAndCompare({ initialTarget: { kind: 'remote', host: '127.0.0.1', port: server.port } });
+    remoteRun = await stepAndCompare({ initialTarget: { kind: 'remote', host: '127.0.0.1', port: server.port } });
+    remote = remoteRun.compared;
   });
   after(async () => {
     await server?.stop();
@@ -89,5 +128,23 @@ describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: pr
       assert.equal(c.stop.pcFrom, 'dlv', `stop ${c.stop.index}`);
       assert.equal(BigInt(c.stop.pc), BigInt(c.dlvPc));
     }
+  });
+
+  it('sends steps back to back behind the tracker\'s one read after jumps and calls too (remote: every stop from dlv)', () => {
+    const { backToBack, behindRead } = remoteRun;
+    assert.equal(backToBack.length, BACK_TO_BACK, 'one state per stop, in order');
+    assert.deepEqual(backToBack.map((v) => v.index), backToBack.map((_, i) => STEPS + 2 + i));
+    // Every move between two stops is one the compared steps saw (each PC there was dlv's own answer).
+    const seen = new Set(remote.slice(1).map((c, i) => `${remote[i].stop.pc}>${c.stop.pc}`));
+    for (let i = 1; i < backToBack.length; i++) assert.ok(seen.has(`${backToBack[i - 1].pc}>${backToBack[i].pc}`), `stop ${backToBack[i].index}: ${backToBack[i - 1].pc} to ${backToBack[i].pc}`);
+    // Step n left stop STEPS + n; that stop was pipelined when the step went out behind its read. The instruction
+    // before it says why: straight-line code, or (new) a jump or call whose targets were known.
+    const pipelinedAfter = new Set<string>();
+    for (let n = 2; n < behindRead.length; n++) {
+      const before = backToBack[n - 2]; // the stop before stop STEPS + n (index STEPS + n - 1)
+      if (behindRead[n] && before) pipelinedAfter.add(before.instruction?.split(' ')[0] ?? '');
+    }
+    assert.ok(behindRead.filter(Boolean).length >= BACK_TO_BACK / 3, `${behindRead.filter(Boolean).length} of ${behindRead.length} steps behind a read`);
+    for (const kind of ['JMP', 'CALL']) assert.ok(pipelinedAfter.has(kind), `pipelined after ${kind} (${[...pipelinedAfter].join(', ')})`);
   });
 });

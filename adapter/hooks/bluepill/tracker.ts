@@ -118,8 +118,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   };
 
   /**
-   * A thread stepping through straight-line host code: its next PC is the instruction
-   * after the last one, in the same function, already in the cache, and neither is a
+   * A thread stepping through host code where every place one instruction can take it is
+   * known: the next instruction (straight-line code), or also the target of a direct
+   * branch or call whose function dlv named before; each already in the cache, none a
    * landmark. Its analysis then needs the top frame only (to confirm the PC), and dlv
    * answers that read before it runs the next resume, so the resume need not wait for
    * the answer. Should the thread be elsewhere after all (a signal), the stop is still
@@ -129,11 +130,20 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const previous = previousPhase.get(threadId);
     const last = lastTop.get(threadId);
     const ins = last?.instruction;
-    if (!known || !stepped || (previous !== 'host' && previous !== 'resumed') || !last || !ins?.text || !ins.bytes || MAY_TRANSFER.test(ins.text)) return false;
+    if (!known || !stepped || (previous !== 'host' && previous !== 'resumed') || !last || !ins?.text || !ins.bytes) return false;
     const index = session.index(known);
     if (isUnsymbolized(last.name) || index.bySymbolName(last.name) || index.byCode(ins.text, ins.bytes).length) return false;
-    const next = session.instructions.peek(last.pc + BigInt(ins.bytes.length / 2));
-    return next !== undefined && index.byCode(next.text, next.bytes).length === 0;
+    const transfers = MAY_TRANSFER.test(ins.text);
+    const next = nextPcs(known.arch, last.pc, ins.bytes, transfers);
+    // A return or an indirect jump may go anywhere.
+    if (!next || next.pcs.length === 0) return false;
+    return next.pcs.every((pc) => {
+      const at = session.instructions.peek(pc);
+      if (!at || index.byCode(at.text, at.bytes).length) return false;
+      if (!transfers || pc === last.pc + BigInt(ins.bytes!.length / 2)) return true; // on in the same function
+      const name = nameAt.get(pc);
+      return name !== undefined && !isUnsymbolized(name) && !index.bySymbolName(name);
+    });
   }
 
   /**
