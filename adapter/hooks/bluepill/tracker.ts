@@ -35,6 +35,8 @@ import { agrees, nextPcs } from '../../bluepill/nextPc';
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
+/** A resume's running state waits this long for a stop that would make it moot. */
+const RUNNING_STATE_DELAY_MS = 30;
 /** A resume waits at most this long for the analysis of the stop before it (a slow board). */
 const RESUME_WAIT_MS = 5000;
 /** Frames read per stop: the handler's frames are near the top; a morestack runaway shows in 32. */
@@ -82,8 +84,18 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   /** Whether readsSent has resolved: a resume then goes on without a timer or a wait. */
   let readsDone = true;
   let resumes = 0;
-  /** A resume made the state running; it is published with dlv's response to the resume. */
+  /**
+   * A resume made the state running. It is published only if no stop follows within
+   * RUNNING_STATE_DELAY_MS: a client stepping fast gets one state per stop instead of two
+   * (a view that refreshes on each no longer flickers "running" at every step).
+   */
   let runningUnsent = false;
+  const runningTimer = setTimeout(() => {
+    if (!runningUnsent) return;
+    runningUnsent = false;
+    publish();
+  }, RUNNING_STATE_DELAY_MS);
+  runningTimer.unref();
   let known: Variant | undefined;
   const previousPhase = new Map<number, Phase>();
   /**
@@ -256,6 +268,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       tripCount: log.tripCount,
       guestExits: log.guestExitCount,
     };
+    // This stop's state says whether the thread runs again: it replaces a running state not yet sent.
+    runningUnsent = false;
     publish();
   }
 
@@ -353,17 +367,10 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     });
     if (!state.running) {
       state = { ...state, running: true };
-      // Sent with dlv's answer to the resume: one write to the client instead of two.
       runningUnsent = true;
+      runningTimer.refresh();
     }
     return undefined;
-  }
-
-  /** The running state, once per resume that changed it. */
-  function publishRunning(): void {
-    if (!runningUnsent) return;
-    runningUnsent = false;
-    publish();
   }
 
   return {
@@ -374,12 +381,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (RESUMES.has(request.command)) return resume(request);
       return undefined;
     },
-    rewriteResponse(_response, request) {
-      if (RESUMES.has(request.command)) publishRunning();
-    },
     rewriteEvent(event) {
-      // dlv's answer to a resume came first; should a stop come without it, the running state still goes before it.
-      publishRunning();
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         const stepped = body.reason === 'step';
@@ -404,6 +406,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
         void analyses.then(() => {
           threads.forgetAll();
           if (state.ended) return;
+          runningUnsent = false;
           state = { ...state, running: false, ended: true };
           publish();
         });
