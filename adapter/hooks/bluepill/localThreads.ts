@@ -16,7 +16,8 @@ export class LocalThreads {
 
   /** Whether there is a local debuggee at all. */
   get local(): boolean {
-    this.pids ??= this.processes();
+    // Asked again while there is none: the program may not have been started yet.
+    if (!this.pids?.length) this.pids = this.processes();
     return this.pids.length > 0;
   }
 

@@ -57,7 +57,14 @@ interface Stop {
   resumesBefore: number;
   /** Sure to need one read only (see pipelined(), decided when its analysis starts): the next resume may follow it to dlv at once. */
   pipelined?: boolean;
+  /** The stop named no thread: the proxy chose one (see threadOfUnnamedStop). */
+  chosen?: boolean;
+  /** dlv's reason says the goroutine it names ran on a thread up to this stop (a step or a breakpoint). */
+  onThread: boolean;
 }
+
+/** Stop reasons (dlv 1.27.2, service/dap/server.go) whose goroutine is the one the stopped thread runs. */
+const ON_THREAD_REASONS = new Set(['step', 'breakpoint', 'function breakpoint', 'instruction breakpoint']);
 
 /** The top of a thread at a stop, read from the kernel: no dlv frame id is valid for it. */
 const KERNEL_FRAME_ID = -1;
@@ -219,7 +226,10 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   }
 
   async function analyse(stop: Stop, sent: () => void, fromKernel = true): Promise<void> {
-    if (stop.threadId === UNNAMED) stop.threadId = await threadOfUnnamedStop();
+    if (stop.threadId === UNNAMED) {
+      stop.threadId = await threadOfUnnamedStop();
+      stop.chosen = true;
+    }
     known ??= await session.variant();
     const kernel = fromKernel ? kernelTop(stop, known) : undefined;
     // Decided here, when the analysis of the stop before it is complete.
@@ -234,7 +244,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     let sp = kernel?.sp;
     if (!kernel && pc !== 0n) {
       if (!isUnsymbolized(frames[0].name)) rememberName(pc, frames[0].name);
-      if (!stop.pipelined && resumes === stop.resumesBefore && threads.local) sp = threads.learn(stop.threadId, pc)?.sp;
+      // Only the goroutine that stepped or hit a breakpoint runs on a thread for sure (after a pause, or one chosen
+      // for a stop that named none, it may be parked: its PC then is where it will resume, not a thread's).
+      if (!stop.pipelined && !stop.chosen && stop.onThread && resumes === stop.resumesBefore && threads.local) sp = threads.learn(stop.threadId, pc)?.sp;
     }
     // Once the thread has moved on, only what is already known may be used.
     // A known instruction without a wait: a stop that needs no read is analysed and published in the
@@ -385,7 +397,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         const stepped = body.reason === 'step';
-        const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes };
+        const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes, onThread: ON_THREAD_REASONS.has(body.reason) };
         let resolve!: () => void;
         const allSent = new Promise<void>((r) => (resolve = r));
         const sent = () => {
