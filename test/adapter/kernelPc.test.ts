@@ -14,6 +14,7 @@ import { InProcessSession } from '../support/inProcess';
 import { defaultHooks } from '../../adapter/hooks';
 import type { ProxyOptions } from '../../adapter/session/proxy';
 import type { BluepillState, StopView } from '../../adapter/bluepill/state';
+import { startProcess, type Running } from '../support/processes';
 
 const STEPS = 100;
 const BACK_TO_BACK = 60;
@@ -37,7 +38,7 @@ interface Compared {
  * A session stopped at square() in hello's endless compute loop, then STEPS instruction
  * steps, each compared with dlv's answer, then BACK_TO_BACK steps sent as fast as dlv answers.
  */
-async function stepAndCompare(options: ProxyOptions): Promise<Run> {
+async function stepAndCompare(options: ProxyOptions, start: { command: 'launch' | 'attach'; args: Record<string, unknown> } = { command: 'launch', args: { mode: 'exec', program: buildFixture('hello'), args: ['-spin'] } }): Promise<Run> {
   // The proxy's own requests to dlv, unanswered, when each stepIn leaves for dlv.
   const pending = new Set<number>();
   const behindRead: boolean[] = [];
@@ -51,7 +52,7 @@ async function stepAndCompare(options: ProxyOptions): Promise<Run> {
   const s = new InProcessSession({ ...options, hooks: defaultHooks(), observe });
   try {
     await s.request('initialize', { adapterID: 'bluepill' });
-    assert.ok((await s.request('launch', { mode: 'exec', program: buildFixture('hello'), args: ['-spin'] }))?.success);
+    assert.ok((await s.request(start.command, start.args))?.success);
     const source = { path: fixtureSource('hello') };
     await s.request('setBreakpoints', { source, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
     await s.request('configurationDone');
@@ -92,6 +93,8 @@ describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: pr
   let local: Compared[];
   let remote: Compared[];
   let remoteRun: Run;
+  let attached: Compared[];
+  let target: Running | undefined;
   let server: Awaited<ReturnType<typeof dlvDapServer>>;
 
   before(async () => {
@@ -99,9 +102,19 @@ describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: pr
     server = await dlvDapServer();
     remoteRun = await stepAndCompare({ initialTarget: { kind: 'remote', host: '127.0.0.1', port: server.port } });
     remote = remoteRun.compared;
+    // Attached by pid: the pid comes from the arguments, not from dlv's children.
+    target = await startProcess(buildFixture('hello'), ['-forever'], /ready/);
+    attached = (await stepAndCompare({ defaults: { dlvPath: ensureDlv() } }, { command: 'attach', args: { mode: 'local', processId: target.pid } })).compared;
   });
   after(async () => {
     await server?.stop();
+    await target?.stop();
+  });
+
+  it('reads from the kernel too when attached to a local process by pid, and agrees with dlv', () => {
+    for (const c of attached) assert.equal(BigInt(c.stop.pc), BigInt(c.dlvPc), `stop ${c.stop.index} (${c.stop.pcFrom})`);
+    const fromKernel = attached.filter((c) => c.stop.pcFrom === 'kernel').length;
+    assert.ok(fromKernel >= STEPS - 30, `${fromKernel} of ${STEPS} from the kernel`);
   });
 
   it('agrees with dlv at every stop, PC and function', () => {
