@@ -8,14 +8,19 @@
 // its last read to dlv, for at most RESUME_WAIT_MS: frame ids and registers are only
 // valid until the thread moves, and dlv answers requests in the order they came, so
 // a client stepping as fast as dlv answers still has every stop analysed. Mostly
-// that means waiting for the analysis to finish; in straight-line host code it is
-// sure to need one read only, and the resume follows that read at once. The reads are few: one stackTrace per stop (of the top frame alone
-// while a thread steps through host code), instructions from the session's cache,
-// and the ucontext only in the handler's phases (kept in the session for the other hooks).
+// that means waiting for the analysis to finish; in host code where every place the
+// last instruction can go is known (straight-line code, direct jumps and calls) it is
+// sure to need one read only, and the resume follows that read at once. The reads are
+// few: one stackTrace per stop (of the top frame alone while a thread steps through
+// host code), instructions from the session's cache, and the ucontext only in the
+// handler's phases (kept in the session for the other hooks).
 // When dlv runs the debuggee on this machine, a thread stepped by one instruction through
 // host code it has stepped before needs no read at all: its PC comes from the kernel
 // (localThreads.ts), checked against where one instruction can take it, and its
 // function's name from what dlv called that PC before.
+//
+// Events: one state per stop; a resume's running state only when no stop follows soon;
+// the trips only when they changed.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
