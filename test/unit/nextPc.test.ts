@@ -1,6 +1,7 @@
 // Where one instruction can take a thread (bluepill/nextPc.ts), and the kernel's view of
 // a stopped task (/proc/PID/task/TID/syscall). Encodings from the hello fixture's
-// objdump (amd64) and from the ARM64 manual's branch formats.
+// `go tool objdump` (amd64) and, for arm64 and the amd64 JE rel32, as GNU as 2.40 and
+// objdump print them (aarch64-linux-gnu-as; offsets as objdump shows the targets).
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { agrees, nextPcs } from '../../adapter/bluepill/nextPc';
