@@ -50,7 +50,13 @@ export async function benchProxy(root) {
     const { DlvProxy } = require(path.join(root, 'out/adapter/session/proxy.js'));
     const { defaultHooks } = require(path.join(root, 'out/adapter/hooks/index.js'));
     const { ensureDlv } = require(path.join(root, 'out/test/support/paths.js'));
-    const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: defaultHooks() });
+    // When this step's stepIn left for dlv and when dlv's stopped came back: dlv's own part of the step.
+    const atDlv = { sent: 0, stopped: 0 };
+    const observe = (direction, m) => {
+      if (direction === 'proxy→dlv' && m.type === 'request' && m.command === 'stepIn') atDlv.sent = performance.now();
+      if (direction === 'dlv→proxy' && m.type === 'event' && m.event === 'stopped') atDlv.stopped = performance.now();
+    };
+    const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: defaultHooks(), observe });
     const waiters = new Set();
     proxy.client.onDidSendMessage((m) => {
       for (const w of [...waiters]) if (w.wanted(m)) (waiters.delete(w), w.resolve(m));
@@ -72,10 +78,14 @@ export async function benchProxy(root) {
     await ask('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });
     const client = {
       request: async (command, args) => ask(command, args),
+      /** Per step: its whole time, and dlv's part of it (ms). */
+      parts: [],
       step: async () => {
+        const t0 = performance.now();
         const s = next((m) => m.type === 'event' && m.event === 'stopped');
         await ask('stepIn', { threadId, granularity: 'instruction' });
         await s;
+        client.parts.push({ total: performance.now() - t0, dlv: atDlv.stopped - atDlv.sent });
       },
     };
     return {
@@ -111,15 +121,19 @@ export async function benchProxy(root) {
   // inline (as VS Code runs it). Many short rounds, in an order that rotates, each compared
   // with the dlv-alone run of the same round: noise on the machine falls on all alike.
   const direct = await directClient();
+  // A second dlv alone: two identical dlv sessions step at different speeds (each its own dlv and
+  // program); their ratio shows how much of any ratio below is the instance, not the path.
+  const direct2 = await directClient();
   const relayServer = await dlvDapServer();
   const relay = new RecordingClient(process.execPath, path.join(root, 'bench', 'relay.mjs'), { env: { ...process.env, RELAY_PORT: String(relayServer.port) } });
   await relay.start();
   const dc = await proxyClient();
   const threads = {};
-  for (const [name, client] of Object.entries({ direct: direct.client, relay, proxy: dc })) threads[name] = await stopped(client);
+  for (const [name, client] of Object.entries({ direct: direct.client, direct2: direct2.client, relay, proxy: dc })) threads[name] = await stopped(client);
   const inline = await inlineSession();
-  const sessions = { direct: uniform(direct.client, threads.direct), relay: uniform(relay, threads.relay), proxy: uniform(dc, threads.proxy), inline: inline.client };
+  const sessions = { direct: uniform(direct.client, threads.direct), direct2: uniform(direct2.client, threads.direct2), relay: uniform(relay, threads.relay), proxy: uniform(dc, threads.proxy), inline: inline.client };
   for (const client of Object.values(sessions)) await timeSteps(client, STEPS_PER_ROUND); // warm-up
+  inline.client.parts.length = 0;
   const names = Object.keys(sessions);
   const stepping = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < ROUNDS; round++) {
@@ -136,8 +150,9 @@ export async function benchProxy(root) {
     direct: (await direct.client.stackTraceRequest({ threadId: threads.direct, levels: 50 })).body.stackFrames,
     proxy: (await dc.stackTraceRequest({ threadId: threads.proxy, levels: 50 })).body.stackFrames,
     inline: (await inline.client.request('stackTrace', { threadId: inline.threadId, levels: 50 })).body.stackFrames,
+    relay: (await relay.stackTraceRequest({ threadId: threads.relay, levels: 50 })).body.stackFrames,
   };
-  const threadOf = { direct: threads.direct, proxy: threads.proxy, inline: inline.threadId };
+  const threadOf = { direct: threads.direct, proxy: threads.proxy, inline: inline.threadId, relay: threads.relay };
   const requests = {
     threads: () => [['threads']],
     stackTrace50: (who) => [['stackTrace', { threadId: threadOf[who], levels: 50 }]],
@@ -146,7 +161,8 @@ export async function benchProxy(root) {
     disassemble400: (who) => [['disassemble', { memoryReference: frames[who][0].instructionPointerReference, instructionOffset: -200, instructionCount: 400 }]],
   };
   const registersRef = {};
-  for (const who of ['direct', 'proxy', 'inline']) {
+  const who4 = ['direct', 'proxy', 'inline', 'relay'];
+  for (const who of who4) {
     const sc = await sessions[who].request('scopes', { frameId: frames[who][0].id });
     registersRef[who] = sc.body.scopes.find((x) => /registers/i.test(x.name)).variablesReference;
   }
@@ -158,21 +174,22 @@ export async function benchProxy(root) {
   };
   const latency = {};
   for (const [name, make] of Object.entries(requests)) {
-    for (let i = 0; i < 20; i++) for (const who of ['direct', 'proxy', 'inline']) await timeRequest(who, make);
-    const samples = { direct: [], proxy: [], inline: [] };
-    const added = { proxy: [], inline: [] };
+    for (let i = 0; i < 20; i++) for (const who of who4) await timeRequest(who, make);
+    const samples = { direct: [], proxy: [], inline: [], relay: [] };
+    const added = { proxy: [], inline: [], relay: [] };
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      const order = i % 2 ? ['direct', 'inline', 'proxy'] : ['proxy', 'inline', 'direct'];
+      const order = i % 2 ? ['direct', 'inline', 'relay', 'proxy'] : ['proxy', 'relay', 'inline', 'direct'];
       const t = {};
       for (const who of order) t[who] = await timeRequest(who, make);
-      for (const who of ['direct', 'proxy', 'inline']) samples[who].push(t[who]);
-      added.proxy.push(t.proxy - t.direct);
-      added.inline.push(t.inline - t.direct);
+      for (const who of who4) samples[who].push(t[who]);
+      for (const who of ['proxy', 'inline', 'relay']) added[who].push(t[who] - t.direct);
     }
-    latency[name] = { direct: stats(samples.direct), addedInline: withInterval(added.inline), addedStdio: withInterval(added.proxy) };
+    // The relay parses nothing: what any process between client and dlv adds on this machine.
+    latency[name] = { direct: stats(samples.direct), addedInline: withInterval(added.inline), addedStdio: withInterval(added.proxy), addedRelay: withInterval(added.relay) };
   }
   await inline.stop();
   await direct.stop();
+  await direct2.stop();
   // Memory of a long session: 10,000 more requests through the same proxy.
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${dc.adapterProcess.pid}/status`, 'utf8'))[1]) / 1024;
   const before = rss();
@@ -187,6 +204,8 @@ export async function benchProxy(root) {
   relay.adapterProcess?.kill();
   await relayServer.stop();
 
+  const sum = (xs, key) => xs.reduce((a, x) => a + x[key], 0);
+  const perRound = (xs, n) => Array.from({ length: Math.floor(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
   const ratios = (name) => withInterval(stepping[name].map((t, i) => t / stepping.direct[i]));
   return {
     rounds: ROUNDS,
@@ -201,6 +220,12 @@ export async function benchProxy(root) {
       inlineRatio: ratios('inline'),
       relayRatio: ratios('relay'),
       proxyOverRelay: withInterval(stepping.proxy.map((t, i) => t / stepping.relay[i])),
+      direct2: stats(stepping.direct2),
+      controlRatio: ratios('direct2'),
+      // Inline, whatever dlv instance it got: the step's time over dlv's part of it, per round, and
+      // the proxy's own time per step (the step's time less dlv's part).
+      inlineOverItsDlv: withInterval(perRound(inline.client.parts, STEPS_PER_ROUND).map((r) => sum(r, 'total') / sum(r, 'dlv'))),
+      inlineOwnPerStep: withInterval(inline.client.parts.map((p) => p.total - p.dlv)),
     },
     latency,
     stackFrames: frames.direct.length,

@@ -64,14 +64,20 @@ console.log(`| explain an address in runsc (CLI, whole process) | go tool objdum
 for (const [size, s] of Object.entries(results.hover ?? {})) console.log(`| hover on a pathological line of ${size} | — | median ${s.median.toFixed(3)} ms, p99 ${s.p99.toFixed(3)} ms (worst: ${s.worstKind}) | | < 10 ms |`);
 const p = results.proxy;
 const r = (x) => `${x.median.toFixed(3)}× (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;
+const ms3 = (x) => `${x.median.toFixed(3)} ms (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;
 const steps = `${p.rounds} rounds of ${p.stepsPerRound} instruction steps`;
 console.log(`| ${steps}, proxy inline (as VS Code runs it), tracker analysing every stop (${p.stateEventsPerStep.toFixed(2)} states per stop) | dlv alone: median ${f(p.stepping.direct.median)} ms a round | inline: ${f(p.stepping.inline.median)} ms | ${r(p.stepping.inlineRatio)} | ≤ 1.10× |`);
 console.log(`| the same, proxy as a process on stdio (nvim-dap) | dlv alone, as above | ${f(p.stepping.proxy.median)} ms | ${r(p.stepping.ratio)} | ≤ 1.10× |`);
+if (p.stepping.inlineOverItsDlv) {
+  console.log(`| the same inline, against its own dlv: the step's time over dlv's part of it (stepIn sent to dlv → its stopped read), per round | dlv's part: median ${f(p.stepping.inline.median / p.stepping.inlineOverItsDlv.median)} ms a round | own time per step: ${ms3(p.stepping.inlineOwnPerStep)} | ${r(p.stepping.inlineOverItsDlv)} | ≤ 1.10× |`);
+  console.log(`| control: a second dlv alone, the same program and steps | dlv alone, as above | ${f(p.stepping.direct2.median)} ms | ${r(p.stepping.controlRatio)} | 1.00× |`);
+}
 console.log(`| the same through a byte relay (any extra process) | dlv alone, as above | ${f(p.stepping.relay.median)} ms | ${r(p.stepping.relayRatio)}; proxy/relay ${r(p.stepping.proxyOverRelay)} | |`);
 const ms = (x) => `${x.median.toFixed(3)} ms (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;
 for (const [name, l] of Object.entries(p.latency)) {
   const goal = name === 'disassemble400' ? '≤ 0.3 ms' : '≤ 0.1 ms';
-  console.log(`| ${name} | dlv alone: median ${l.direct.median.toFixed(2)} ms | added inline: ${ms(l.addedInline)}; on stdio: ${ms(l.addedStdio)} | | median added ${goal} |`);
+  const relayed = l.addedRelay ? `; a byte relay: ${ms(l.addedRelay)}` : '';
+  console.log(`| ${name} | dlv alone: median ${l.direct.median.toFixed(2)} ms | added inline: ${ms(l.addedInline)}; on stdio: ${ms(l.addedStdio)}${relayed} | | median added ${goal} |`);
 }
 const h = results.annotationHook;
 console.log(`| annotation part of a ${h.instructions}-instruction disassemble (${h.moves} MRS/MSR) | — | median ${h.median.toFixed(3)} ms, p99 ${h.p99.toFixed(3)} ms | | ≤ 1 ms |`);

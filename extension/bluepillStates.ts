@@ -3,7 +3,7 @@
 // proxy is not part of; and the guest watch's `bluepill/guest` summaries, with their
 // timeline. Tells the view, the pane, the timeline and the status bar when it changes.
 import * as vscode from 'vscode';
-import { emptyState, GET_STATE_REQUEST, GUEST_EVENT, STATE_EVENT, WARNING_EVENT, type BluepillState } from '../adapter/bluepill/state';
+import { applyStateEvent, emptyState, GET_STATE_REQUEST, GUEST_EVENT, STATE_EVENT, WARNING_EVENT, type BluepillState, type BluepillStateEvent } from '../adapter/bluepill/state';
 import type { GuestSummary } from '../adapter/guest/summary';
 import type { GuestStopBody } from '../adapter/guest/vcpuTable';
 import { GuestTimeline } from '../adapter/guest/timeline';
@@ -79,16 +79,17 @@ export class BluepillStates implements vscode.Disposable {
 
   private onCustomEvent(e: vscode.DebugSessionCustomEvent): void {
     if (e.session.type !== DEBUG_TYPE) return;
-    if (e.event === STATE_EVENT) this.update(e.session, e.body as BluepillState);
+    if (e.event === STATE_EVENT) this.update(e.session, e.body as BluepillStateEvent);
     else if (e.event === GUEST_EVENT) this.updateGuest(e.session, e.body as { summary?: GuestSummary; error?: string } & GuestStopBody);
     else if (e.event === WARNING_EVENT) {
       void vscode.window.showWarningMessage(`bluepill-lens: ${(e.body as { message: string }).message}`);
     }
   }
 
-  update(session: vscode.DebugSession, state: BluepillState): void {
+  /** A state event (its trips only when they changed: the ones known are kept), or the whole state (getState). */
+  update(session: vscode.DebugSession, state: BluepillStateEvent | BluepillState): void {
     if (!state || !this.states.has(session.id)) return;
-    this.states.set(session.id, state);
+    this.states.set(session.id, applyStateEvent(this.states.get(session.id), state));
     this.changed.fire(session);
   }
 

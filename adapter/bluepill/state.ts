@@ -46,6 +46,8 @@ export interface StopView {
   mode: string;
   because: string;
   landmark?: { role: LandmarkRole; words: string; runsInGuest?: boolean };
+  /** Where the PC came from: dlv's stack, or the kernel (a local debuggee stepped through host code it stepped before). */
+  pcFrom?: 'dlv' | 'kernel';
 }
 
 export interface BluepillState {
@@ -58,6 +60,18 @@ export interface BluepillState {
   trips: readonly Trip[];
   tripCount: number;
   guestExits: number;
+}
+
+/**
+ * The body of a `bluepill/state` event: the state, with `trips` only when the trip log
+ * changed since the event before (up to 100 trips would otherwise be written at every
+ * stop). `bluepill/getState` answers with the whole state.
+ */
+export type BluepillStateEvent = Omit<BluepillState, 'trips'> & { trips?: readonly Trip[] };
+
+/** The state an event leaves a client with: its trips, or the ones it had. */
+export function applyStateEvent(previous: BluepillState | undefined, body: BluepillStateEvent): BluepillState {
+  return body.trips ? (body as BluepillState) : { ...body, trips: previous?.trips ?? [] };
 }
 
 export function emptyState(): BluepillState {

@@ -37,6 +37,8 @@ export class TripLog {
   /** Per thread: its current trip and the phase of its last stop. */
   private threads = new Map<number | undefined, { trip?: Trip; lastPhase?: Phase; runningFrom?: Phase }>();
   private runningSince: number | undefined;
+  /** Counts the changes to the trips: a client is sent them again only after one. */
+  private changes = 0;
 
   /** The debuggee was resumed (continue, step) at `time`: every thread runs again. */
   resumed(time: number): void {
@@ -53,11 +55,13 @@ export class TripLog {
     const joinsMidway = (!current || current.complete) && stop.phase !== 'host' && stop.phase !== 'resumed';
     if (opensTrip || joinsMidway) {
       thread.trip = { number: ++this.count, threadId: stop.threadId, started: stop.time, stops: [], guestMs: 0, complete: false };
+      this.changes++;
       this.trips.unshift(thread.trip);
       if (this.trips.length > MAX_TRIPS) this.trips.pop();
     }
     const trip = thread.trip;
     if (trip && !trip.complete && stop.phase !== 'host') {
+      this.changes++;
       if (this.runningSince !== undefined && GUEST.includes(thread.runningFrom!) && GUEST.includes(stop.phase)) {
         trip.guestMs += stop.time - this.runningSince;
       }
@@ -74,6 +78,11 @@ export class TripLog {
     thread.lastPhase = stop.phase;
     thread.runningFrom = undefined;
     return trip;
+  }
+
+  /** Changes so far to what list() returns (a new trip, a stop recorded in one). */
+  get version(): number {
+    return this.changes;
   }
 
   /** Newest first. */

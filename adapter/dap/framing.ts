@@ -57,6 +57,9 @@ export class FrameReader {
 
 /** The body length a header block declares; throws on anything that is not a DAP header. */
 export function contentLength(header: string): number {
+  // What every DAP peer writes: one line, read without splitting.
+  const plain = /^Content-Length: (\d{1,10})$/.exec(header);
+  if (plain && Number(plain[1]) <= MAX_FRAME_BYTES) return Number(plain[1]);
   let length: number | undefined;
   for (const line of header.split('\r\n')) {
     const colon = line.indexOf(':');

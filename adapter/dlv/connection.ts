@@ -73,6 +73,11 @@ export class DlvConnection {
     return this.spawned?.child.pid;
   }
 
+  /** The pids of the programs the dlv we spawned started (none for a remote dlv). */
+  get programs(): number[] {
+    return this.offspring?.programs() ?? [];
+  }
+
   /** host:port of a dlv we spawned (ours alone: never shown to the client). */
   get spawnedAddress(): string | undefined {
     return this.spawned && `${this.spawned.host}:${this.spawned.port}`;

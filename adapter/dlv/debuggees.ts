@@ -61,6 +61,13 @@ export class Offspring {
     }
   }
 
+  /** The pids of the programs dlv started (not its own helpers), as recorded. */
+  programs(): number[] {
+    // What each runs now: one seen between dlv's fork and its exec still ran dlv's executable.
+    for (const d of this.known.values()) d.exe = exeOf(d.pid) ?? d.exe;
+    return [...this.known.values()].filter((d) => !isDlvHelper(d)).map((d) => d.pid);
+  }
+
   /** Keeps recording until settle(): dlv is starting a program and has not answered yet. */
   watch(): void {
     this.record();

@@ -133,6 +133,13 @@ export class DlvProxy implements ProxyContext {
     });
   }
 
+  localProcesses(): number[] {
+    const conn = this.conn;
+    if (!conn || conn.target.kind === 'remote' || !this.args || isRemote(this.args)) return [];
+    if (typeof this.args.processId === 'number') return [this.args.processId];
+    return conn.programs;
+  }
+
   sendEvent(name: string, body?: unknown): void {
     this.push(event(name, body));
   }

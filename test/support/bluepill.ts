@@ -1,14 +1,24 @@
 // Helpers for tests that follow the round trip through the proxy's bluepill/state events.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import * as assert from 'node:assert/strict';
-import type { BluepillState } from '../../adapter/bluepill/state';
+import { applyStateEvent, type BluepillState, type BluepillStateEvent } from '../../adapter/bluepill/state';
 import type { RecordingClient } from './client';
+
+/**
+ * The state after each `bluepill/state` event so far, as a client keeps it: an event
+ * carries the trips only when they changed, so each takes the trips of the one before.
+ */
+export function stateEvents(dc: RecordingClient): BluepillState[] {
+  const states: BluepillState[] = [];
+  for (const e of dc.events('bluepill/state')) states.push(applyStateEvent(states.at(-1), e.body as BluepillStateEvent));
+  return states;
+}
 
 /** The next state event that describes a stop (not "running"), after `after` events were seen. */
 export async function nextStopState(dc: RecordingClient, after: number, timeoutMs = 15_000): Promise<BluepillState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const states = dc.events('bluepill/state').slice(after).map((e) => e.body as BluepillState);
+    const states = stateEvents(dc).slice(after);
     const found = states.find((s) => !s.running && s.stop);
     if (found) return found;
     if (Date.now() > deadline) throw new Error(`no bluepill/state for a stop within ${timeoutMs} ms`);
@@ -95,8 +105,7 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
   // One state per stop: the first that describes it (a stop analysed after the thread moved on is
   // already marked running; the running state a resume sends repeats the stop before it).
   const states: BluepillState[] = [];
-  for (const e of dc.events('bluepill/state').slice(from)) {
-    const s = e.body as BluepillState;
+  for (const s of stateEvents(dc).slice(from)) {
     if (s.stop && s.stop.index > (states.at(-1)?.stop!.index ?? before)) states.push(s);
   }
   unusual.push(...dc.outputText().slice(outputBefore).split('\n').filter((l) => l.includes('was not analysed')));

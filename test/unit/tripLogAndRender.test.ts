@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TripLog } from '../../adapter/bluepill/tripLog';
 import { renderState } from '../../adapter/bluepill/render';
-import { emptyState, type BluepillState } from '../../adapter/bluepill/state';
+import { applyStateEvent, emptyState, type BluepillState } from '../../adapter/bluepill/state';
 import type { Phase } from '../../adapter/bluepill/model';
 
 function replay(log: TripLog, phases: Array<[Phase, number, string?]>): void {
@@ -23,6 +23,28 @@ describe('TripLog', () => {
     assert.equal(trips[1].complete, true);
     assert.equal(trips[1].exitPc, '0x95c6d8');
     assert.equal(log.guestExitCount, 1);
+  });
+
+  it('counts a change only when the trips change: host stops leave the version as it was', () => {
+    const log = new TripLog();
+    const versions: number[] = [];
+    for (const phase of ['host', 'host', 'entering', 'trapped', 'resumed', 'host', 'host'] as Phase[]) {
+      log.record({ time: 0, phase, pc: '0x1', symbol: 'f' });
+      versions.push(log.version);
+    }
+    assert.deepEqual(versions, [0, 0, 2, 3, 4, 4, 4]);
+  });
+
+  it('an event without trips keeps the trips the client had; one with trips replaces them', () => {
+    const log = new TripLog();
+    replay(log, [['entering', 0], ['resumed', 10]]);
+    const full: BluepillState = { ...emptyState(), trips: log.list(), tripCount: 1 };
+    const { trips: _omitted, ...withoutTrips } = { ...full, running: true };
+    const after = applyStateEvent(full, withoutTrips);
+    assert.equal(after.running, true);
+    assert.equal(after.trips, full.trips);
+    assert.deepEqual(applyStateEvent(after, { ...emptyState(), trips: [] }).trips, []);
+    assert.deepEqual(applyStateEvent(undefined, withoutTrips).trips, []);
   });
 
   it('adds the running time between handler phases to the trip\'s guest time', () => {

@@ -5,7 +5,7 @@
 // through `request`. It changes nothing: annotations need the proxy.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyContext } from '../../session/hooks';
-import { STATE_EVENT, type BluepillState } from '../../bluepill/state';
+import { STATE_EVENT, type BluepillStateEvent } from '../../bluepill/state';
 import type { Explanation } from '../../explain/explain';
 import { EXPLAIN_REQUEST, explainRequest } from './explainRequest';
 import { BluepillSession, type BluepillSettings } from './session';
@@ -23,11 +23,12 @@ export class ReadOnlyObserver {
   /** Requests the client sent, by seq, until their response passes. */
   private readonly requests = new Map<number, DebugProtocol.Request>();
 
-  constructor(request: RequestFn, onState: (state: BluepillState) => void, configuration: Record<string, unknown>, settings: BluepillSettings = {}) {
+  /** `onState` gets each state event's body: its trips only when they changed (applyStateEvent keeps the others). */
+  constructor(request: RequestFn, onState: (state: BluepillStateEvent) => void, configuration: Record<string, unknown>, settings: BluepillSettings = {}) {
     const ctx: ProxyContext = {
       sessionArgs: configuration,
       sendEvent: (name, body) => {
-        if (name === STATE_EVENT) onState(body as BluepillState);
+        if (name === STATE_EVENT) onState(body as BluepillStateEvent);
       },
       requestDlv: async (command, args) => {
         const base = { seq: 0, type: 'response', request_seq: -1, command } as const;

@@ -8,14 +8,23 @@
 // its last read to dlv, for at most RESUME_WAIT_MS: frame ids and registers are only
 // valid until the thread moves, and dlv answers requests in the order they came, so
 // a client stepping as fast as dlv answers still has every stop analysed. Mostly
-// that means waiting for the analysis to finish; in straight-line host code it is
-// sure to need one read only, and the resume follows that read at once. The reads are few: one stackTrace per stop (of the top frame alone
-// while a thread steps through host code), instructions from the session's cache,
-// and the ucontext only in the handler's phases (kept in the session for the other hooks).
+// that means waiting for the analysis to finish; in host code where every place the
+// last instruction can go is known (straight-line code, direct jumps and calls) it is
+// sure to need one read only, and the resume follows that read at once. The reads are
+// few: one stackTrace per stop (of the top frame alone while a thread steps through
+// host code), instructions from the session's cache, and the ucontext only in the
+// handler's phases (kept in the session for the other hooks).
+// When dlv runs the debuggee on this machine, a thread stepped by one instruction through
+// host code it has stepped before needs no read at all: its PC comes from the kernel
+// (localThreads.ts), checked against where one instruction can take it, and its
+// function's name from what dlv called that PC before.
+//
+// Events: one state per stop; a resume's running state only when no stop follows soon;
+// the trips only when they changed.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { evaluateNumber, evaluateText, readWords } from '../../bluepill/memory';
-import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState } from '../../bluepill/state';
+import { emptyState, GET_STATE_REQUEST, STATE_EVENT, type BluepillState, type BluepillStateEvent } from '../../bluepill/state';
 import { classify, diagnose, GO_SIGNAL_CONTEXT, needsTrampolineCheck, sameTrip, stopView, tripStop, ucontextView, wants, type ReadFacts, type StopFacts } from '../../bluepill/stopAnalysis';
 import { TripLog } from '../../bluepill/tripLog';
 import { decodeUcontext, UCONTEXT_LAYOUTS, type DecodedUcontext } from '../../bluepill/ucontext';
@@ -26,10 +35,14 @@ import { outputEvent, successResponse } from '../../dap/messages';
 import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 import { isTrampolineAt } from './trampolineFrames';
+import { LocalThreads } from './localThreads';
+import { agrees, nextPcs } from '../../bluepill/nextPc';
 
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
+/** A resume's running state waits this long for a stop that would make it moot. */
+const RUNNING_STATE_DELAY_MS = 30;
 /** A resume waits at most this long for the analysis of the stop before it (a slow board). */
 const RESUME_WAIT_MS = 5000;
 /** Frames read per stop: the handler's frames are near the top; a morestack runaway shows in 32. */
@@ -50,6 +63,23 @@ interface Stop {
   resumesBefore: number;
   /** Sure to need one read only (see pipelined(), decided when its analysis starts): the next resume may follow it to dlv at once. */
   pipelined?: boolean;
+  /** The stop named no thread: the proxy chose one (see threadOfUnnamedStop). */
+  chosen?: boolean;
+  /** dlv's reason says the goroutine it names ran on a thread up to this stop (a step or a breakpoint). */
+  onThread: boolean;
+}
+
+/** Stop reasons (dlv 1.27.2, service/dap/server.go) whose goroutine is the one the stopped thread runs. */
+const ON_THREAD_REASONS = new Set(['step', 'breakpoint', 'function breakpoint', 'instruction breakpoint']);
+
+/** The top of a thread at a stop, read from the kernel: no dlv frame id is valid for it. */
+const KERNEL_FRAME_ID = -1;
+/** PCs whose function name dlv gave, kept at most (a long session stepping through much code starts again). */
+const MAX_NAMED_PCS = 100_000;
+
+/** Whether a stop's classification asks for any read beyond its top frame. */
+function wantsReads(want: ReturnType<typeof wants>): boolean {
+  return Object.values(want).some((v) => v !== undefined && v !== false);
 }
 
 /** Instructions after which the next PC is not simply the next instruction (Go syntax, amd64 and arm64). */
@@ -64,14 +94,46 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   let analyses: Promise<void> = Promise.resolve();
   /** Resolves once the analysis of the latest stop has sent every read it will send. */
   let readsSent: Promise<void> = Promise.resolve();
+  /** Whether readsSent has resolved: a resume then goes on without a timer or a wait. */
+  let readsDone = true;
   let resumes = 0;
+  /**
+   * A resume made the state running. It is published only if no stop follows within
+   * RUNNING_STATE_DELAY_MS: a client stepping fast gets one state per stop instead of two
+   * (a view that refreshes on each no longer flickers "running" at every step).
+   */
+  let runningUnsent = false;
+  const runningTimer = setTimeout(() => {
+    if (!runningUnsent) return;
+    runningUnsent = false;
+    publish();
+  }, RUNNING_STATE_DELAY_MS);
+  runningTimer.unref();
   let known: Variant | undefined;
   const previousPhase = new Map<number, Phase>();
-  /** Per thread, the top frame and instruction of its last stop. */
-  const lastTop = new Map<number, { name: string; pc: bigint; instruction?: Instruction }>();
+  /**
+   * Per thread, the top frame and instruction of its last stop; `sp` where the kernel showed
+   * the thread there (before any resume), with the number of resumes before that stop.
+   */
+  const lastTop = new Map<number, { name: string; pc: bigint; instruction?: Instruction; sp?: bigint; resumesBefore: number }>();
+  const threads = new LocalThreads(() => ctx.localProcesses?.() ?? []);
+  /** The name dlv gave the top frame at a PC (the innermost inlined function there): a function of the PC alone. */
+  const nameAt = new Map<bigint, string>();
+  /** Resume number → the thread it stepped by one instruction (stepIn, granularity instruction); recent ones only. */
+  const instructionSteps = new Map<number, number>();
   const ucontextPointer = new Map<number, bigint>();
 
-  const publish = () => ctx.sendEvent(STATE_EVENT, state);
+  /** The trip log's version last sent: an event carries the trips only when they changed since. */
+  let tripsSent = -1;
+  const publish = () => {
+    if (log.version === tripsSent) {
+      const { trips: _unchanged, ...rest } = state;
+      ctx.sendEvent(STATE_EVENT, rest satisfies BluepillStateEvent);
+    } else {
+      tripsSent = log.version;
+      ctx.sendEvent(STATE_EVENT, state);
+    }
+  };
 
   /** Resolves when `work` is done, or after `ms`. */
   const bounded = (work: Promise<void>, ms = RESUME_WAIT_MS) => {
@@ -81,8 +143,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   };
 
   /**
-   * A thread stepping through straight-line host code: its next PC is the instruction
-   * after the last one, in the same function, already in the cache, and neither is a
+   * A thread stepping through host code where every place one instruction can take it is
+   * known: the next instruction (straight-line code), or also the target of a direct
+   * branch or call whose function dlv named before; each already in the cache, none a
    * landmark. Its analysis then needs the top frame only (to confirm the PC), and dlv
    * answers that read before it runs the next resume, so the resume need not wait for
    * the answer. Should the thread be elsewhere after all (a signal), the stop is still
@@ -92,11 +155,41 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const previous = previousPhase.get(threadId);
     const last = lastTop.get(threadId);
     const ins = last?.instruction;
-    if (!known || !stepped || (previous !== 'host' && previous !== 'resumed') || !last || !ins?.text || !ins.bytes || MAY_TRANSFER.test(ins.text)) return false;
+    if (!known || !stepped || (previous !== 'host' && previous !== 'resumed') || !last || !ins?.text || !ins.bytes) return false;
     const index = session.index(known);
     if (isUnsymbolized(last.name) || index.bySymbolName(last.name) || index.byCode(ins.text, ins.bytes).length) return false;
-    const next = session.instructions.peek(last.pc + BigInt(ins.bytes.length / 2));
-    return next !== undefined && index.byCode(next.text, next.bytes).length === 0;
+    const transfers = MAY_TRANSFER.test(ins.text);
+    const next = nextPcs(known.arch, last.pc, ins.bytes, transfers);
+    // A return or an indirect jump may go anywhere.
+    if (!next || next.pcs.length === 0) return false;
+    return next.pcs.every((pc) => {
+      const at = session.instructions.peek(pc);
+      if (!at || index.byCode(at.text, at.bytes).length) return false;
+      if (!transfers || pc === last.pc + BigInt(ins.bytes!.length / 2)) return true; // on in the same function
+      const name = nameAt.get(pc);
+      return name !== undefined && !isUnsymbolized(name) && !index.bySymbolName(name);
+    });
+  }
+
+  /**
+   * The top frame of a thread stepped by one instruction through host code, from the
+   * kernel: only where the task last seen running this goroutine now shows a PC and SP
+   * that one run of the instruction it was at can give, dlv named that PC before, its
+   * instruction is known, and it is no landmark. Anything else: undefined (ask dlv).
+   */
+  function kernelTop(stop: Stop, variant: Variant | undefined): { frame: DebugProtocol.StackFrame; sp: bigint } | undefined {
+    const previous = previousPhase.get(stop.threadId);
+    const last = lastTop.get(stop.threadId);
+    if (!variant || !stop.stepped || (previous !== 'host' && previous !== 'resumed') || last?.sp === undefined) return undefined;
+    // Exactly one resume since the thread was seen, and it stepped this thread by one instruction.
+    if (stop.resumesBefore !== last.resumesBefore + 1 || instructionSteps.get(stop.resumesBefore) !== stop.threadId) return undefined;
+    const ins = last.instruction;
+    const next = ins?.bytes ? nextPcs(variant.arch, last.pc, ins.bytes, MAY_TRANSFER.test(ins.text ?? 'BYTE')) : undefined;
+    const now = next && threads.read(stop.threadId);
+    if (!now || !agrees(next, last.sp, now.pc, now.sp)) return undefined;
+    const name = nameAt.get(now.pc);
+    if (!name || isUnsymbolized(name) || session.index(variant).bySymbolName(name) || !session.instructions.peek(now.pc)) return undefined;
+    return { frame: { id: KERNEL_FRAME_ID, name, line: 0, column: 0, instructionPointerReference: `0x${now.pc.toString(16)}` }, sp: now.sp };
   }
 
   /** The top `levels` frames; throws, with dlv's words, when dlv cannot give them. */
@@ -138,30 +231,48 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return chosen.id;
   }
 
-  async function analyse(stop: Stop, sent: () => void): Promise<void> {
-    if (stop.threadId === UNNAMED) stop.threadId = await threadOfUnnamedStop();
+  async function analyse(stop: Stop, sent: () => void, fromKernel = true): Promise<void> {
+    if (stop.threadId === UNNAMED) {
+      stop.threadId = await threadOfUnnamedStop();
+      stop.chosen = true;
+    }
     known ??= await session.variant();
+    const kernel = fromKernel ? kernelTop(stop, known) : undefined;
     // Decided here, when the analysis of the stop before it is complete.
-    stop.pipelined = pipelined(stop.threadId, stop.stepped);
-    const frames = await framesFor(stop, known, sent);
-    session.frames.set(stop.threadId, frames);
+    stop.pipelined = !kernel && pipelined(stop.threadId, stop.stepped);
+    const frames = kernel ? [kernel.frame] : await framesFor(stop, known, sent);
+    if (!kernel) session.frames.set(stop.threadId, frames);
     const frameId = session.symbolizedFrameId(stop.threadId);
     const variant = known ?? (known = await session.variant(frameId));
     if (!variant) return;
     const pc = BigInt(frames[0].instructionPointerReference ?? '0');
+    // Where the kernel shows this thread now, while it is sure not to have moved (learnt from dlv's PC).
+    let sp = kernel?.sp;
+    if (!kernel && pc !== 0n) {
+      if (!isUnsymbolized(frames[0].name)) rememberName(pc, frames[0].name);
+      // Only the goroutine that stepped or hit a breakpoint runs on a thread for sure (after a pause, or one chosen
+      // for a stop that named none, it may be parked: its PC then is where it will resume, not a thread's).
+      if (!stop.pipelined && !stop.chosen && stop.onThread && resumes === stop.resumesBefore && threads.local) sp = threads.learn(stop.threadId, pc)?.sp;
+    }
     // Once the thread has moved on, only what is already known may be used.
-    const instruction = stop.pipelined ? session.instructions.peek(pc) : await session.instructions.at(pc, frameId);
+    // A known instruction without a wait: a stop that needs no read is analysed and published in the
+    // turn its event arrived in, and its state leaves in the same write as the event.
+    const instruction = session.instructions.peek(pc) ?? (stop.pipelined ? undefined : await session.instructions.at(pc, frameId));
     const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), framePcs: frames.map((f) => BigInt(f.instructionPointerReference ?? '0')), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
     // The instruction before or after, only where the code has no symbol and could be the trampoline.
     if (!stop.pipelined && needsTrampolineCheck(session.index(variant), frames[0].name, instruction)) facts.trampoline = await isTrampolineAt(session, variant, pc, frameId);
     const c = classify(session.index(variant), facts);
-    const read = stop.pipelined ? {} : await readFacts(variant, c, facts, frames);
+    // A stop that needs more than its top frame (a die marker, a system call's number) reads dlv's frames after all.
+    const wanted = wantsReads(wants(c, variant, facts));
+    if (kernel && wanted) return analyse(stop, sent, false);
+    const read = stop.pipelined || !wanted ? {} : await readFacts(variant, c, facts, frames);
     previousPhase.set(stop.threadId, c.phase);
     // For the hook that unwinds the interrupted stack (signalStack.ts): read once, here.
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
-    lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction });
+    lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction, sp, resumesBefore: stop.resumesBefore });
 
     const view = stopView(stop.index, variant, c, facts, read);
+    view.pcFrom = kernel ? 'kernel' : 'dlv';
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
     log.record(tripStop(view, ucontext));
     state = {
@@ -175,6 +286,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       tripCount: log.tripCount,
       guestExits: log.guestExitCount,
     };
+    // This stop's state says whether the thread runs again: it replaces a running state not yet sent.
+    runningUnsent = false;
     publish();
   }
 
@@ -255,26 +368,40 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return words ? decodeUcontext(layout, pointer, words) : undefined;
   }
 
+  function rememberName(pc: bigint, name: string): void {
+    if (nameAt.size >= MAX_NAMED_PCS) nameAt.clear();
+    nameAt.set(pc, name);
+  }
+
   /** Never silent: the Debug Console says which stop has no state, and why. */
   function unanalysed(stop: Stop, e: Error): void {
     const moved = resumes > stop.resumesBefore ? ' The thread was resumed before the proxy could read it (a resume sent at once, or dlv slow to answer the reads of the stops before it).' : '';
     ctx.sendEvent('output', outputEvent('console', `bluepill-lens: stop ${stop.index} (thread ${stop.threadId}) was not analysed: ${e.message}.${moved}\n`).body);
   }
 
-  session.analysed = () => bounded(analyses);
+  /** Links of the analyses chain not yet run: none means there is nothing to wait for (no timer per request). */
+  let unsettled = 0;
+  const settled = () => (unsettled === 0 ? Promise.resolve() : bounded(analyses));
+  session.analysed = settled;
 
-  async function resume(): Promise<undefined> {
-    await bounded(readsSent);
+  async function resume(request: DebugProtocol.Request): Promise<undefined> {
+    if (!readsDone) await bounded(readsSent);
     resumes++;
+    const args = request.arguments as DebugProtocol.StepInArguments | undefined;
+    if (request.command === 'stepIn' && args?.granularity === 'instruction' && typeof args.threadId === 'number') instructionSteps.set(resumes, args.threadId);
+    instructionSteps.delete(resumes - 8);
     const time = Date.now();
     // In stop order: after the analysis of the stop this resume leaves.
+    unsettled++;
     analyses = analyses.then(() => {
+      unsettled--;
       session.resumed();
       log.resumed(time);
     });
     if (!state.running) {
       state = { ...state, running: true };
-      publish();
+      runningUnsent = true;
+      runningTimer.refresh();
     }
     return undefined;
   }
@@ -283,25 +410,36 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     name: 'bluepillTracker',
     stage: 'observe',
     answer(request) {
-      if (request.command === GET_STATE_REQUEST) return bounded(analyses).then(() => successResponse(request, state));
-      if (RESUMES.has(request.command)) return resume();
+      if (request.command === GET_STATE_REQUEST) return settled().then(() => successResponse(request, state));
+      if (RESUMES.has(request.command)) return resume(request);
       return undefined;
     },
     rewriteEvent(event) {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
         const stepped = body.reason === 'step';
-        const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes };
-        let sent!: () => void;
-        const allSent = new Promise<void>((r) => (sent = r));
+        const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes, onThread: ON_THREAD_REASONS.has(body.reason) };
+        let resolve!: () => void;
+        const allSent = new Promise<void>((r) => (resolve = r));
+        const sent = () => {
+          if (readsSent === allSent) readsDone = true;
+          resolve();
+        };
+        unsettled++;
         analyses = analyses
           .then(() => analyse(stop, sent))
           .catch((e: Error) => unanalysed(stop, e))
-          .finally(sent);
+          .finally(() => {
+            unsettled--;
+            sent();
+          });
         readsSent = allSent;
+        readsDone = false;
       } else if (event.event === 'terminated' || event.event === 'exited') {
         void analyses.then(() => {
+          threads.forgetAll();
           if (state.ended) return;
+          runningUnsent = false;
           state = { ...state, running: false, ended: true };
           publish();
         });
