@@ -2,7 +2,7 @@
 // mapping, and how big gVisor's source says it is (facts in addressFacts.generated.ts, with the
 // gVisor version they were read from).
 import { GVISOR_RESERVATION } from './addressFacts.generated';
-import type { Arch, ProcessFacts } from './addressKinds';
+import type { Arch, ProcessFacts } from './processFacts';
 import { isAnonymous, sizeText, type Mapping } from './procMaps';
 
 /** The Go runtime's own PROT_NONE reservations are far smaller than the fill (gigabytes at most). */
