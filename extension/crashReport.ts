@@ -1,7 +1,7 @@
 // "Bluepill: Decode Crash Report": runsc's crash report in the active editor (the selection, or
 // the whole document) decoded by the same reader as `bluepill-lens crash`, shown in the Explain
-// panel. Addresses are named by the symbols of the session's binary, or of { binary } passed by
-// a script; returns the findings (for scripts and tests).
+// panel. Addresses are named by the symbols of the session's binary, of { binary } passed by a
+// script, or of a binary the user picks when offered; returns the findings (for scripts and tests).
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { CrashReportReader, crashFindings, crashReportText, type CrashReport } from '../adapter/bluepill/crashReport';
@@ -42,13 +42,29 @@ export async function decodeCrashReportCommand(arg?: { binary?: string }): Promi
   }
   const findings = crashFindings(report, symbolFor);
   await showMarkdown('crash report', markdown(report, findings, binary));
+  if (!binary) void offerBinary(editor);
   return { report, findings, binary };
+}
+
+/** Without a session's binary the addresses stay numbers: offer to name them by a binary the user picks. */
+async function offerBinary(editor: vscode.TextEditor): Promise<void> {
+  const choice = await vscode.window.showInformationMessage('Decode Crash Report: name the addresses by the symbols of the runsc that crashed?', 'Choose Binary…');
+  if (choice !== 'Choose Binary…') return;
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Name Addresses', title: 'The runsc (or Go program) that crashed' });
+  if (!picked?.[0]) return;
+  await vscode.window.showTextDocument(editor.document, { selection: editor.selection, preserveFocus: false });
+  await decodeCrashReportCommand({ binary: picked[0].fsPath });
 }
 
 function markdown(report: CrashReport, findings: Diagnosis[], binary: string | undefined): string {
   const [head, ...lines] = crashReportText(report, findings).split('\n');
-  const names = binary ? `Addresses named by the symbols of \`${binary}\`.` : 'Addresses are not named: debug the runsc that crashed in a session, or run `bluepill-lens crash --binary RUNSC FILE`.';
-  return [`## ${escape(head)}`, '', ...lines.map((l) => `- ${escape(l)}`), '', `_${names}_`].join('\n');
+  const names = binary ? `Addresses named by the symbols of \`${binary}\`.` : 'Addresses are not named: choose the binary when offered, debug the runsc that crashed in a session, or run `bluepill-lens crash --binary RUNSC FILE`.';
+  // "Crash report (arm64): fatal SIGSEGV at …": the title, then what the runtime saw as a paragraph.
+  const colon = head.indexOf(': ');
+  const title = colon > 0 ? head.slice(0, colon) : head;
+  const seen = colon > 0 ? head.slice(colon + 2) : '';
+  const finding = (l: string) => l.replace(/^(error|warning|info): /, (_, s: string) => `**${s[0].toUpperCase()}${s.slice(1)}:** `);
+  return [`## ${escape(title)}`, '', escape(seen), '', ...lines.map((l) => `- ${finding(escape(l))}`), '', `_${names}_`].join('\n');
 }
 
 /** Markdown-inert text: the report is input from outside. */

@@ -49,6 +49,13 @@ log "building demo/bin/demo and the minibluepill round trip without optimisation
 (cd test/fixtures/minibluepill && go build -gcflags='all=-N -l' -o "$ROOT/demo/bin/minibluepill" . \
   && GOARCH=arm64 CGO_ENABLED=0 go build -gcflags='all=-N -l' -o "$ROOT/demo/bin/minibluepill-arm64" .)
 go tool objdump -S -s '^(main|minibluepill/kvm)\.' demo/bin/minibluepill-arm64 >demo/bin/minibluepill-arm64.objdump
+# A crash report as gVisor's die path makes one, for Bluepill: Decode Crash Report (the program exits 2).
+if command -v qemu-aarch64-static >/dev/null; then
+  qemu-aarch64-static demo/bin/minibluepill-arm64 -die-with-exit-reason 2>demo/bin/minibluepill-arm64.crash.txt || true
+else
+  log "no qemu-aarch64-static (apt-get install qemu-user-static): the demo's crash report is the amd64 build's, demo/bin/minibluepill.crash.txt"
+  demo/bin/minibluepill -die-with-exit-reason 2>demo/bin/minibluepill.crash.txt || true
+fi
 # An absolute path, so it cannot be committed: demo/.gitignore lists this file.
 mkdir -p demo/.vscode
 node scripts/demo-settings.mjs >demo/.vscode/settings.json

@@ -10,7 +10,7 @@ import {
   REPO_ROOT, addFunctionBreakpoint, foldSections, openBluepillStateView, openFile, goToLine, pressF5, quickPickRows, runCommand,
   screenshot, stateViewRows, tail, toggleBreakpoint, waitForText, waitVisible, webviewWith, withHost,
 } from './host';
-import { DEMO_BINARY, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
+import { DEMO_BINARY, DEMO_CRASH, DEMO_DIR, DEMO_LISTING, demoBreakpointLine, prepareDemo } from './demo';
 import { installDlvDirect } from './dlvDirect';
 
 const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
@@ -132,6 +132,21 @@ describe('bluepill-lens in VS Code 1.100 (code-server)', () => {
       assert.match(await hover.innerText(), /EL1 only: traps at EL0 \(SIGILL\)/);
       await page.waitForTimeout(400); // the hover fades in: let the picture settle
       await screenshot(page, path.join(SCREENSHOTS, 'sysreg-hover.png'));
+    });
+  });
+
+  test('Decode Crash Report on the demo\'s crash report: the Explain panel says which exit the vCPU died of', { timeout: 120_000 }, async () => {
+    prepare();
+    await withHost({ workspace: DEMO_DIR, label: 'crash-report' }, async ({ page }) => {
+      await waitForText(page, '.explorer-folders-view .monaco-list-row', 'main.go');
+      await openFile(page, path.basename(DEMO_CRASH));
+      await runCommand(page, 'Bluepill: Decode Crash Report (runsc)');
+      await waitVisible(page.locator('.tabs-container .tab').filter({ hasText: 'Explain crash report' }), 'the Explain panel\'s tab', 30_000);
+      const finding = await webviewWith(page, 'li', /vCPU died: exit reason KVM_EXIT_INTERNAL_ERROR \(17\)/, 'the finding that names the exit', 30_000);
+      assert.match(await finding.innerText(), /original PC in X9 and the exit reason and data in X10–X14/);
+      // No session names the binary: the extension offers to pick one.
+      await waitVisible(page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'name the addresses by the symbols' }), 'the offer to choose the binary');
+      await screenshot(page, path.join(SCREENSHOTS, 'crash-report.png'));
     });
   });
 
