@@ -6,10 +6,11 @@
 // the binary's sections and dlv say what they can, and the rest is said to be unknown.
 // "Explain This PC" (bluepill.explainPc) stays as it was: the focused frame's PC.
 import * as vscode from 'vscode';
-import { addressExplanationMarkdown, explainAddress as classify, type AddressExplanation } from '../adapter/explain/addressKinds';
+import { addressExplanationMarkdown, type AddressExplanation } from '../adapter/explain/addressKinds';
 import { explanationMarkdown, type Explanation } from '../adapter/explain/explain';
-import { binaryFacts, explainProcessAddress, launchedDebuggee } from '../adapter/explain/localProcess';
-import { goHeapSpan, withDlvHeapFacts } from '../adapter/explain/goHeapDlv';
+import { launchedDebuggee } from '../adapter/explain/localProcess';
+import { explainSessionAddress } from '../adapter/explain/sessionAddress';
+import { EXPLAIN_ADDRESS_REQUEST } from '../adapter/hooks/bluepill/explainAddressRequest';
 import { DEBUG_TYPE } from './debugType';
 import { askHexAddress, explainTypedAddress, HEX_ADDRESS, hexAddress, inSession, sessionBinary, showMarkdown } from './explainPc';
 import { readOnlyObserver } from './readOnlySessions';
@@ -58,18 +59,17 @@ function checked(text: string): string {
 }
 
 
-/** The explanation with the Go heap span dlv reads (a stopped session); unchanged when dlv cannot. */
-async function withSpan(session: vscode.DebugSession, e: AddressExplanation, arch: 'amd64' | 'arm64'): Promise<AddressExplanation> {
+/** dlv's evaluate in a session VS Code only follows (vscode-go), at the focused frame. */
+function followedEvaluate(session: vscode.DebugSession): (expression: string) => Promise<string | undefined> {
   const item = vscode.debug.activeStackItem;
   const frameId = item instanceof vscode.DebugStackFrame && item.session.id === session.id ? item.frameId : undefined;
-  const evaluate = async (expression: string) => {
+  return async (expression) => {
     try {
       return ((await session.customRequest('evaluate', { expression, frameId, context: 'repl' })) as { result?: string }).result;
     } catch {
       return undefined; // running, or not a Go program: nothing said
     }
   };
-  return withDlvHeapFacts(e, await goHeapSpan(BigInt(e.address), arch, evaluate));
 }
 
 /** The pid of the active session's process when it runs on this machine. */
@@ -87,21 +87,16 @@ export function localProcessOf(session: vscode.DebugSession | undefined): number
 
 async function answerFor(address: string): Promise<AddressAnswer | undefined> {
   const session = vscode.debug.activeDebugSession;
-  const followed = session && (session.type === DEBUG_TYPE || readOnlyObserver(session)) ? session : undefined;
-  const pid = localProcessOf(session);
-  if (pid !== undefined) {
-    const answer = explainProcessAddress(pid, BigInt(address));
-    const inHeapMemory = answer.address.kind === 'go-heap' || (answer.address.kind === 'thread-stack' && answer.address.mapping?.path === '(anonymous)');
-    if (followed && inHeapMemory) answer.address = await withSpan(followed, answer.address, answer.arch);
-    return answer;
+  // A bluepill session: the adapter answers (the same rule any DAP client gets).
+  if (session?.type === DEBUG_TYPE) {
+    const answer = (await session.customRequest(EXPLAIN_ADDRESS_REQUEST, { address })) as AddressAnswer;
+    return answer.address || answer.code ? answer : undefined;
   }
-  if (followed) {
-    // Remote (or a core file): what the binary's sections say, dlv's view of it as code, and of the Go heap.
-    const binary = sessionBinary();
-    let where = binary ? classify(BigInt(address), binaryFacts(binary), `the ELF sections of ${binary} (no /proc of the debuggee here)`) : undefined;
-    if (where?.kind === 'unknown' && binary) where = await withSpan(followed, where, binaryFacts(binary).arch);
-    const code = !where || where.kind === 'code' ? await inSession({ address }).catch(() => undefined) : undefined;
-    return where || code ? { address: where, code } : undefined;
+  // A session VS Code only follows (vscode-go): the same rule, run here, with the session's dlv.
+  if (session && readOnlyObserver(session)) {
+    const found = await explainSessionAddress({ address: BigInt(address), pid: localProcessOf(session), binary: sessionBinary(), evaluate: followedEvaluate(session) });
+    const code = found.code ?? (!found.address || found.address.kind === 'code' ? await inSession({ address }).catch(() => undefined) : undefined);
+    return found.address || code ? { address: found.address, code } : undefined;
   }
   const code = await explainTypedAddress(address);
   return code ? { code } : undefined;

@@ -19,7 +19,7 @@ export interface Requester {
   requestDlv(command: string, args?: unknown): Promise<DebugProtocol.Response>;
 }
 
-export async function evaluateText(ctx: Requester, expression: string, frameId: number, context: 'watch' | 'clipboard' = 'watch'): Promise<string | undefined> {
+export async function evaluateText(ctx: Requester, expression: string, frameId: number | undefined, context: 'watch' | 'clipboard' | 'repl' = 'watch'): Promise<string | undefined> {
   const r = (await ctx.requestDlv('evaluate', { expression, frameId, context })) as DebugProtocol.EvaluateResponse;
   return r.success ? r.body?.result : undefined;
 }

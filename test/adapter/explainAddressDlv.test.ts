@@ -59,4 +59,17 @@ describe('Go heap addresses through dlv (the span, its class, the object)', () =
     const notHeap = await goHeapSpan(global, 'amd64', evaluate);
     assert.equal(notHeap.inHeap, false, notHeap.details.join('\n'));
   });
+
+  it('bluepill/explainAddress answers any DAP client: the heap object with its span from /proc and dlv, code as a PC, a bad address with what to give', async () => {
+    const sentinel = dlvInteger(await evaluate('uintptr(unsafe.Pointer(main.heapSentinel))'))!;
+    const heap = (await dc.customRequest('bluepill/explainAddress', { address: `0x${(sentinel + 8n).toString(16)}` })).body as { address: { kind: string; details: string[]; origin: string } };
+    assert.equal(heap.address.kind, 'go-heap');
+    assert.match(heap.address.origin, /^\/proc\/\d+\/maps/);
+    assert.ok(heap.address.details.some((d) => /\+8 bytes in/.test(d)), heap.address.details.join('\n'));
+    const pc = dlvInteger(await evaluate('uintptr(main.square)')) ?? BigInt((await dc.stackTraceRequest({ threadId: 1, levels: 1 })).body.stackFrames[0].instructionPointerReference!);
+    const code = (await dc.customRequest('bluepill/explainAddress', { address: `0x${pc.toString(16)}` })).body as { address: { kind: string }; code: { where: string } };
+    assert.equal(code.address.kind, 'code');
+    assert.match(code.code.where, /\bmain\./);
+    await assert.rejects(dc.customRequest('bluepill/explainAddress', { address: 'nope' }), /Give \{ "address": "0x…" \}/);
+  });
 });

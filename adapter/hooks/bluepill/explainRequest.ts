@@ -29,10 +29,11 @@ async function explainAnswer(session: BluepillSession, request: DebugProtocol.Re
     return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : 'Give an address in hex, e.g. 0x95c6d8.');
   }
   const pc = BigInt(address.startsWith('0x') ? address : `0x${address}`);
-  return successResponse(request, explain(await facts(session, pc, frame)));
+  return successResponse(request, explain(await explainFacts(session, pc, frame)));
 }
 
-async function facts(session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
+/** What the session knows of a PC: dlv's frame and instruction, the local binary's symbol. */
+export async function explainFacts(session: BluepillSession, pc: bigint, frame: DebugProtocol.StackFrame | undefined): Promise<ExplainInput> {
   // A frame the proxy unwound from the signal context has an id dlv does not know.
   const frameId = frame && !isUnsymbolized(frame.name) && !isProxyFrameId(frame.id) ? frame.id : session.symbolizedFrameId();
   const variant = await session.variant(frameId);

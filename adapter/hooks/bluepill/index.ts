@@ -3,6 +3,7 @@ import type { ProxyContext, ProxyHook } from '../../session/hooks';
 import { breakpointSafety } from './breakpointSafety';
 import { disassembleFallback } from './disassembleFallback';
 import { explainRequest } from './explainRequest';
+import { explainAddressRequest } from './explainAddressRequest';
 import { guestFrameHooks } from './guestFrames';
 import { GuestLink } from '../guestWatch';
 import { BluepillSession, type BluepillSettings } from './session';
@@ -15,7 +16,7 @@ export function bluepillHooks(ctx: ProxyContext, settings: BluepillSettings = {}
   const session = new BluepillSession(ctx, settings);
   // The guest frames page one layer above the signal frames: their request hook goes first, their splice last.
   const guestFrames = guestFrameHooks(session, guest);
-  return [explainRequest(session), disassembleFallback(session), trampolineFrames(session), guestFrames.requests, ...signalStackHooks(session), guestFrames.splice, breakpointSafety(session), bluepillTracker(session)];
+  return [explainRequest(session), explainAddressRequest(session), disassembleFallback(session), trampolineFrames(session), guestFrames.requests, ...signalStackHooks(session), guestFrames.splice, breakpointSafety(session), bluepillTracker(session)];
 }
 
 export type { BluepillSettings, ExtraLandmark } from './session';

@@ -1,0 +1,58 @@
+// Answers the custom request `bluepill/explainAddress` ({ address }): Explain This Address
+// for any DAP client. What the address is comes from explainSessionAddress (the debuggee's
+// /proc and ELF here, the binary's sections for a board, dlv for the Go heap span); code is
+// also explained as a PC (function, instruction, bluepill role), as `bluepill/explain` does.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { ProxyHook } from '../../session/hooks';
+import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
+import { localBinary } from '../../config/launchArgs';
+import { explainSessionAddress } from '../../explain/sessionAddress';
+import { ProcessReadError } from '../../explain/localProcess';
+import { explain } from '../../explain/explain';
+import { evaluateText } from '../../bluepill/memory';
+import { explainFacts } from './explainRequest';
+import type { BluepillSession } from './session';
+
+export const EXPLAIN_ADDRESS_REQUEST = 'bluepill/explainAddress';
+
+export function explainAddressRequest(session: BluepillSession): ProxyHook {
+  return {
+    name: 'explainAddressRequest',
+    stage: 'answer',
+    answer(request) {
+      if (request.command !== EXPLAIN_ADDRESS_REQUEST) return undefined;
+      return answer(session, request);
+    },
+  };
+}
+
+async function answer(session: BluepillSession, request: DebugProtocol.Request): Promise<DebugProtocol.Response> {
+  const text = (request.arguments as { address?: unknown } | undefined)?.address;
+  if (typeof text !== 'string' || !/^(0x)?[0-9a-f]{1,16}$/i.test(text.trim())) return errorResponse(request, ProxyErrorId.badArguments, 'Give { "address": "0x…" }: an address in hex, at most 16 digits, e.g. 0xc000012345.');
+  const address = BigInt(text.trim().startsWith('0x') ? text.trim() : `0x${text.trim()}`);
+  const { ctx } = session;
+  const frameId = session.symbolizedFrameId();
+  try {
+    const found = await explainSessionAddress({
+      address,
+      pid: ctx.localProcesses?.()[0],
+      binary: localBinary(ctx.sessionArgs) ?? namedProgram(ctx.sessionArgs),
+      // Without a frame of the client's, dlv evaluates in the current goroutine's top frame.
+      evaluate: (expression) => evaluateText(ctx, expression, frameId, 'repl'),
+    });
+    // Code of the program (or an address the process cannot place): as a PC, with dlv's view of it.
+    const code = found.code ?? (!found.address || found.address.kind === 'code' ? explain(await explainFacts(session, address, undefined)) : undefined);
+    return successResponse(request, { address: found.address, code });
+  } catch (e) {
+    if (e instanceof ProcessReadError) return errorResponse(request, ProxyErrorId.badArguments, e.message);
+    throw e;
+  }
+}
+
+/** A remote session's `program`, when it names a copy of the binary on this machine. */
+function namedProgram(args: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const program = args?.program;
+  return typeof program === 'string' && path.isAbsolute(program) && fs.existsSync(program) ? program : undefined;
+}
