@@ -41,6 +41,16 @@ export interface CrashReport {
   lines: number;
 }
 
+/**
+ * What log collectors put before each line of a crash report, stripped before reading it:
+ * `docker logs --timestamps` (RFC 3339), glog's header (runsc's own log lines), journald's.
+ */
+const LOG_PREFIXES = [
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)? /,
+  /^[IWEFD]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\]\s]+:\d+\] /,
+  /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^\s:]+: /,
+];
+
 const MAX_FRAMES = 64;
 const MAX_LINE = 4096;
 const HEX_LINES = CRASH_FACTS.gvisorHexLines as ReadonlyArray<{ title: string; value: string; file: string; function?: string; exitReason?: string }>;
@@ -59,7 +69,8 @@ export class CrashReportReader {
   line(raw: string): void {
     const r = this.report;
     r.lines++;
-    const text = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw.replace(/\r$/, '');
+    let text = raw.length > MAX_LINE ? raw.slice(0, MAX_LINE) : raw.replace(/\r$/, '');
+    for (const prefix of LOG_PREFIXES) text = text.replace(prefix, '');
     this.registerLine(text);
     this.gvisorLine(text);
     if (this.expectSignalPc) {

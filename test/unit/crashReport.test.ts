@@ -56,4 +56,17 @@ describe('crash reports: the forms of gVisor\'s die path', () => {
     assert.equal(r.registers.r9, 5n);
     assert.equal(r.arch, 'arm64');
   });
+
+  it('lines collected with a log prefix (docker --timestamps, glog, journald) read as the bare report', () => {
+    const bare = ['SIGSEGV: segmentation violation', 'PC=0xabc m=3 sigcode=1 addr=0xabc', '', 'goroutine 9 gp=0x1 m=3 mp=0x2 [syscall]:', 'main.f()', '\t/src/main.go:3 +0x1c fp=0x1 sp=0x2 pc=0x401000', '', 'r9      0x401000', 'r10     0x11', 'r11     0x1', 'r12     0x2', 'r13     0x3', 'r14     0x4', 'lr      0x5', 'pc      0xabc', 'fault   0xabc'];
+    const prefixes = ['2026-12-01T05:06:11.123456789Z ', 'W1201 05:06:11.123456   4242 boot.go:12] ', 'Dec  1 05:06:11 board runsc[4242]: '];
+    const expected = crashFindings(parseCrashReport(bare.join('\n')));
+    assert.match(expected[0].message, /^vCPU died: exit reason KVM_EXIT_INTERNAL_ERROR \(17\)/);
+    for (const prefix of prefixes) {
+      const r = parseCrashReport(bare.map((l) => prefix + l).join('\n'));
+      assert.equal(r.arch, 'arm64', prefix);
+      assert.equal(r.goroutine?.frames[0].pc, 0x401000n, prefix);
+      assert.deepEqual(crashFindings(r), expected, prefix);
+    }
+  });
 });
