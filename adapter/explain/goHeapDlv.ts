@@ -83,7 +83,13 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
   }
   if (largeType && !isNil(largeType)) span.largeType = largeType;
   details.push(`dlv: the Go heap's arena ${arena}, in a span at ${start !== undefined ? `0x${start.toString(16)}` : '?'}: ${stateWords}.`);
-  if (stateNumber === 2) details.push('A manually managed span: in practice a goroutine stack (or a Go thread\'s system or signal stack without cgo); which goroutine\'s, dlv\'s goroutine list can say (g.stack.lo ≤ address < g.stack.hi).');
+  if (stateNumber === 2) {
+    details.push('A manually managed span: in practice a goroutine stack (or a Go thread\'s system or signal stack without cgo).');
+    const owner = await stackOwner(address, evaluate);
+    if (owner.kind === 'goroutine') details.push(`dlv: the stack of goroutine ${owner.id} (runtime.allgs: its stack is 0x${owner.lo.toString(16)}–0x${owner.hi.toString(16)}).`);
+    else if (owner.kind !== 'unknown') details.push(`dlv: the ${owner.kind === 'g0' ? 'system (g0)' : 'signal (gsignal)'} stack of thread M${owner.id} (runtime.allm: 0x${owner.lo.toString(16)}–0x${owner.hi.toString(16)}), not a goroutine's.`);
+    else unknown.push(`Whose stack it is: ${owner.why}.`);
+  }
   if (stateNumber === 1) {
     details.push(`Span class ${span.spanclass ?? '?'} (size class ${span.sizeclass ?? '?'}, ${span.noscan ? 'noscan: holds no pointers' : 'holds pointers'}), objects of ${size ?? '?'} bytes.`);
     if (span.object) details.push(`The object at 0x${span.object.start.toString(16)} (index ${span.object.index} in its span), +${address - span.object.start} bytes in.`);
@@ -91,6 +97,53 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
     else unknown.push('The object\'s type: only large objects record it in their span (largeType); a small object\'s type is in no table dlv can read by address.');
   }
   return { arena, inHeap: true, span, details, unknown };
+}
+
+/** Goroutines and threads searched at most, for a stack's owner (runsc has hundreds; each is one read). */
+export const MAX_STACK_OWNERS = 4096;
+const BATCH = 64;
+
+export type StackOwner =
+  | { kind: 'goroutine'; id: bigint; lo: bigint; hi: bigint }
+  | { kind: 'g0' | 'gsignal'; id: bigint; lo: bigint; hi: bigint }
+  | { kind: 'unknown'; why: string };
+
+/** dlv's rendering of a runtime.stack: "runtime.stack {lo: 824634392576, hi: 824634400768}". */
+function stackBounds(v: string | undefined): { lo: bigint; hi: bigint } | undefined {
+  const m = v === undefined ? undefined : /\blo: (\d+), hi: (\d+)/.exec(v);
+  return m ? { lo: BigInt(m[1]), hi: BigInt(m[2]) } : undefined;
+}
+
+/**
+ * Whose stack holds `address`: a goroutine's (runtime.allgs, g.stack.lo ≤ address < g.stack.hi),
+ * else a thread's g0 or signal stack (runtime.allm's g0 and gsignal, which allgs does not hold).
+ * Plain variable reads, in batches; at most MAX_STACK_OWNERS of each.
+ */
+export async function stackOwner(address: bigint, evaluate: Evaluate): Promise<StackOwner> {
+  const inside = (b: { lo: bigint; hi: bigint } | undefined) => b !== undefined && b.lo <= address && address < b.hi;
+  const count = dlvInteger(await evaluate('len(runtime.allgs)'));
+  if (count === undefined) return { kind: 'unknown', why: 'dlv could not read runtime.allgs (a session that is not stopped, or not a Go program)' };
+  const n = Number(count < BigInt(MAX_STACK_OWNERS) ? count : BigInt(MAX_STACK_OWNERS));
+  for (let from = 0; from < n; from += BATCH) {
+    const indexes = Array.from({ length: Math.min(BATCH, n - from) }, (_, k) => from + k);
+    const bounds = await Promise.all(indexes.map((i) => evaluate(`runtime.allgs[${i}].stack`).then(stackBounds)));
+    const hit = bounds.findIndex(inside);
+    if (hit >= 0) {
+      const id = dlvInteger(await evaluate(`runtime.allgs[${indexes[hit]}].goid`));
+      if (id !== undefined) return { kind: 'goroutine', id, ...bounds[hit]! };
+    }
+  }
+  // The threads: runtime.allm, linked through alllink.
+  let m = dlvInteger(await evaluate('uintptr(unsafe.Pointer(runtime.allm))'));
+  for (let seen = 0; m && seen < MAX_STACK_OWNERS; seen++) {
+    const at = `(*runtime.m)(0x${m.toString(16)})`;
+    const [g0, gsignal, id, next] = await Promise.all([evaluate(`${at}.g0.stack`), evaluate(`${at}.gsignal.stack`), evaluate(`${at}.id`), evaluate(`uintptr(unsafe.Pointer(${at}.alllink))`)]);
+    const mid = dlvInteger(id);
+    if (mid !== undefined && inside(stackBounds(g0))) return { kind: 'g0', id: mid, ...stackBounds(g0)! };
+    if (mid !== undefined && inside(stackBounds(gsignal))) return { kind: 'gsignal', id: mid, ...stackBounds(gsignal)! };
+    m = dlvInteger(next);
+  }
+  return { kind: 'unknown', why: `no goroutine's stack (${n === Number(count) ? `all ${n}` : `the first ${n} of ${count}`} in runtime.allgs) and no thread's g0 or signal stack holds it: a stack freed, or memory of another user of the span` };
 }
 
 /** The explanation with what dlv read: for a heap address (or a thread stack in the heap) its span; for an address /proc could not place (remote), whether it is heap. */

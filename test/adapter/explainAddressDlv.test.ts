@@ -8,12 +8,14 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
 import { dlvPids, expectNoNewDlv } from '../support/processes';
+import { nextStopState } from '../support/bluepill';
 import { dlvInteger, goHeapSpan, type Evaluate } from '../../adapter/explain/goHeapDlv';
 
 describe('Go heap addresses through dlv (the span, its class, the object)', () => {
   let dc: RecordingClient;
   let evaluate: Evaluate;
   let frameId: number;
+  let goroutine: number;
   const before_ = dlvPids();
 
   before(async () => {
@@ -23,6 +25,7 @@ describe('Go heap addresses through dlv (the span, its class, the object)', () =
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
     const stop = (await stopped) as DebugProtocol.StoppedEvent;
+    goroutine = stop.body.threadId!;
     frameId = (await dc.stackTraceRequest({ threadId: stop.body.threadId!, levels: 1 })).body.stackFrames[0].id;
     evaluate = async (expression) => {
       try {
@@ -55,6 +58,8 @@ describe('Go heap addresses through dlv (the span, its class, the object)', () =
     const stack = await goHeapSpan(sp, 'amd64', evaluate);
     assert.equal(stack.span?.state, 2, stack.details.join('\n'));
     assert.ok(stack.details.some((d) => /goroutine stack/.test(d)));
+    // Whose: the goroutine that stopped (dlv's thread id is its goroutine id), read from runtime.allgs.
+    assert.ok(stack.details.some((d) => d.startsWith(`dlv: the stack of goroutine ${goroutine} (runtime.allgs`)), stack.details.join('\n'));
     const global = dlvInteger((await evaluate('uintptr(unsafe.Pointer(&main.noptrValue))')))!;
     const notHeap = await goHeapSpan(global, 'amd64', evaluate);
     assert.equal(notHeap.inHeap, false, notHeap.details.join('\n'));
@@ -71,5 +76,32 @@ describe('Go heap addresses through dlv (the span, its class, the object)', () =
     assert.equal(code.address.kind, 'code');
     assert.match(code.code.where, /\bmain\./);
     await assert.rejects(dc.customRequest('bluepill/explainAddress', { address: 'nope' }), /Give \{ "address": "0x…" \}/);
+  });
+});
+
+describe('whose stack a ucontext is on: the signal stack of the thread that trapped (minibluepill, live)', () => {
+  let dc: RecordingClient;
+  const before_ = dlvPids();
+
+  before(async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program: buildFixture('minibluepill'), args: ['-trips', '2'] });
+  });
+  after(async () => {
+    await dc.stop();
+    await expectNoNewDlv(before_);
+  });
+
+  it('at kvm.kvmRun the ucontext is in a manual span: the gsignal stack of an M, named through runtime.allm', async () => {
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'minibluepill/kvm.kvmRun' }] });
+    const states = dc.events('bluepill/state').length;
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    await stopped;
+    const state = await nextStopState(dc, states);
+    const ucontext = state.ucontext?.address;
+    assert.ok(ucontext, 'the tracker read the ucontext');
+    const answer = (await dc.customRequest('bluepill/explainAddress', { address: ucontext })).body as { address: { kind: string; details: string[] } };
+    assert.ok(answer.address.details.some((d) => /^dlv: the signal \(gsignal\) stack of thread M\d+ \(runtime\.allm: 0x[0-9a-f]+–0x[0-9a-f]+\), not a goroutine's\.$/.test(d)), answer.address.details.join('\n'));
   });
 });
