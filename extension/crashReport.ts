@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { CrashReportReader, crashFindings, crashReportText, type CrashReport } from '../adapter/bluepill/crashReport';
 import type { Diagnosis } from '../adapter/bluepill/diagnoses';
-import { cachedElfFunctions, symbolize } from '../adapter/elf/symbols';
+import { cachedElfFunctions, nameWithOffset } from '../adapter/elf/symbols';
 import { sessionBinary, showMarkdown } from './explainPc';
 
 export interface DecodedCrash {
@@ -32,10 +32,7 @@ export async function decodeCrashReportCommand(arg?: { binary?: string }): Promi
   if (binary) {
     try {
       const { functions } = cachedElfFunctions(binary);
-      symbolFor = (a) => {
-        const s = symbolize(functions, a);
-        return s ? `${s.symbol.name}${s.offset ? `+0x${s.offset.toString(16)}` : ''}` : undefined;
-      };
+      symbolFor = (a) => nameWithOffset(functions, a);
     } catch (e) {
       void vscode.window.showWarningMessage(`Decode Crash Report: the addresses are not named: ${binary} could not be read (${(e as Error).message}).`);
     }

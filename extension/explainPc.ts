@@ -5,13 +5,12 @@
 // them is a binary asked for. Shows the explanation in one panel beside the editor,
 // replaced by the next one, and returns it (for scripts and tests).
 // "Bluepill: Explain Address in Binary..." does the same offline for a picked ELF.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { explain, explanationMarkdown, type Explanation } from '../adapter/explain/explain';
 import { factsFromBinary } from '../adapter/explain/fromElf';
 import { looksArm64, parseInstructionLine } from '../adapter/explain/listing';
 import { EXPLAIN_REQUEST } from '../adapter/hooks/bluepill/explainRequest';
+import { namedProgram } from '../adapter/config/launchArgs';
 import { DEBUG_TYPE } from './debugType';
 import { GO_OBJDUMP } from './objdumpHover';
 import { indexFor } from './listingIndexes';
@@ -99,8 +98,7 @@ async function fromListing(doc: vscode.TextDocument, address: bigint, onlyIfList
 
 /** The binary the active session debugs, when this machine has it (a launch's program). */
 export function sessionBinary(): string | undefined {
-  const program = vscode.debug.activeDebugSession?.configuration.program;
-  return typeof program === 'string' && path.isAbsolute(program) && fs.existsSync(program) ? program : undefined;
+  return namedProgram(vscode.debug.activeDebugSession?.configuration);
 }
 
 /** A typed address: the session, then an open listing that has it, then the session's binary, then ask. */

@@ -212,12 +212,14 @@ function dieHandlerFinding(r: CrashReport, symbolFor: (a: bigint) => string | un
   const frames = r.goroutine?.frames ?? [];
   const at = frames.findIndex((f) => shortName(f.function) === 'kvm.dieHandler');
   const die = CRASH_FACTS.dieMessages.find((d) => d.message === r.fatalError);
-  if (at < 0 && !die) return undefined;
-  if (at < 0 && die && !frames.length) return undefined;
+  if (at < 0) {
+    // The message alone: one of vCPU.die's, without the frame that would prove it.
+    if (!die || frames.length === 0) return undefined;
+    return { id: 'vcpu-died', severity: 'warning', message: `"fatal error: ${die.message}" is the message vCPU.die gives for ${die.exitReason} (bluepill_unsafe.go), but kvm.dieHandler is not in the crashed goroutine's frames: if this is runsc, a vCPU died of that exit.` };
+  }
   const guest = frames[at + 1];
   const where = guest ? `; the guest was at ${guest.pc !== undefined ? named(guest.pc, symbolFor, r) : shortName(guest.function)}${guest.file ? ` (${guest.file}:${guest.line})` : ''}, the frame dieTrampoline made it look called from` : '';
   const reason = die ? `${die.exitReason} ("${die.message}")` : r.fatalError !== undefined ? `"${r.fatalError}"` : 'a reason the report does not give';
-  if (at < 0) return { id: 'vcpu-died', severity: 'warning', message: `"fatal error: ${die!.message}" is the message vCPU.die gives for ${die!.exitReason} (bluepill_unsafe.go), but kvm.dieHandler is not in the crashed goroutine's frames: if this is runsc, a vCPU died of that exit.` };
   return { id: 'vcpu-died', severity: 'error', message: `vCPU died: ${reason}, thrown by kvm.dieHandler${where} (vCPU.die, bluepill.go).` };
 }
 

@@ -3,7 +3,7 @@
 // message vCPU.die threw and the guest's PC under dieHandler, the lines its KVM handler printed.
 import * as fs from 'node:fs';
 import { CrashReportReader, crashFindings, crashReportText } from '../bluepill/crashReport';
-import { cachedElfFunctions, symbolize } from '../elf/symbols';
+import { cachedElfFunctions, nameWithOffset } from '../elf/symbols';
 import { boundedLines, LineTooLongError } from '../explain/listingLines';
 import { CliError, UsageError, type CliCommand } from './command';
 import { openRegularFile, openStream } from './inputs';
@@ -72,8 +72,5 @@ function symbolsOf(binary: string): (a: bigint) => string | undefined {
     throw new CliError(`${printable(binary)}: ${printable((e as Error).message)}. --binary takes the runsc (an ELF binary with symbols) that crashed.`);
   }
   if (functions.length === 0) throw new CliError(`${printable(binary)} has no function symbols (stripped?): give a runsc built with symbols, or leave out --binary.`);
-  return (a) => {
-    const s = symbolize(functions, a);
-    return s ? `${s.symbol.name}${s.offset ? `+0x${s.offset.toString(16)}` : ''}` : undefined;
-  };
+  return (a) => nameWithOffset(functions, a);
 }

@@ -60,6 +60,12 @@ export function cachedElfFunctions(file: string): ElfSymbols {
   return symbols;
 }
 
+/** "function+0xoffset" at `address` (the function's name through `clean`), or undefined outside every function. */
+export function nameWithOffset(functions: ElfSymbol[], address: bigint, clean: (name: string) => string = (n) => n): string | undefined {
+  const hit = symbolize(functions, address);
+  return hit ? `${clean(hit.symbol.name)}${hit.offset ? `+0x${hit.offset.toString(16)}` : ''}` : undefined;
+}
+
 /** The function containing `address`, and the offset into it. */
 export function symbolize(functions: ElfSymbol[], address: bigint): { symbol: ElfSymbol; offset: bigint } | undefined {
   let lo = 0;

@@ -2,7 +2,7 @@
 // instruction there, decoded only from an executable section (SHF_EXECINSTR): an
 // address in .rodata or .data is data, and one in no loaded section is not the program's.
 import { NotElfError, SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS, withElfFile, type ElfInfo, type ElfSection, type ReadAt } from '../elf/sections';
-import { cachedElfFunctions, symbolize, type ElfSymbols } from '../elf/symbols';
+import { cachedElfFunctions, nameWithOffset, symbolize, type ElfSymbols } from '../elf/symbols';
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
 import { archOfMachine, detectVariant } from '../bluepill/detect';
 import type { ExplainInput } from './explain';
@@ -36,10 +36,7 @@ export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, a
   if (!arch) throw new Error(`${label} is an ELF file for machine ${info.machine}; explain knows arm64 (183) and amd64 (62).`);
   const hit = symbolize(functions, address);
   const placement = placeAddress(info, address);
-  const nameOf = (a: bigint) => {
-    const t = symbolize(functions, a);
-    return t ? `${clean(t.symbol.name)}${t.offset ? `+0x${t.offset.toString(16)}` : ''}` : undefined;
-  };
+  const nameOf = (a: bigint) => nameWithOffset(functions, a, clean);
   let instruction: ExplainInput['instruction'];
   // The code bytes: up to 16, not past the section's end, and only if the section really is in
   // the file (a corrupt sh_offset/sh_size gives no instruction, not zeros or a RangeError).

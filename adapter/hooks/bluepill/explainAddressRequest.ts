@@ -2,12 +2,10 @@
 // for any DAP client. What the address is comes from explainSessionAddress (the debuggee's
 // /proc and ELF here, the binary's sections for a board, dlv for the Go heap span); code is
 // also explained as a PC (function, instruction, bluepill role), as `bluepill/explain` does.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
-import { localBinary } from '../../config/launchArgs';
+import { localBinary, namedProgram } from '../../config/launchArgs';
 import { explainSessionAddress } from '../../explain/sessionAddress';
 import { ProcessReadError } from '../../explain/localProcess';
 import { explain } from '../../explain/explain';
@@ -49,10 +47,4 @@ async function answer(session: BluepillSession, request: DebugProtocol.Request):
     if (e instanceof ProcessReadError) return errorResponse(request, ProxyErrorId.badArguments, e.message);
     throw e;
   }
-}
-
-/** A remote session's `program`, when it names a copy of the binary on this machine. */
-function namedProgram(args: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  const program = args?.program;
-  return typeof program === 'string' && path.isAbsolute(program) && fs.existsSync(program) ? program : undefined;
 }

@@ -9,7 +9,7 @@ import { localBinary } from '../../config/launchArgs';
 import { detectSymbols, detectVariant, functionExpression, variantOfArch } from '../../bluepill/detect';
 import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
 import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
-import { cachedElfFunctions, symbolize, type ElfSymbol } from '../../elf/symbols';
+import { cachedElfFunctions, nameWithOffset, type ElfSymbol } from '../../elf/symbols';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { evaluateText } from '../../bluepill/memory';
 import type { DecodedUcontext } from '../../bluepill/ucontext';
@@ -151,8 +151,7 @@ export class BluepillSession {
   /** The function at an address, from the local binary's symbol table (undefined for a remote board). */
   symbolFor(address: bigint): string | undefined {
     const symbols = this.localSymbols();
-    const hit = symbols ? symbolize(symbols, address) : undefined;
-    return hit ? `${hit.symbol.name.replace(/\.abi0$/, '')}${hit.offset ? `+0x${hit.offset.toString(16)}` : ''}` : undefined;
+    return symbols ? nameWithOffset(symbols, address, (name) => name.replace(/\.abi0$/, '')) : undefined;
   }
 
   private withExtras(variant: Variant): Variant {
