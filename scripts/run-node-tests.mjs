@@ -22,6 +22,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 files.sort();
+// Says why a file failed as a whole; spec alone prints only "test failed" for it.
+const summaryReporter = new URL('./failure-summary.mjs', import.meta.url).href;
 // A hung test fails after 5 minutes instead of holding the whole run.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', '--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${summaryReporter}`, '--test-reporter-destination=stdout', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
