@@ -12,6 +12,12 @@ const require = createRequire(import.meta.url);
 const ROUNDS = 40;
 const STEPS_PER_ROUND = 25;
 const LATENCY_SAMPLES = 200;
+/**
+ * Sessions per path. Each session has its own dlv and program, and two identical ones step at
+ * speeds up to 15% apart for the whole run (where the scheduler put them): with one session
+ * per path that spread is read as the path's cost. A path's round is the sum over its sessions.
+ */
+const INSTANCES = 3;
 
 /** Median of `samples`, and a 90% interval for it (bootstrap, seeded: the same samples give the same interval). */
 export function withInterval(samples) {
@@ -46,7 +52,7 @@ export async function benchProxy(root) {
    * messages handed over as objects through handleMessage/onDidSendMessage, no framing on
    * the client side; the only socket is the one to dlv, as with dlv alone.
    */
-  async function inlineSession() {
+  async function inlineSession(tracker = { on: true }) {
     const { DlvProxy } = require(path.join(root, 'out/adapter/session/proxy.js'));
     const { defaultHooks } = require(path.join(root, 'out/adapter/hooks/index.js'));
     const { ensureDlv } = require(path.join(root, 'out/test/support/paths.js'));
@@ -56,7 +62,7 @@ export async function benchProxy(root) {
       if (direction === 'proxy→dlv' && m.type === 'request' && m.command === 'stepIn') atDlv.sent = performance.now();
       if (direction === 'dlv→proxy' && m.type === 'event' && m.event === 'stopped') atDlv.stopped = performance.now();
     };
-    const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: defaultHooks(), observe });
+    const proxy = new DlvProxy({ defaults: { dlvPath: ensureDlv() }, hooks: switchable(defaultHooks(), tracker), observe });
     const waiters = new Set();
     proxy.client.onDidSendMessage((m) => {
       for (const w of [...waiters]) if (w.wanted(m)) (waiters.delete(w), w.resolve(m));
@@ -78,14 +84,17 @@ export async function benchProxy(root) {
     await ask('setBreakpoints', { source: { path: fixtureSource('hello') }, breakpoints: [] });
     const client = {
       request: async (command, args) => ask(command, args),
-      /** Per step: its whole time, and dlv's part of it (ms). */
-      parts: [],
+      /**
+       * Per step, dlv's part of it (ms): from the stepIn the proxy sends to the stopped it reads.
+       * The rest of a round's time is the proxy's, wherever it falls (the analysis of a stop may
+       * run after the client has its event, before the next step goes to dlv).
+       */
+      dlvParts: [],
       step: async () => {
-        const t0 = performance.now();
         const s = next((m) => m.type === 'event' && m.event === 'stopped');
         await ask('stepIn', { threadId, granularity: 'instruction' });
         await s;
-        client.parts.push({ total: performance.now() - t0, dlv: atDlv.stopped - atDlv.sent });
+        client.dlvParts.push(atDlv.stopped - atDlv.sent);
       },
     };
     return {
@@ -98,9 +107,24 @@ export async function benchProxy(root) {
     };
   }
 
+  /**
+   * The session's hooks, with the round-trip tracker's switched by `tracker.on`: for the
+   * row that compares one session with and without the tracker (off, it sees nothing;
+   * its first stop after a switch is then read from dlv, as after any unknown resume).
+   */
+  function switchable(factory, tracker) {
+    return (ctx) =>
+      factory(ctx).map((hook) =>
+        hook.name !== 'bluepillTracker'
+          ? hook
+          : { name: hook.name, stage: hook.stage, answer: (r) => (tracker.on ? hook.answer(r) : undefined), rewriteEvent: (e) => (tracker.on ? hook.rewriteEvent(e) : undefined) },
+      );
+  }
+
   /** A DebugClient as the uniform shape the rounds use. */
   function uniform(client, threadId) {
     return {
+      threadId,
       request: (command, args) => client.customRequest(command, args),
       step: async () => {
         const s = client.waitForEvent('stopped');
@@ -116,33 +140,82 @@ export async function benchProxy(root) {
     return Number(process.hrtime.bigint() - t) / 1e6;
   }
 
-  // Four sessions stopped at the same place, each with its own dlv: straight to dlv, through
-  // a byte relay (the cost of any extra process), through the proxy on stdio, and the proxy
-  // inline (as VS Code runs it). Many short rounds, in an order that rotates, each compared
-  // with the dlv-alone run of the same round: noise on the machine falls on all alike.
-  const direct = await directClient();
-  // A second dlv alone: two identical dlv sessions step at different speeds (each its own dlv and
-  // program); their ratio shows how much of any ratio below is the instance, not the path.
-  const direct2 = await directClient();
-  const relayServer = await dlvDapServer();
-  const relay = new RecordingClient(process.execPath, path.join(root, 'bench', 'relay.mjs'), { env: { ...process.env, RELAY_PORT: String(relayServer.port) } });
-  await relay.start();
-  const dc = await proxyClient();
-  const threads = {};
-  for (const [name, client] of Object.entries({ direct: direct.client, direct2: direct2.client, relay, proxy: dc })) threads[name] = await stopped(client);
-  const inline = await inlineSession();
-  const sessions = { direct: uniform(direct.client, threads.direct), direct2: uniform(direct2.client, threads.direct2), relay: uniform(relay, threads.relay), proxy: uniform(dc, threads.proxy), inline: inline.client };
-  for (const client of Object.values(sessions)) await timeSteps(client, STEPS_PER_ROUND); // warm-up
-  inline.client.parts.length = 0;
-  const names = Object.keys(sessions);
+  // Sessions stopped at the same place, each with its own dlv: straight to dlv, through a byte
+  // relay (the cost of any extra process), through the proxy on stdio, and the proxy inline (as
+  // VS Code runs it), INSTANCES of each; and a second group straight to dlv as a control. Many
+  // short rounds, in an order that rotates, each path compared with dlv alone in the same round:
+  // noise on the machine falls on all alike, and the spread between dlv instances is averaged.
+  const cleanups = [];
+  const paths = { direct: [], direct2: [], relay: [], proxy: [], inline: [] };
+  const first = {};
+  for (let i = 0; i < INSTANCES; i++) {
+    for (const name of ['direct', 'direct2']) {
+      const d = await directClient();
+      cleanups.push(() => d.stop());
+      paths[name].push(uniform(d.client, await stopped(d.client)));
+      if (i === 0) first[name] = { client: d.client, threadId: paths[name][0].threadId };
+    }
+    const relayServer = await dlvDapServer();
+    const relay = new RecordingClient(process.execPath, path.join(root, 'bench', 'relay.mjs'), { env: { ...process.env, RELAY_PORT: String(relayServer.port) } });
+    await relay.start();
+    cleanups.push(async () => {
+      // dlv ends the debuggee and exits on disconnect, sometimes before it answers.
+      await Promise.race([relay.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+      relay.adapterProcess?.kill();
+      await relayServer.stop();
+    });
+    paths.relay.push(uniform(relay, await stopped(relay)));
+    const dc = await proxyClient();
+    cleanups.push(() => dc.stop());
+    paths.proxy.push(uniform(dc, await stopped(dc)));
+    const inline = await inlineSession();
+    cleanups.push(() => inline.stop());
+    paths.inline.push(inline.client);
+    if (i === 0) {
+      first.relay = { client: relay, threadId: paths.relay[0].threadId };
+      first.proxy = { client: dc, threadId: paths.proxy[0].threadId };
+      first.inline = inline;
+    }
+  }
+  // One more inline session whose tracker is switched off and on between rounds: the tracker's
+  // cost on the same dlv, free of the spread between instances.
+  const tracker = { on: true };
+  const toggled = await inlineSession(tracker);
+  cleanups.push(() => toggled.stop());
+
+  const roundOf = async (sessions) => {
+    let total = 0;
+    for (const session of sessions) total += await timeSteps(session, STEPS_PER_ROUND);
+    return total;
+  };
+  for (const sessions of Object.values(paths)) await roundOf(sessions); // warm-up
+  await timeSteps(toggled.client, STEPS_PER_ROUND);
+  for (const inline of paths.inline) inline.dlvParts.length = 0;
+  const names = Object.keys(paths);
   const stepping = Object.fromEntries(names.map((n) => [n, []]));
+  const trackerRounds = { on: [], off: [] };
   for (let round = 0; round < ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) stepping[name].push(await timeSteps(sessions[name], STEPS_PER_ROUND));
+    for (const name of order) stepping[name].push(await roundOf(paths[name]));
+    for (const state of round % 2 ? ['on', 'off'] : ['off', 'on']) {
+      tracker.on = state === 'on';
+      await toggled.client.step(); // the first stop after a switch is not measured
+      trackerRounds[state].push(await timeSteps(toggled.client, STEPS_PER_ROUND));
+    }
   }
+  tracker.on = true;
   // The tracker did its full work at every stop, however fast the steps came: one state per stop.
+  const dc = first.proxy.client;
   const stopStates = new Set(dc.events('bluepill/state').filter((e) => e.body.stop).map((e) => e.body.stop.index)).size;
   const statesPerStep = stopStates / dc.events('stopped').length;
+  // dlv's part of each round of the inline sessions (their steps, in order, STEPS_PER_ROUND a round each).
+  const dlvOfRound = (r) => paths.inline.reduce((total, c) => total + c.dlvParts.slice(r * STEPS_PER_ROUND, (r + 1) * STEPS_PER_ROUND).reduce((a, b) => a + b, 0), 0);
+  const inlineDlv = stepping.inline.map((_, r) => dlvOfRound(r));
+  const direct = { client: first.direct.client };
+  const relay = first.relay.client;
+  const inline = first.inline;
+  const threads = { direct: first.direct.threadId, proxy: first.proxy.threadId, relay: first.relay.threadId };
+  const sessions = { direct: paths.direct[0], proxy: paths.proxy[0], relay: paths.relay[0], inline: inline.client };
 
   // Per request: each sample times dlv alone and the proxy back to back (alternating which
   // goes first); the figure is the median of the paired differences.
@@ -187,9 +260,6 @@ export async function benchProxy(root) {
     // The relay parses nothing: what any process between client and dlv adds on this machine.
     latency[name] = { direct: stats(samples.direct), addedInline: withInterval(added.inline), addedStdio: withInterval(added.proxy), addedRelay: withInterval(added.relay) };
   }
-  await inline.stop();
-  await direct.stop();
-  await direct2.stop();
   // Memory of a long session: 10,000 more requests through the same proxy.
   const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${dc.adapterProcess.pid}/status`, 'utf8'))[1]) / 1024;
   const before = rss();
@@ -198,18 +268,14 @@ export async function benchProxy(root) {
     else await dc.stackTraceRequest({ threadId: threads.proxy, levels: 20 });
   }
   const after = rss();
-  await dc.stop();
-  // dlv ends the debuggee and exits on disconnect, sometimes before it answers.
-  await Promise.race([relay.disconnectRequest({ terminateDebuggee: true }).catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
-  relay.adapterProcess?.kill();
-  await relayServer.stop();
+  for (const cleanup of cleanups) await cleanup();
 
-  const sum = (xs, key) => xs.reduce((a, x) => a + x[key], 0);
-  const perRound = (xs, n) => Array.from({ length: Math.floor(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+  const inlineSteps = STEPS_PER_ROUND * INSTANCES;
   const ratios = (name) => withInterval(stepping[name].map((t, i) => t / stepping.direct[i]));
   return {
     rounds: ROUNDS,
     stepsPerRound: STEPS_PER_ROUND,
+    instances: INSTANCES,
     stateEventsPerStep: statesPerStep,
     stepping: {
       direct: stats(stepping.direct),
@@ -224,8 +290,12 @@ export async function benchProxy(root) {
       controlRatio: ratios('direct2'),
       // Inline, whatever dlv instance it got: the step's time over dlv's part of it, per round, and
       // the proxy's own time per step (the step's time less dlv's part).
-      inlineOverItsDlv: withInterval(perRound(inline.client.parts, STEPS_PER_ROUND).map((r) => sum(r, 'total') / sum(r, 'dlv'))),
-      inlineOwnPerStep: withInterval(inline.client.parts.map((p) => p.total - p.dlv)),
+      inlineOverItsDlv: withInterval(stepping.inline.map((t, r) => t / inlineDlv[r])),
+      inlineOwnPerStep: withInterval(stepping.inline.map((t, r) => (t - inlineDlv[r]) / inlineSteps)),
+      // One inline session, its tracker on against off in the rounds next to each other.
+      trackerOn: stats(trackerRounds.on),
+      trackerOff: stats(trackerRounds.off),
+      trackerRatio: withInterval(trackerRounds.on.map((t, i) => t / trackerRounds.off[i])),
     },
     latency,
     stackFrames: frames.direct.length,

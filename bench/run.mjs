@@ -65,12 +65,15 @@ for (const [size, s] of Object.entries(results.hover ?? {})) console.log(`| hove
 const p = results.proxy;
 const r = (x) => `${x.median.toFixed(3)}× (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;
 const ms3 = (x) => `${x.median.toFixed(3)} ms (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;
-const steps = `${p.rounds} rounds of ${p.stepsPerRound} instruction steps`;
+const steps = `${p.rounds} rounds of ${p.stepsPerRound} instruction steps${p.instances ? ` in each of ${p.instances} sessions per path` : ''}`;
 console.log(`| ${steps}, proxy inline (as VS Code runs it), tracker analysing every stop (${p.stateEventsPerStep.toFixed(2)} states per stop) | dlv alone: median ${f(p.stepping.direct.median)} ms a round | inline: ${f(p.stepping.inline.median)} ms | ${r(p.stepping.inlineRatio)} | ≤ 1.10× |`);
 console.log(`| the same, proxy as a process on stdio (nvim-dap) | dlv alone, as above | ${f(p.stepping.proxy.median)} ms | ${r(p.stepping.ratio)} | ≤ 1.10× |`);
 if (p.stepping.inlineOverItsDlv) {
   console.log(`| the same inline, against its own dlv: the step's time over dlv's part of it (stepIn sent to dlv → its stopped read), per round | dlv's part: median ${f(p.stepping.inline.median / p.stepping.inlineOverItsDlv.median)} ms a round | own time per step: ${ms3(p.stepping.inlineOwnPerStep)} | ${r(p.stepping.inlineOverItsDlv)} | ≤ 1.10× |`);
   console.log(`| control: a second dlv alone, the same program and steps | dlv alone, as above | ${f(p.stepping.direct2.median)} ms | ${r(p.stepping.controlRatio)} | 1.00× |`);
+}
+if (p.stepping.trackerRatio) {
+  console.log(`| one inline session, the round-trip tracker on against off in the rounds next to each other (the same dlv) | tracker off: median ${f(p.stepping.trackerOff.median)} ms a round | on: ${f(p.stepping.trackerOn.median)} ms | ${r(p.stepping.trackerRatio)} | |`);
 }
 console.log(`| the same through a byte relay (any extra process) | dlv alone, as above | ${f(p.stepping.relay.median)} ms | ${r(p.stepping.relayRatio)}; proxy/relay ${r(p.stepping.proxyOverRelay)} | |`);
 const ms = (x) => `${x.median.toFixed(3)} ms (90%: ${x.low.toFixed(3)}–${x.high.toFixed(3)})`;

@@ -4,12 +4,20 @@
 
 export class CoalescingWriter {
   private pending: string[] = [];
+  /** Waiting for what is pending to be written (see written()). */
+  private waiters: Array<() => void> = [];
 
   constructor(private readonly stream: NodeJS.WritableStream) {}
 
   write(chunk: string): boolean {
     if (this.pending.push(chunk) === 1) queueMicrotask(() => this.flush());
     return true;
+  }
+
+  /** Resolves once everything handed over so far has been given to the stream; undefined if nothing waits. */
+  written(): Promise<void> | undefined {
+    if (this.pending.length === 0) return undefined;
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   end(): void {
@@ -27,5 +35,8 @@ export class CoalescingWriter {
     const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
     this.pending = [];
     this.stream.write(data, 'utf8');
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

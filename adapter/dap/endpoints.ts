@@ -82,6 +82,11 @@ abstract class Endpoint {
     return message.seq;
   }
 
+  /** Resolves once every message sent so far has been written; undefined when none waits (always, inline). */
+  written(): Promise<void> | undefined {
+    return this.output?.written();
+  }
+
   /** Sends a request and returns the seq it went out with. */
   sendRequest(command: string, args: unknown): number {
     const request: DebugProtocol.Request = { seq: 0, type: 'request', command };

@@ -15,6 +15,8 @@ export interface ProxyContext {
   sendEvent(event: string, body?: unknown): void;
   /** The launch/attach arguments of this session, once known. */
   readonly sessionArgs: Readonly<Record<string, unknown>> | undefined;
+  /** Resolves once what was sent to the client so far has left in a write; undefined when nothing waits (an inline client). */
+  clientWritten?(): Promise<void> | undefined;
   /** The debuggee's pids when dlv runs it on this machine (launched by our dlv, or attached locally); none otherwise. */
   localProcesses?(): number[];
 }

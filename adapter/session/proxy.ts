@@ -140,6 +140,10 @@ export class DlvProxy implements ProxyContext {
     return conn.programs;
   }
 
+  clientWritten(): Promise<void> | undefined {
+    return this.client.written();
+  }
+
   sendEvent(name: string, body?: unknown): void {
     this.push(event(name, body));
   }

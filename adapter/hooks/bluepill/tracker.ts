@@ -36,7 +36,7 @@ import type { Instruction } from './instructions';
 import type { BluepillSession } from './session';
 import { isTrampolineAt } from './trampolineFrames';
 import { LocalThreads } from './localThreads';
-import { agrees, nextPcs } from '../../bluepill/nextPc';
+import { agrees, nextPcs, type NextPcs } from '../../bluepill/nextPc';
 
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
@@ -135,6 +135,13 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     }
   };
 
+  /** Where one run of an instruction can take a thread, worked out once per instruction (it is asked at every step). */
+  const nextOf = new WeakMap<Instruction, NextPcs | undefined>();
+  const nextAfter = (arch: Variant['arch'], pc: bigint, ins: Instruction & { bytes: string }): NextPcs | undefined => {
+    if (!nextOf.has(ins)) nextOf.set(ins, nextPcs(arch, pc, ins.bytes, MAY_TRANSFER.test(ins.text ?? 'BYTE')));
+    return nextOf.get(ins);
+  };
+
   /** Resolves when `work` is done, or after `ms`. */
   const bounded = (work: Promise<void>, ms = RESUME_WAIT_MS) => {
     let timer: NodeJS.Timeout | undefined;
@@ -159,7 +166,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const index = session.index(known);
     if (isUnsymbolized(last.name) || index.bySymbolName(last.name) || index.byCode(ins.text, ins.bytes).length) return false;
     const transfers = MAY_TRANSFER.test(ins.text);
-    const next = nextPcs(known.arch, last.pc, ins.bytes, transfers);
+    const next = nextAfter(known.arch, last.pc, ins as Instruction & { bytes: string });
     // A return or an indirect jump may go anywhere.
     if (!next || next.pcs.length === 0) return false;
     return next.pcs.every((pc) => {
@@ -184,7 +191,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     // Exactly one resume since the thread was seen, and it stepped this thread by one instruction.
     if (stop.resumesBefore !== last.resumesBefore + 1 || instructionSteps.get(stop.resumesBefore) !== stop.threadId) return undefined;
     const ins = last.instruction;
-    const next = ins?.bytes ? nextPcs(variant.arch, last.pc, ins.bytes, MAY_TRANSFER.test(ins.text ?? 'BYTE')) : undefined;
+    const next = ins?.bytes ? nextAfter(variant.arch, last.pc, ins as Instruction & { bytes: string }) : undefined;
     const now = next && threads.read(stop.threadId);
     if (!now || !agrees(next, last.sp, now.pc, now.sp)) return undefined;
     const name = nameAt.get(now.pc);
@@ -256,7 +263,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     }
     // Once the thread has moved on, only what is already known may be used.
     // A known instruction without a wait: a stop that needs no read is analysed and published in the
-    // turn its event arrived in, and its state leaves in the same write as the event.
+    // turn its event arrived in (once the event is written, on stdio), with no request to dlv.
     const instruction = session.instructions.peek(pc) ?? (stop.pipelined ? undefined : await session.instructions.at(pc, frameId));
     const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), framePcs: frames.map((f) => BigInt(f.instructionPointerReference ?? '0')), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
     // The instruction before or after, only where the code has no symbol and could be the trampoline.
@@ -266,6 +273,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const wanted = wantsReads(wants(c, variant, facts));
     if (kernel && wanted) return analyse(stop, sent, false);
     const read = stop.pipelined || !wanted ? {} : await readFacts(variant, c, facts, frames);
+    // Every read of this stop is made: a resume waiting for them may go now, while the rest is worked out.
+    sent();
     previousPhase.set(stop.threadId, c.phase);
     // For the hook that unwinds the interrupted stack (signalStack.ts): read once, here.
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
@@ -384,8 +393,13 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   const settled = () => (unsettled === 0 ? Promise.resolve() : bounded(analyses));
   session.analysed = settled;
 
-  async function resume(request: DebugProtocol.Request): Promise<undefined> {
-    if (!readsDone) await bounded(readsSent);
+  /** Waits only while an analysis still has reads to make: otherwise the resume goes in this turn. */
+  function resume(request: DebugProtocol.Request): undefined | Promise<undefined> {
+    if (!readsDone) return bounded(readsSent).then(() => resumed(request));
+    return resumed(request);
+  }
+
+  function resumed(request: DebugProtocol.Request): undefined {
     resumes++;
     const args = request.arguments as DebugProtocol.StepInArguments | undefined;
     if (request.command === 'stepIn' && args?.granularity === 'instruction' && typeof args.threadId === 'number') instructionSteps.set(resumes, args.threadId);
@@ -427,6 +441,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
         };
         unsettled++;
         analyses = analyses
+          // The stop's event leaves first, in a write of its own: a client on stdio that steps again at
+          // once is not held up by the analysis (its resume still waits for the analysis's reads).
+          .then(() => ctx.clientWritten?.())
           .then(() => analyse(stop, sent))
           .catch((e: Error) => unanalysed(stop, e))
           .finally(() => {
