@@ -43,6 +43,11 @@ export class RecordingClient extends DebugClient {
     this.adapterProcess?.stdin?.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
     });
+    // Straight to a dlv server: dlv exits after `disconnect`, and may reset the connection
+    // (ECONNRESET) or be gone when a last request is written (EPIPE); the same holds.
+    (this as unknown as { _socket?: net.Socket })._socket?.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
   }
 
   /**
