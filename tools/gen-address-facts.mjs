@@ -40,6 +40,34 @@ const stateBox = match(goroot, goSrc('internal/runtime/atomic/types.go'), /type 
 const sizeclass = match(goroot, goSrc('runtime/mheap.go'), /return spanClass\(sizeclass<<1\) \| spanClass\(bool2int\(noscan\)\)/);
 void [l1Bits, spanFields, sizeclass];
 
+// A heap object's type (Go 1.22 and later): a small object over MinSizeForMallocHeader bytes in a span
+// with pointers starts with a *_type header; a large object's is its span's largeType. The type's
+// name is at moduledata.types + Type.Str: a flag byte, a uvarint length, the bytes.
+const headerMin = match(goroot, goSrc('internal/runtime/gc/malloc.go'), /MinSizeForMallocHeader = goarch\.PtrSize \* goarch\.PtrBits/);
+const headerSize = match(goroot, goSrc('internal/runtime/gc/malloc.go'), /MallocHeaderSize = (\d+)/);
+const headerRead = match(goroot, goSrc('runtime/mbitmap.go'), /if heapBitsInSpan\(span\.elemsize\) \{[\s\S]*?if spc\.sizeclass\(\) != 0 \{\n\s*\/\/ Pull the allocation header from the first word of the object\.\n\s*typ = \*\(\*\*_type\)\(unsafe\.Pointer\(addr\)\)[\s\S]*?typ = \(\*_type\)\(atomic\.Loadp\(unsafe\.Pointer\(&span\.largeType\)\)\)/);
+const typeStruct = match(goroot, goSrc('internal/abi/type.go'), /type Type struct \{\n((?:.*\n)*?)\}/);
+const extraStar = match(goroot, goSrc('internal/abi/type.go'), /TFlagExtraStar TFlag = 1 << (\d+)/);
+const nameRead = match(goroot, goSrc('internal/abi/type.go'), /func \(n Name\) Name\(\) string \{\n\s*if n\.Bytes == nil \{\n\s*return ""\n\s*\}\n\s*i, l := n\.ReadVarint\(1\)/);
+const nameBase = match(goroot, goSrc('runtime/type.go'), /res := md\.types \+ uintptr\(off\)/);
+// A free slot (no object to read a header from): mspan.isFree.
+const isFree = match(goroot, goSrc('runtime/mbitmap.go'), /func \(s \*mspan\) isFree\(index uintptr\) bool \{\n\s*if index < uintptr\(s\.freeindex\) \{\n\s*return false\n\s*\}\n\s*bytep, mask := s\.allocBits\.bitp\(index\)\n\s*return \*bytep&mask == 0/);
+void [headerMin, headerRead, nameRead, nameBase, isFree];
+// Field offsets of abi.Type on a 64-bit target, from the field list in order (each aligned to its size).
+const FIELD_BYTES = { uintptr: 8, uint32: 4, uint8: 1, TFlag: 1, Kind: 1, '*byte': 8, NameOff: 4, TypeOff: 4 };
+const typeFields = {};
+let offset = 0;
+for (const line of typeStruct[1].split('\n')) {
+  const f = /^\t(\w+)\s+(func\(.*|\*?\w+)/.exec(line);
+  if (!f) continue;
+  const bytes = f[2].startsWith('func(') ? 8 : FIELD_BYTES[f[2]];
+  if (bytes === undefined) sourceChanged(path.join(goroot, goSrc('internal/abi/type.go')), `a field of a known size in type Type (${f[1]} ${f[2]})`);
+  offset = Math.ceil(offset / bytes) * bytes;
+  typeFields[f[1]] = { offset, bytes };
+  offset += bytes;
+}
+if (!typeFields.Str || !typeFields.TFlag) sourceChanged(path.join(goroot, goSrc('internal/abi/type.go')), 'fields Str and TFlag in type Type');
+
 const hint = (m) => ({ shift: num(m[1]), base: `0x${(BigInt(m[2]) << BigInt(m[3])).toString(16)}` });
 const goFacts = {
   version: goVersion,
@@ -54,7 +82,15 @@ const goFacts = {
   pageBytes: 2 ** num(pageShift[1]),
   // mspan.state.s.<field>: 1 = mSpanInUse, 2 = mSpanManual; spanclass = sizeclass<<1 | noscan.
   spanState: { field: stateBox[1], 1: spanStates[1].trim(), 2: spanStates[2].trim() },
-  sources: ['src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: "Create initial arena growth hints")', randomizes ? 'src/internal/buildcfg/exp.go (RandomizedHeapBase64)' : '', 'src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)'],
+  // 64-bit targets: PtrSize * PtrBits bytes; objects larger than that (in spans with pointers) carry a header.
+  objectType: {
+    minSizeForMallocHeader: 8 * 64,
+    mallocHeaderBytes: num(headerSize[1]),
+    typeStrOffset: typeFields.Str.offset,
+    typeTFlagOffset: typeFields.TFlag.offset,
+    tflagExtraStar: 2 ** num(extraStar[1]),
+  },
+  sources: ['src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: "Create initial arena growth hints")', randomizes ? 'src/internal/buildcfg/exp.go (RandomizedHeapBase64)' : '', 'src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)', 'src/internal/runtime/gc/malloc.go (MinSizeForMallocHeader, MallocHeaderSize), src/runtime/mbitmap.go (typePointersOfUnchecked: the header, largeType; mspan.isFree), src/internal/abi/type.go (Type, TFlagExtraStar, Name.Name), src/runtime/type.go (resolveNameOff: md.types + off)'],
 };
 
 // --- gVisor ---------------------------------------------------------------------------------

@@ -27,10 +27,18 @@ export const GO_HEAP = {
     "2": "allocated for manual management (e.g., stack allocator)",
     "field": "value"
   },
+  "objectType": {
+    "minSizeForMallocHeader": 512,
+    "mallocHeaderBytes": 8,
+    "typeStrOffset": 40,
+    "typeTFlagOffset": 20,
+    "tflagExtraStar": 2
+  },
   "sources": [
     "src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: \"Create initial arena growth hints\")",
     "src/internal/buildcfg/exp.go (RandomizedHeapBase64)",
-    "src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)"
+    "src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)",
+    "src/internal/runtime/gc/malloc.go (MinSizeForMallocHeader, MallocHeaderSize), src/runtime/mbitmap.go (typePointersOfUnchecked: the header, largeType; mspan.isFree), src/internal/abi/type.go (Type, TFlagExtraStar, Name.Name), src/runtime/type.go (resolveNameOff: md.types + off)"
   ]
 } as const;
 

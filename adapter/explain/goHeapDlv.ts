@@ -1,12 +1,14 @@
 // What a stopped dlv session can say of a Go heap address: the runtime's own tables, read with
 // plain variable reads (no function calls): mheap_.arenas[0][arena] → heapArena.spans[page] →
-// mspan (state, spanclass, elemsize, startAddr, largeType). The layout is the Go runtime's
-// (see the generated facts); the object's type is known only for large objects (largeType).
+// mspan (state, spanclass, elemsize, startAddr), and the object's type where the runtime records
+// one (goObjectType.ts). The layout is the Go runtime's (see the generated facts).
 import { GO_HEAP } from './addressFacts.generated';
 import type { AddressExplanation, Arch } from './addressKinds';
 
-/** Evaluates a Go expression in the stopped session; undefined when dlv cannot (an error). */
-export type Evaluate = (expression: string) => Promise<string | undefined>;
+import { dlvInteger, type Evaluate } from './dlvValue';
+import { objectType } from './goObjectType';
+
+export { dlvInteger, type Evaluate } from './dlvValue';
 
 export interface GoHeapSpan {
   arena: bigint;
@@ -22,7 +24,8 @@ export interface GoHeapSpan {
     startAddr?: bigint;
     /** The object holding the address: its start and its index in the span. */
     object?: { start: bigint; index: bigint };
-    largeType?: string;
+    /** The object's Go type, where the runtime records it (see goObjectType.ts). */
+    type?: string;
   };
   /** Sentences for the explanation; and what stayed unknown. */
   details: string[];
@@ -41,11 +44,6 @@ export function spanExpression(address: bigint, arch: Arch): string {
 
 const isNil = (v: string | undefined) => v === undefined || v === 'nil' || /\bnil$/.test(v) || /\(0x0\)$/.test(v);
 
-/** An integer as dlv shows it: "37", "runtime.spanClass(37)", or a uintptr's "14426966769664 = 0xd1f0a3ac000". */
-export function dlvInteger(v: string | undefined): bigint | undefined {
-  const m = v === undefined ? undefined : /^(?:[\w.]+\()?(0x[0-9a-f]+|\d+)\)?(?: = 0x[0-9a-f]+)?$/i.exec(v.trim());
-  return m ? BigInt(m[1]) : undefined;
-}
 
 export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate): Promise<GoHeapSpan> {
   const arena = arenaIndex(address, arch);
@@ -61,12 +59,11 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
     details.push(`dlv: the Go heap's arena ${arena}, but no span holds this page (${spanExpr} is nil): free or never-used heap memory.`);
     return { arena, inHeap: true, details, unknown };
   }
-  const [state, spanclass, elemsize, startAddr, largeType] = await Promise.all([
+  const [state, spanclass, elemsize, startAddr] = await Promise.all([
     evaluate(`${spanExpr}.state.s.${GO_HEAP.spanState.field}`),
     evaluate(`${spanExpr}.spanclass`),
     evaluate(`${spanExpr}.elemsize`),
     evaluate(`${spanExpr}.startAddr`),
-    evaluate(`${spanExpr}.largeType`),
   ]);
   const stateNumber = Number(dlvInteger(state) ?? -1n);
   const stateWords = stateNumber === 1 ? `mSpanInUse (${GO_HEAP.spanState[1]})` : stateNumber === 2 ? `mSpanManual (${GO_HEAP.spanState[2]})` : stateNumber === 0 ? 'mSpanDead (free)' : `state ${state ?? 'unreadable'}`;
@@ -81,7 +78,6 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
     const index = (address - start) / size;
     span.object = { index, start: start + index * size };
   }
-  if (largeType && !isNil(largeType)) span.largeType = largeType;
   details.push(`dlv: the Go heap's arena ${arena}, in a span at ${start !== undefined ? `0x${start.toString(16)}` : '?'}: ${stateWords}.`);
   if (stateNumber === 2) {
     details.push('A manually managed span: in practice a goroutine stack (or a Go thread\'s system or signal stack without cgo).');
@@ -93,8 +89,13 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
   if (stateNumber === 1) {
     details.push(`Span class ${span.spanclass ?? '?'} (size class ${span.sizeclass ?? '?'}, ${span.noscan ? 'noscan: holds no pointers' : 'holds pointers'}), objects of ${size ?? '?'} bytes.`);
     if (span.object) details.push(`The object at 0x${span.object.start.toString(16)} (index ${span.object.index} in its span), +${address - span.object.start} bytes in.`);
-    if (span.largeType) details.push(`Its type (the large object's malloc header, mspan.largeType): ${span.largeType}.`);
-    else unknown.push('The object\'s type: only large objects record it in their span (largeType); a small object\'s type is in no table dlv can read by address.');
+    if (span.object && span.sizeclass !== undefined && span.noscan !== undefined && size !== undefined) {
+      const type = await objectType(evaluate, { expression: spanExpr, sizeclass: span.sizeclass, noscan: span.noscan, elemsize: size, object: span.object });
+      if ('name' in type) {
+        span.type = type.name;
+        details.push(`dlv: its type is ${type.name} (${type.how}).`);
+      } else unknown.push(type.unknown);
+    }
   }
   return { arena, inHeap: true, span, details, unknown };
 }

@@ -53,6 +53,25 @@ describe('Go heap addresses through dlv (the span, its class, the object)', () =
     assert.ok(span.unknown.some((u) => /type/.test(u)));
   });
 
+  it('an object\'s type where the runtime records it: a malloc header (over 512 bytes, with pointers), a large object\'s span; none for noscan objects', async () => {
+    const headed = dlvInteger(await evaluate('uintptr(unsafe.Pointer(main.headedObject))'))!;
+    const small = await goHeapSpan(headed + 16n, 'amd64', evaluate);
+    assert.equal(small.span?.noscan, false, small.details.join('\n'));
+    assert.ok(small.span!.elemsize! > 512n, `a size class above 512 bytes: ${small.span?.elemsize}`);
+    assert.equal(small.span?.object?.start, headed - 8n, 'the slot starts with the 8-byte header, the value after it');
+    assert.equal(small.span?.type, 'main.pointerRing', small.details.join('\n') + small.unknown.join('\n'));
+    assert.ok(small.details.some((d) => /its type is main\.pointerRing \(its malloc header/.test(d)), small.details.join('\n'));
+    const large = dlvInteger(await evaluate('uintptr(unsafe.Pointer(main.largeObject))'))!;
+    const big = await goHeapSpan(large + 4096n, 'amd64', evaluate);
+    assert.equal(big.span?.sizeclass, 0, 'a large object has a span of its own (size class 0)');
+    assert.equal(big.span?.type, 'main.pointerTable', big.details.join('\n') + big.unknown.join('\n'));
+    assert.ok(big.details.some((d) => /largeType/.test(d)), big.details.join('\n'));
+    const sentinel = dlvInteger(await evaluate('uintptr(unsafe.Pointer(main.heapSentinel))'))!;
+    const noscan = await goHeapSpan(sentinel, 'amd64', evaluate);
+    assert.equal(noscan.span?.type, undefined);
+    assert.ok(noscan.unknown.some((u) => /objects without pointers, for which the runtime keeps no type/.test(u)), noscan.unknown.join('\n'));
+  });
+
   it('the stopped goroutine\'s stack is a manually managed span; a global is no heap arena', async () => {
     const sp = dlvInteger((await evaluate('uintptr(unsafe.Pointer(&x))')))!;
     const stack = await goHeapSpan(sp, 'amd64', evaluate);
