@@ -3,7 +3,7 @@
 // side), newest first, at most 100 trips. It also
 // adds up how long each trip ran in the guest: the time the debuggee ran between a
 // resume from a handler phase and the next stop in a handler phase.
-import type { Phase } from './model';
+import { PHASES, type Phase } from './model';
 
 export interface TripStop {
   threadId?: number;
@@ -29,6 +29,9 @@ export interface Trip {
 const MAX_TRIPS = 100;
 const STARTS: Phase[] = ['entering', 'trapped'];
 const GUEST: Phase[] = ['trapped', 'in-guest', 'guest-exit'];
+const order = (phase: Phase) => PHASES.findIndex((p) => p.phase === phase);
+/** bluepillHandler runs KVM_RUN again within one trip (after EINTR, some exits): a thread may stop in it twice. */
+const REPEATS_IN_A_TRIP: Phase[] = ['in-guest'];
 
 export class TripLog {
   private trips: Trip[] = [];
@@ -46,13 +49,19 @@ export class TripLog {
     for (const t of this.threads.values()) t.runningFrom = t.lastPhase;
   }
 
-  record(stop: TripStop): Trip | undefined {
+  /** `how.stepped`: the thread came here by a step (not a continue to a breakpoint, or a pause). */
+  record(stop: TripStop, how: { stepped?: boolean } = {}): Trip | undefined {
     let thread = this.threads.get(stop.threadId);
     if (!thread) this.threads.set(stop.threadId, (thread = {}));
     const current = thread.trip;
     const pastEntry = current?.stops.some((s) => !STARTS.includes(s.phase)) ?? false;
-    const opensTrip = STARTS.includes(stop.phase) && (!current || current.complete || pastEntry);
-    const joinsMidway = (!current || current.complete) && stop.phase !== 'host' && stop.phase !== 'resumed';
+    // Back to an earlier phase of the trip (a trip never goes back: bluepillGuestExit returns from the
+    // handler), or to the same phase other than by a step (a continue from a breakpoint to the same
+    // breakpoint): a new round trip, whatever ran unseen between. Only KVM_RUN repeats within a trip.
+    const last = current?.stops[current.stops.length - 1];
+    const anew = last !== undefined && stop.phase !== 'host' && (order(stop.phase) < order(last.phase) || (!how.stepped && stop.phase === last.phase && !REPEATS_IN_A_TRIP.includes(stop.phase)));
+    const opensTrip = STARTS.includes(stop.phase) && (!current || current.complete || pastEntry || anew);
+    const joinsMidway = (!current || current.complete || anew) && stop.phase !== 'host' && stop.phase !== 'resumed';
     if (opensTrip || joinsMidway) {
       thread.trip = { number: ++this.count, threadId: stop.threadId, started: stop.time, stops: [], guestMs: 0, complete: false };
       this.changes++;

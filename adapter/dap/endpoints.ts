@@ -235,12 +235,11 @@ export class DlvEndpoint extends Endpoint {
     this.handlers.broken(detail);
   }
 
-  // The connection reports its own end (DlvConnection watches the socket).
+  // The connection reports its own end (DlvConnection watches the socket): an error on it (a reset)
+  // is followed by its close, and is no message of dlv's.
   protected streamClosed(): void {}
 
-  protected streamError(detail: string): void {
-    this.handlers.malformed(detail);
-  }
+  protected streamError(): void {}
 }
 
 function isMessage(msg: unknown): msg is Message {

@@ -93,7 +93,9 @@ export class DlvConnection {
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
     if (this.spawned) {
-      await this.spawned.kill(graceMs);
+      // A dlv that had to be ended (stuck, or the session ended while it started) cannot end what it
+      // launched: its children, recorded by pid and start time, are ended here.
+      if (!(await this.spawned.kill(graceMs))) this.offspring?.endAll();
     } else if (!this.socket.destroyed && graceMs > 0) {
       // Let a remote dlv finish what it is sending (e.g. `terminated` after disconnect) and hang up first.
       const closed = new Promise((r) => this.socket.once('close', r));

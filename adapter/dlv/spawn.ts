@@ -24,8 +24,8 @@ export interface SpawnedDlv {
   /** Settles when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderrTail: TailBuffer;
-  /** Asks dlv to stop, then makes sure it does. */
-  kill(graceMs?: number): Promise<void>;
+  /** Waits up to `graceMs` for dlv to exit, then ends it; resolves true if it exited by itself. */
+  kill(graceMs?: number): Promise<boolean>;
 }
 
 export class DlvStartError extends Error {}
@@ -53,14 +53,15 @@ export function spawnDlv(o: SpawnOptions): Promise<SpawnedDlv> {
     child.once('error', () => resolve({ code: null, signal: null }));
   });
   const kill = async (graceMs = 2000) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null) return true;
     const timer = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
     const gone = exited.then(() => true);
-    if (await Promise.race([gone, timer(graceMs).then(() => false)])) return;
+    if (await Promise.race([gone, timer(graceMs).then(() => false)])) return true;
     child.kill('SIGTERM');
-    if (await Promise.race([gone, timer(1000).then(() => false)])) return;
+    if (await Promise.race([gone, timer(1000).then(() => false)])) return false;
     child.kill('SIGKILL');
     await gone;
+    return false;
   };
 
   return new Promise<SpawnedDlv>((resolve, reject) => {

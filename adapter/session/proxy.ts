@@ -30,6 +30,12 @@ const OWN_REQUEST_TIMEOUT_MS = 15_000;
 /** How long a new dlv may take to answer `initialize` (dlv attached to a 500 MB runsc on a Pi loads symbols first). */
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 const NO_ANSWER = 'no answer from dlv';
+/**
+ * How long dlv may take to answer `disconnect` before the proxy ends it itself: ending a large
+ * program takes seconds, but a dlv stuck in its target (stepped over the program's exit_group, it
+ * never returns) would otherwise leave the client waiting for ever.
+ */
+const DISCONNECT_TIMEOUT_MS = 10_000;
 
 export interface ProxyOptions {
   /** Known up front (VS Code hands the resolved configuration over): connect before `initialize`. */
@@ -43,6 +49,8 @@ export interface ProxyOptions {
   ownRequestTimeoutMs?: number;
   /** How long a new connection may take to answer `initialize` (default 30 s). */
   handshakeTimeoutMs?: number;
+  /** How long dlv may take to answer `disconnect` before the session is ended without it (default 10 s). */
+  disconnectTimeoutMs?: number;
   /** Called once the session has ended and everything queued reached the client. */
   onEnded?: () => void;
   /** Sees every message on both sides, e.g. a DAP trace file (traceFile.ts). */
@@ -194,7 +202,9 @@ export class DlvProxy implements ProxyContext {
           if (request.command === 'disconnect') void this.shutdown();
           return;
         }
-        return this.forward(request);
+        this.forward(request);
+        if (request.command === 'disconnect') this.endUnanswered(request);
+        return;
       default:
         if (!this.conn) {
           return this.reply(errorResponse(request, ProxyErrorId.notConnected, `"${request.command}" needs a running debug session: send "launch" or "attach" first.`));
@@ -332,6 +342,26 @@ export class DlvProxy implements ProxyContext {
   private forward(request: DebugProtocol.Request): void {
     const seq = this.conn!.endpoint.sendRequest(request.command, request.arguments);
     this.forwarded.set(seq, request);
+  }
+
+  /** Answers a `disconnect` dlv has not answered in time, and ends the session without it. */
+  private endUnanswered(request: DebugProtocol.Request): void {
+    const ms = this.options.disconnectTimeoutMs ?? DISCONNECT_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      const pending = [...this.forwarded].find(([, r]) => r === request);
+      if (!pending || this.ended) return;
+      this.forwarded.delete(pending[0]);
+      const pid = this.conn?.pid;
+      this.push(
+        outputEvent(
+          'stderr',
+          `bluepill-lens: dlv did not answer "disconnect" within ${ms / 1000} s: it is stuck (for example after stepping over the program's exit), so the session ends without it: ${pid ? `dlv (pid ${pid}) is ended, and what it started with it` : 'the connection to dlv is closed; restart dlv on the board if it no longer answers'}.\n`,
+        ),
+      );
+      this.reply(successResponse(request));
+      void this.shutdown();
+    }, ms);
+    timer.unref();
   }
 
   private onClientResponse(response: DebugProtocol.Response): void {

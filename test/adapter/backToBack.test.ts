@@ -14,8 +14,15 @@ import { dlvPids, expectNoNewDlv } from '../support/processes';
 import { expectEveryStopAnalysed, expectResumedAt, expectTwoWholeTrips, nextStopState, stepBackToBack, type BackToBackRun } from '../support/bluepill';
 import { readElfFunctions } from '../../adapter/elf/symbols';
 
-for (const where of ['local', 'remote'] as const) {
-  describe(`instruction steps sent back to back through round trips (amd64, live, ${where} dlv)`, () => {
+const RUNS = [
+  { where: 'local', inPairs: false },
+  { where: 'remote', inPairs: false },
+  // A client that queues its steps: each one's successor goes before it has stopped (dlv runs both).
+  { where: 'local', inPairs: true },
+] as const;
+
+for (const { where, inPairs } of RUNS) {
+  describe(`instruction steps sent ${inPairs ? 'in pairs, the second before the first stopped,' : 'back to back'} through round trips (amd64, live, ${where} dlv)`, () => {
     let dc: RecordingClient;
     let server: Awaited<ReturnType<typeof dlvDapServer>> | undefined;
     let run: BackToBackRun;
@@ -39,7 +46,7 @@ for (const where of ['local', 'remote'] as const) {
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       const from = dc.events('bluepill/state').length;
       // Two whole trips, then on out of kvm.bluepill back into main.roundTrip's caller.
-      run = await stepBackToBack(dc, threadId, (s) => s.tripCount >= 2 && s.trips[0].complete && s.stop!.phase === 'host', { maxSteps: 3000, statesFrom: from });
+      run = await stepBackToBack(dc, threadId, (s) => s.tripCount >= 2 && s.trips[0].complete && s.stop!.phase === 'host', { maxSteps: 3000, statesFrom: from, inPairs });
     });
     after(async () => {
       await dc.stop();

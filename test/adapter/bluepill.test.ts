@@ -149,6 +149,17 @@ describe('bluepill round trip on amd64 (minibluepill, live)', () => {
     assert.match((bad as DebugProtocol.ErrorResponse).body!.error!.format, /Give an address in hex/);
   });
 
+  it('a resume dlv refuses leaves the thread stopped, and the state says so', async () => {
+    const before = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+    assert.equal(before.running, false);
+    // dlv 1.27.2 has no goto: the request fails, and the thread never moved.
+    const refused = await dc.request('goto', { threadId, targetId: 1 });
+    assert.equal(refused.success, false);
+    const after = (await dc.customRequest('bluepill/getState')).body as BluepillState;
+    assert.equal(after.running, false, 'not running after a refused resume');
+    assert.equal(after.stop?.index, before.stop?.index, 'the same stop');
+  });
+
   it('answers bluepill/getState with the latest state, and ends it with the session', async () => {
     const latest = (await dc.customRequest('bluepill/getState')) as DebugProtocol.Response;
     assert.equal((latest.body as BluepillState).stop?.phase, 'resumed');

@@ -336,6 +336,32 @@ describe('faults', () => {
     await s.close();
   });
 
+  it('dlv stuck after a step over the program\'s exit: disconnect is still answered (after 10 s; 2 s here), and dlv and the program are ended', async () => {
+    const s = open({ defaults: { dlvPath }, hooks: defaultHooks(), disconnectTimeoutMs: 2000 });
+    await s.request('initialize', { adapterID: 'bluepill' });
+    await s.request('launch', { mode: 'exec', program });
+    await s.request('setFunctionBreakpoints', { breakpoints: [{ name: 'runtime.exit' }] });
+    await s.request('configurationDone');
+    const first = (await s.event('stopped', 0)) as DebugProtocol.StoppedEvent;
+    const dlv = s.proxy.dlvPid!;
+    const debuggee = childrenRunning(dlv, program);
+    assert.equal(debuggee.length, 1, 'the program, launched by dlv');
+    // runtime.exit is a few instructions ending in the exit_group system call: dlv never comes back from stepping over it.
+    let stuck = false;
+    for (let i = 1; i < 20 && !stuck; i++) {
+      s.send({ seq: 1000 + i, type: 'request', command: 'stepIn', arguments: { threadId: first.body.threadId, granularity: 'instruction' } });
+      stuck = (await s.event('stopped', i, 3000)) === undefined && s.events('terminated').length === 0;
+    }
+    assert.ok(stuck, 'dlv stopped answering a step over exit_group');
+    const answer = await s.request('disconnect', { terminateDebuggee: true }, 15_000);
+    assert.equal(answer?.success, true, 'disconnect answered by the proxy');
+    assert.match(s.outputText(), /dlv did not answer "disconnect" within 2 s: it is stuck/);
+    assert.ok(await s.until(() => s.events('terminated').length > 0, 8000), 'terminated follows, once dlv is ended');
+    await s.until(() => !isAlive(dlv) && debuggee.every((p) => !isAlive(p)), 8000);
+    assert.equal(isAlive(dlv), false, 'dlv ended');
+    for (const p of debuggee) assert.equal(isAlive(p), false, 'the program dlv launched ended');
+  });
+
   it("the proxy's own requests failing while the program runs (dlv error) leave the user's requests untouched; the log notes it", async () => {
     // A hook that asks dlv for a stack whenever the program has just been resumed:
     // dlv refuses (the program is running), as it does for the bluepill hooks' reads.

@@ -61,15 +61,30 @@ export interface BackToBackRun {
   unusual: string[];
 }
 
+async function stepOnce(dc: RecordingClient, threadId: number): Promise<DebugProtocol.StoppedEvent['body']> {
+  const stopped = dc.waitForEvent('stopped');
+  await dc.stepInRequest({ threadId, granularity: 'instruction' });
+  return ((await stopped) as DebugProtocol.StoppedEvent).body;
+}
+
+/** Two steps, the second sent before the first has stopped (a client that queues its steps); their two stops. */
+async function stepPair(dc: RecordingClient, threadId: number, unusual: string[]): Promise<Array<DebugProtocol.StoppedEvent['body']>> {
+  const seen = dc.events('stopped').length;
+  const answers = await Promise.all([0, 1].map(() => dc.request('stepIn', { threadId, granularity: 'instruction' })));
+  for (const a of answers) if (!a.success) unusual.push(`a stepIn of a pair failed (${a.message})`);
+  for (const until = Date.now() + 20_000; dc.events('stopped').length < seen + 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 2));
+  return dc.events('stopped').slice(seen, seen + 2).map((e) => (e as DebugProtocol.StoppedEvent).body);
+}
+
 /**
  * Steps one thread by instruction as fast as the adapter answers: the next step goes
  * out as soon as the previous one's `stopped` arrives, never waiting for a state
  * event. Stops once `done(final state)` holds after a step (checked through
  * bluepill/getState every `checkEvery` steps), after `maxSteps`, or once `maxMs` have
  * passed (a slow board must not outlast the test runner's limit). Works the same on
- * a local and a remote (board) target.
+ * a local and a remote (board) target. `inPairs`: each step's successor is sent before it stops.
  */
-export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; maxMs?: number; checkEvery?: number; statesFrom?: number } = {}): Promise<BackToBackRun> {
+export async function stepBackToBack(dc: RecordingClient, threadId: number, done: (s: BluepillState) => boolean, o: { maxSteps?: number; maxMs?: number; checkEvery?: number; statesFrom?: number; inPairs?: boolean } = {}): Promise<BackToBackRun> {
   const from = o.statesFrom ?? 0;
   const before = ((await dc.customRequest('bluepill/getState')).body as BluepillState).stop?.index ?? 0;
   let stops = 0;
@@ -78,11 +93,10 @@ export async function stepBackToBack(dc: RecordingClient, threadId: number, done
   const outputBefore = dc.outputText().length;
   const deadline = Date.now() + (o.maxMs ?? Infinity);
   for (let i = 0; i < (o.maxSteps ?? 2000); i++) {
-    const stopped = dc.waitForEvent('stopped');
-    await dc.stepInRequest({ threadId, granularity: 'instruction' });
-    const body = ((await stopped) as DebugProtocol.StoppedEvent).body;
-    stops++;
-    if (body.reason !== 'step' || body.threadId !== threadId) unusual.push(`step ${stops}: stopped ${JSON.stringify(body)}`);
+    for (const body of o.inPairs ? await stepPair(dc, threadId, unusual) : [await stepOnce(dc, threadId)]) {
+      stops++;
+      if (body.reason !== 'step' || body.threadId !== threadId) unusual.push(`step ${stops}: stopped ${JSON.stringify(body)}`);
+    }
     if (Date.now() > deadline) break;
     if (i % (o.checkEvery ?? 25) === 0 || i === (o.maxSteps ?? 2000) - 1) {
       final = (await dc.customRequest('bluepill/getState')).body as BluepillState;

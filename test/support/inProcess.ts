@@ -76,6 +76,11 @@ export class InProcessSession {
     return this.received.filter((m): m is DebugProtocol.Event => m.type === 'event' && (m as DebugProtocol.Event).event === name);
   }
 
+  /** The text of every output event, in order. */
+  outputText(): string {
+    return this.events('output').map((e) => (e.body as { output: string }).output).join('');
+  }
+
   /** Waits until `done()` holds, checking after each turn of the event loop; false on timeout. */
   async until(done: () => boolean, timeoutMs = 2000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;

@@ -5,9 +5,10 @@ import { renderState } from '../../adapter/bluepill/render';
 import { applyStateEvent, emptyState, type BluepillState } from '../../adapter/bluepill/state';
 import type { Phase } from '../../adapter/bluepill/model';
 
-function replay(log: TripLog, phases: Array<[Phase, number, string?]>): void {
-  for (const [phase, time, ucontextPc] of phases) {
-    log.record({ time, phase, pc: '0x1', symbol: 'f', ucontextPc });
+/** Stops reached by steps unless marked 'continue' (a continue to a breakpoint). */
+function replay(log: TripLog, phases: Array<[Phase, number, string?, 'continue'?]>): void {
+  for (const [phase, time, ucontextPc, how] of phases) {
+    log.record({ time, phase, pc: '0x1', symbol: 'f', ucontextPc }, { stepped: how !== 'continue' });
     log.resumed(time + 1);
   }
 }
@@ -23,6 +24,25 @@ describe('TripLog', () => {
     assert.equal(trips[1].complete, true);
     assert.equal(trips[1].exitPc, '0x95c6d8');
     assert.equal(log.guestExitCount, 1);
+  });
+
+  it('a continue back to the same breakpoint, or to an earlier phase, is a new trip; steps within a phase, or KVM_RUN again, are not', () => {
+    // A breakpoint at kvm.bluepill, then continue five times: five trips, each seen entering.
+    const again = new TripLog();
+    replay(again, [['entering', 0], ['entering', 10, undefined, 'continue'], ['entering', 20, undefined, 'continue'], ['entering', 30, undefined, 'continue'], ['entering', 40, undefined, 'continue']]);
+    assert.equal(again.tripCount, 5);
+    // Entering and trapped by steps, then a continue to kvm.bluepill again: two trips.
+    const back = new TripLog();
+    replay(back, [['entering', 0], ['entering', 1], ['trapped', 2], ['entering', 10, undefined, 'continue'], ['trapped', 11]]);
+    assert.deepEqual(back.list().map((t) => t.stops.map((s) => s.phase)), [['entering', 'trapped'], ['entering', 'trapped']]);
+    // A breakpoint in bluepillGuestExit, continued to it again: a trip joined midway each time.
+    const exits = new TripLog();
+    replay(exits, [['guest-exit', 0, '0x10'], ['guest-exit', 10, '0x20', 'continue']]);
+    assert.equal(exits.tripCount, 2);
+    // Two stops in KVM_RUN (bluepillHandler reruns it within one trip): one trip.
+    const rerun = new TripLog();
+    replay(rerun, [['entering', 0], ['trapped', 1], ['in-guest', 2], ['in-guest', 10, undefined, 'continue'], ['guest-exit', 11]]);
+    assert.equal(rerun.tripCount, 1);
   });
 
   it('counts a change only when the trips change: host stops leave the version as it was', () => {

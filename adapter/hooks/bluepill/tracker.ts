@@ -41,6 +41,8 @@ import { agrees, nextPcs, type NextPcs } from '../../bluepill/nextPc';
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
 const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
+/** Resumes that stop again soon: a resume sent behind one waits for its stop (see resume()). */
+const STEPS = new Set(['next', 'stepIn', 'stepOut', 'stepBack']);
 /** A resume's running state waits this long for a stop that would make it moot. */
 const RUNNING_STATE_DELAY_MS = 30;
 /** A resume waits at most this long for the analysis of the stop before it (a slow board). */
@@ -283,7 +285,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const view = stopView(stop.index, variant, c, facts, read);
     view.pcFrom = kernel ? 'kernel' : 'dlv';
     const ucontext = read.ucontext ? ucontextView(variant, read.ucontext, read.ucontextPcSymbol) : undefined;
-    log.record(tripStop(view, ucontext));
+    log.record(tripStop(view, ucontext), { stepped: stop.stepped });
     state = {
       variant: { id: variant.id, title: variant.title, arch: variant.arch },
       running: resumes > stop.resumesBefore,
@@ -393,14 +395,45 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   const settled = () => (unsettled === 0 ? Promise.resolve() : bounded(analyses));
   session.analysed = settled;
 
-  /** Waits only while an analysis still has reads to make: otherwise the resume goes in this turn. */
+  /**
+   * A step sent to dlv whose stop has not come yet. A client may send the next step before
+   * that stop (dlv runs both): the second then waits for the stop, and for its analysis's
+   * reads, so every stop is read before the thread moves on (bounded, like every wait here).
+   */
+  let stepInFlight: { request: DebugProtocol.Request; stopped: Promise<void>; arrived: () => void } | undefined;
+  const stepArrived = () => {
+    const step = stepInFlight;
+    stepInFlight = undefined;
+    step?.arrived();
+  };
+  /** The last resume sent, and how many stops had come before it: if dlv refuses it, the thread did not move. */
+  let lastResume: { request: DebugProtocol.Request; stopsBefore: number } | undefined;
+
+  /** Waits only while a step has not stopped or an analysis still has reads to make: otherwise the resume goes in this turn. */
   function resume(request: DebugProtocol.Request): undefined | Promise<undefined> {
+    const step = stepInFlight;
+    if (step) {
+      return bounded(step.stopped).then(() => {
+        if (stepInFlight === step) stepInFlight = undefined; // it never stopped (a long step): go on without it
+        return afterReads(request);
+      });
+    }
+    return afterReads(request);
+  }
+
+  function afterReads(request: DebugProtocol.Request): undefined | Promise<undefined> {
     if (!readsDone) return bounded(readsSent).then(() => resumed(request));
     return resumed(request);
   }
 
   function resumed(request: DebugProtocol.Request): undefined {
     resumes++;
+    lastResume = { request, stopsBefore: stopIndex };
+    if (STEPS.has(request.command)) {
+      let arrived!: () => void;
+      const stopped = new Promise<void>((r) => (arrived = r));
+      stepInFlight = { request, stopped, arrived };
+    }
     const args = request.arguments as DebugProtocol.StepInArguments | undefined;
     if (request.command === 'stepIn' && args?.granularity === 'instruction' && typeof args.threadId === 'number') instructionSteps.set(resumes, args.threadId);
     instructionSteps.delete(resumes - 8);
@@ -428,6 +461,16 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       if (RESUMES.has(request.command)) return resume(request);
       return undefined;
     },
+    rewriteResponse(response, request) {
+      if (!RESUMES.has(request.command) || response.success) return;
+      // dlv refused the resume (a thread that is not stopped, a command it lacks): the thread did not move.
+      if (stepInFlight?.request === request) stepArrived();
+      if (lastResume?.request === request && lastResume.stopsBefore === stopIndex && state.running) {
+        state = { ...state, running: false };
+        runningUnsent = false;
+        publish();
+      }
+    },
     rewriteEvent(event) {
       if (event.event === 'stopped') {
         const body = (event as DebugProtocol.StoppedEvent).body;
@@ -452,7 +495,9 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
           });
         readsSent = allSent;
         readsDone = false;
+        stepArrived();
       } else if (event.event === 'terminated' || event.event === 'exited') {
+        stepArrived();
         void analyses.then(() => {
           threads.forgetAll();
           if (state.ended) return;
