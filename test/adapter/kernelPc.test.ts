@@ -97,8 +97,11 @@ describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: pr
   let target: Running | undefined;
   let server: Awaited<ReturnType<typeof dlvDapServer>>;
 
+  let optimized: Compared[];
+
   before(async () => {
     local = (await stepAndCompare({ defaults: { dlvPath: ensureDlv() } })).compared;
+    optimized = (await stepAndCompare({ defaults: { dlvPath: ensureDlv() } }, { command: 'launch', args: { mode: 'exec', program: buildFixture('hello', { optimized: true }), args: ['-spin'] } })).compared;
     server = await dlvDapServer();
     remoteRun = await stepAndCompare({ initialTarget: { kind: 'remote', host: '127.0.0.1', port: server.port } });
     remote = remoteRun.compared;
@@ -133,6 +136,15 @@ describe('the PC of a stepped thread, from the kernel (amd64, live)', { skip: pr
     // After a call, a return, a taken and an untaken branch: each kind of instruction was followed.
     const after = new Set(fromKernel.map((c) => local[local.indexOf(c) - 1]?.stop.instruction?.split(' ')[0]));
     for (const kind of ['CALL', 'RET', 'JMP', 'JG']) assert.ok(after.has(kind), `a stop after ${kind} from the kernel (${[...after].join(', ')})`);
+  });
+
+  it('optimised code (inlining on): names a PC from the binary\'s line table only outside inlined code, and agrees with dlv at every stop', () => {
+    for (const c of optimized) {
+      assert.equal(BigInt(c.stop.pc), BigInt(c.dlvPc), `stop ${c.stop.index} (${c.stop.pcFrom})`);
+      assert.equal(c.stop.symbol, c.dlvName, `stop ${c.stop.index} at ${c.stop.pc} (${c.stop.pcFrom})`);
+    }
+    const fromKernel = optimized.filter((c) => c.stop.pcFrom === 'kernel').length;
+    assert.ok(fromKernel >= STEPS / 2, `${fromKernel} of ${STEPS} from the kernel`);
   });
 
   it('asks dlv for every PC when dlv is reached over the network (no local pid to read)', () => {

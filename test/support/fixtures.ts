@@ -6,16 +6,18 @@ import { repoRoot } from './paths';
 
 export interface BuildOptions {
   goarch?: 'amd64' | 'arm64';
+  /** As `go build` builds by default (inlining on), like a release runsc; otherwise -N -l, as dlv likes. */
+  optimized?: boolean;
 }
 
-/** Returns the path of test/fixtures/<name> built with optimisations off, as dlv likes. */
+/** Returns the path of test/fixtures/<name> built with optimisations off, as dlv likes (or on: `optimized`). */
 export function buildFixture(name: string, o: BuildOptions = {}): string {
   const dir = path.join(repoRoot, 'test', 'fixtures', name);
   const goarch = o.goarch ?? 'amd64';
-  const out = path.join(dir, 'bin', goarch === 'amd64' ? name : `${name}-${goarch}`);
+  const out = path.join(dir, 'bin', `${name}${goarch === 'amd64' ? '' : `-${goarch}`}${o.optimized ? '-optimized' : ''}`);
   const newestSource = Math.max(...sourcesOf(dir).map((f) => fs.statSync(f).mtimeMs));
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs >= newestSource) return out;
-  execFileSync('go', ['build', '-gcflags=all=-N -l', '-o', out, '.'], {
+  execFileSync('go', ['build', ...(o.optimized ? [] : ['-gcflags=all=-N -l']), '-o', out, '.'], {
     cwd: dir,
     env: { ...process.env, GOARCH: goarch, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' },
     stdio: ['ignore', 'inherit', 'inherit'],

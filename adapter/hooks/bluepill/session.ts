@@ -10,6 +10,7 @@ import { detectSymbols, detectVariant, functionExpression, variantOfArch } from 
 import { VARIANTS, variantById, type Landmark, type LandmarkRole, type Phase, type Variant, type VariantId } from '../../bluepill/model';
 import { landmarkIndex, type LandmarkIndex } from '../../bluepill/symbols';
 import { cachedElfFunctions, nameWithOffset, type ElfSymbol } from '../../elf/symbols';
+import { GoLineTable } from '../../elf/goLineTable';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { evaluateText } from '../../bluepill/memory';
 import type { DecodedUcontext } from '../../bluepill/ucontext';
@@ -146,6 +147,23 @@ export class BluepillSession {
       }
     }
     return this.symbols ?? undefined;
+  }
+
+  private lineTable: GoLineTable | undefined | null;
+
+  /**
+   * The name dlv gives the top frame at `pc`, from the local binary's own line table, where it is
+   * sure: outside inlined code (there dlv names the inlined function, the table the one it is in).
+   * Undefined for a remote board, a binary without a table, or inlined code. Read once (runsc's is
+   * 16 MB), at the first PC asked about.
+   */
+  goFunctionName(pc: bigint): string | undefined {
+    if (this.lineTable === undefined) {
+      const binary = localBinary(this.ctx.sessionArgs);
+      this.lineTable = (binary && GoLineTable.read(binary)) || null;
+    }
+    const at = this.lineTable?.at(pc);
+    return at && !at.inlined ? at.name : undefined;
   }
 
   /** The function at an address, from the local binary's symbol table (undefined for a remote board). */

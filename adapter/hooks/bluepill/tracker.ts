@@ -17,7 +17,8 @@
 // When dlv runs the debuggee on this machine, a thread stepped by one instruction through
 // host code it has stepped before needs no read at all: its PC comes from the kernel
 // (localThreads.ts), checked against where one instruction can take it, and its
-// function's name from what dlv called that PC before.
+// function's name from what dlv called that PC before, or else from the binary's own
+// line table where no inlining makes dlv's name differ (elf/goLineTable.ts).
 //
 // Events: one state per stop; a resume's running state only when no stop follows soon;
 // the trips only when they changed.
@@ -175,7 +176,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
       const at = session.instructions.peek(pc);
       if (!at || index.byCode(at.text, at.bytes).length) return false;
       if (!transfers || pc === last.pc + BigInt(ins.bytes!.length / 2)) return true; // on in the same function
-      const name = nameAt.get(pc);
+      const name = nameOf(pc);
       return name !== undefined && !isUnsymbolized(name) && !index.bySymbolName(name);
     });
   }
@@ -196,7 +197,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const next = ins?.bytes ? nextAfter(variant.arch, last.pc, ins as Instruction & { bytes: string }) : undefined;
     const now = next && threads.read(stop.threadId);
     if (!now || !agrees(next, last.sp, now.pc, now.sp)) return undefined;
-    const name = nameAt.get(now.pc);
+    const name = nameOf(now.pc);
     if (!name || isUnsymbolized(name) || session.index(variant).bySymbolName(name) || !session.instructions.peek(now.pc)) return undefined;
     return { frame: { id: KERNEL_FRAME_ID, name, line: 0, column: 0, instructionPointerReference: `0x${now.pc.toString(16)}` }, sp: now.sp };
   }
@@ -377,6 +378,15 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const layout = UCONTEXT_LAYOUTS[variant.arch];
     const words = await readWords(ctx, pointer + BigInt(layout.offset), layout.words, frameId);
     return words ? decodeUcontext(layout, pointer, words) : undefined;
+  }
+
+  /** The name dlv gave the top frame at `pc` before, else the binary's line table's where that is sure (session.goFunctionName). */
+  function nameOf(pc: bigint): string | undefined {
+    const known = nameAt.get(pc);
+    if (known !== undefined) return known;
+    const fromTable = session.goFunctionName(pc);
+    if (fromTable !== undefined) rememberName(pc, fromTable);
+    return fromTable;
   }
 
   function rememberName(pc: bigint, name: string): void {
