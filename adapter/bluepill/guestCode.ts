@@ -43,10 +43,13 @@ export function judgeFunction(functionName: string, arch?: GuestArch, table: Gue
   return rule && { name, ...rule, source: `by name: not in the table of gVisor ${table.gvisorVersion}` };
 }
 
-/** The function a source line belongs to, named as in the binary (package.Func, package.(*T).M). */
-export function functionAtLine(source: string, line: number): string | undefined {
+/**
+ * The function a source line belongs to, named as in the binary (package.Func, package.(*T).M).
+ * An assembly file has no package clause: `packageName` is its Go package's (a sibling .go file's).
+ */
+export function functionAtLine(source: string, line: number, packageName?: string): string | undefined {
   const lines = source.split('\n');
-  const pkg = /^package\s+(\w+)/m.exec(source)?.[1];
+  const pkg = /^package\s+(\w+)/m.exec(source)?.[1] ?? packageName;
   if (!pkg || line < 1 || line > lines.length) return undefined;
   for (let i = line - 1; i >= 0; i--) {
     const text = lines[i];

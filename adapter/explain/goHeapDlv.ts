@@ -27,6 +27,8 @@ export interface GoHeapSpan {
     /** The object's Go type, where the runtime records it (see goObjectType.ts). */
     type?: string;
   };
+  /** dlv could not read the runtime's tables (a running program): nothing is said either way. */
+  unreadable?: boolean;
   /** Sentences for the explanation; and what stayed unknown. */
   details: string[];
   unknown: string[];
@@ -51,6 +53,10 @@ export async function goHeapSpan(address: bigint, arch: Arch, evaluate: Evaluate
   const unknown: string[] = [];
   const arenaExpr = `runtime.mheap_.arenas[0][${arena}]`;
   const arenaValue = await evaluate(arenaExpr);
+  if (arenaValue === undefined) {
+    // dlv reads nothing while the program runs (or outside a Go program): no verdict either way.
+    return { arena, inHeap: false, unreadable: true, details: [], unknown: ['The object, its type and its span class: dlv could not read the runtime\'s tables (runtime.mheap_). Pause the program (a stopped session), then explain the address again.'] };
+  }
   if (isNil(arenaValue)) {
     return { arena, inHeap: false, details: [`dlv: ${arenaExpr} is ${arenaValue ?? 'unreadable'}: not an arena of the Go heap.`], unknown };
   }
@@ -149,6 +155,7 @@ export async function stackOwner(address: bigint, evaluate: Evaluate): Promise<S
 
 /** The explanation with what dlv read: for a heap address (or a thread stack in the heap) its span; for an address /proc could not place (remote), whether it is heap. */
 export function withDlvHeapFacts(e: AddressExplanation, s: GoHeapSpan): AddressExplanation {
+  if (s.unreadable) return e.kind === 'go-heap' ? { ...e, unknown: [...e.unknown.filter((u) => !/a dlv session can read them/.test(u)), ...s.unknown] } : e;
   if (!s.inHeap) return e.kind === 'go-heap' ? { ...e, details: [...e.details, ...s.details] } : e;
   const spanUnknown = /span class/;
   // A thread's stack found by its SP stays one: dlv adds that the memory is a stack span of the heap.

@@ -46,7 +46,7 @@ for (const { where, inPairs } of RUNS) {
       await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       const from = dc.events('bluepill/state').length;
       // Two whole trips, then on out of kvm.bluepill back into main.roundTrip's caller.
-      run = await stepBackToBack(dc, threadId, (s) => s.tripCount >= 2 && s.trips[0].complete && s.stop!.phase === 'host', { maxSteps: 3000, statesFrom: from, inPairs });
+      run = await stepBackToBack(dc, threadId, (s) => s.tripCount >= 2 && s.trips[0].complete && s.stop!.phase === 'host', { maxSteps: 3000, statesFrom: from, inPairs, checkEvery: inPairs ? 1 : undefined });
     });
     after(async () => {
       await dc.stop();

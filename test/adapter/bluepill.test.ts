@@ -146,7 +146,7 @@ describe('bluepill round trip on amd64 (minibluepill, live)', () => {
     assert.equal((byAddress.body as { landmark?: { role: string } }).landmark?.role, 'trap-instruction');
     const bad = await dc.request('bluepill/explain', { address: 'zz' });
     assert.equal(bad.success, false);
-    assert.match((bad as DebugProtocol.ErrorResponse).body!.error!.format, /Give an address in hex/);
+    assert.match((bad as DebugProtocol.ErrorResponse).body!.error!.format, /an address in hex, at most 16 digits/);
   });
 
   it('a resume dlv refuses leaves the thread stopped, and the state says so', async () => {

@@ -138,3 +138,45 @@ describe('the interrupted stack in the Call Stack (amd64, minibluepill, live)', 
     assert.deepEqual(frames.filter((f) => SIGNAL_FRAME.test(f.name) || f.presentationHint === 'label'), []);
   });
 });
+
+describe('the interrupted stack of another vCPU thread, in the handler while one thread stopped (amd64, live)', () => {
+  let dc: RecordingClient;
+  const before_ = dlvPids();
+  after(async () => {
+    await dc.stop();
+    await expectNoNewDlv(before_);
+  });
+
+  it('each thread in the handler gets its own spliced stack, read when the client asks for it; threads outside get none', async () => {
+    // Three vCPU threads whose trips stay 100 ms in KVM_RUN's stand-in: while the main goroutine stops at
+    // bluepillGuestExit, the others are nearly always inside the handler.
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program: buildFixture('minibluepill'), args: ['-forever', '-vcpus', '3'] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main.roundTrip' }] });
+    const first = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const stopper = ((await first) as DebugProtocol.StoppedEvent).body.threadId!;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'minibluepill/kvm.bluepillGuestExit' }] });
+    let others: Array<{ id: number; frames: DebugProtocol.StackFrame[] }> = [];
+    for (let attempt = 0; attempt < 10 && others.length === 0; attempt++) {
+      const stopped = dc.waitForEvent('stopped');
+      await dc.continueRequest({ threadId: stopper });
+      const at = ((await stopped) as DebugProtocol.StoppedEvent).body.threadId!;
+      const threads = (await dc.threadsRequest()).body.threads.filter((t) => t.id !== at);
+      const stacks = await Promise.all(threads.map(async (t) => ({ id: t.id, frames: (await dc.stackTraceRequest({ threadId: t.id, startFrame: 0, levels: 60 })).body.stackFrames })));
+      others = stacks.filter((s) => s.frames.some((f) => f.name === 'kvm.bluepillHandler'));
+      for (const s of stacks.filter((x) => !x.frames.some((f) => f.name === 'kvm.bluepillHandler'))) {
+        assert.ok(!s.frames.some((f) => SIGNAL_FRAME.test(f.name) || f.presentationHint === 'label'), `thread ${s.id} outside the handler: nothing spliced (${s.frames.map((f) => f.name).join(' | ')})`);
+      }
+    }
+    assert.ok(others.length > 0, 'another thread inside the handler at one of 10 stops');
+    for (const other of others) {
+      const names = other.frames.map((f) => f.name);
+      assert.ok(names.some((n) => /^── interrupted \(host, ring 3\) ──$/.test(n)), `thread ${other.id}: ${names.join(' | ')}`);
+      const spliced = names.filter((n) => SIGNAL_FRAME.test(n)).map((n) => n.replace(SIGNAL_FRAME, ''));
+      // From the trap to the goroutine's own trip: a vCPU goroutine's, or the main one's.
+      assert.deepEqual(spliced.slice(0, 2), ['kvm.bluepill', 'kvm.Bluepill'], `thread ${other.id}: ${names.join(' | ')}`);
+      assert.match(spliced[2] ?? '', /^main\.(vcpuTrip|roundTrip)$/, `thread ${other.id}: ${names.join(' | ')}`);
+    }
+  });
+});

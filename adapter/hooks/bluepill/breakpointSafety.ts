@@ -8,6 +8,7 @@ import type { ProxyHook } from '../../session/hooks';
 import { WARNING_EVENT } from '../../bluepill/state';
 import { functionAtLine, guestBreakpointWarning, judgeFunction } from '../../bluepill/guestCode';
 import { outputEvent } from '../../dap/messages';
+import { parseHexAddress } from '../../explain/hexAddress';
 import type { BluepillSession } from './session';
 
 export function breakpointSafety(session: BluepillSession): ProxyHook {
@@ -15,7 +16,8 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
   let warned = false;
   /** Marks the breakpoint when its function runs in guest mode (true if it did); the first one also notifies. */
   const judge = (bp: DebugProtocol.Breakpoint | undefined, what: string, functionName: string | undefined): boolean => {
-    const warning = bp && functionName ? guestBreakpointWarning(judgeFunction(functionName)) : undefined;
+    // A breakpoint dlv did not set is no breakpoint to warn about.
+    const warning = bp && bp.verified !== false && functionName ? guestBreakpointWarning(judgeFunction(functionName)) : undefined;
     if (!bp || !warning) return false;
     bp.message = bp.message ? `${bp.message}\n${warning}` : warning;
     if (!warned) {
@@ -35,15 +37,15 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
       if (!breakpoints) return;
       if (request.command === 'setFunctionBreakpoints') {
         const asked = (request.arguments as DebugProtocol.SetFunctionBreakpointsArguments).breakpoints;
-        return asked.map((b, i) => judge(breakpoints[i], `on ${b.name}`, b.name)).some(Boolean);
+        // By the name asked for; a "file:line" name (an assembly line), by where dlv set it.
+        return asked.map((b, i) => judge(breakpoints[i], `on ${b.name}`, judgeFunction(b.name) ? b.name : setAt(breakpoints[i]))).some(Boolean);
       }
       if (request.command === 'setBreakpoints') {
         const args = request.arguments as DebugProtocol.SetBreakpointsArguments;
-        const source = args.source.path ? readSource(args.source.path) : undefined;
         return breakpoints
           .map((bp, i) => {
             const line = bp.line ?? args.breakpoints?.[i]?.line;
-            return source !== undefined && line !== undefined && judge(bp, `at ${path.basename(args.source.path!)}:${line}`, functionAtLine(source, line));
+            return args.source.path !== undefined && line !== undefined && judge(bp, `at ${path.basename(args.source.path)}:${line}`, functionAtSourceLine(args.source.path, line));
           })
           .some(Boolean);
       }
@@ -52,10 +54,12 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
         return (async () => {
           let changed = false;
           for (const [i, bp] of breakpoints.entries()) {
-            const address = bp.instructionReference ?? asked[i]?.instructionReference; // dlv does not echo it
-            if (!address) continue;
-            const symbol = session.symbolFor(BigInt(address)) ?? (await locationFunction(session, BigInt(address)));
-            changed = judge(bp, `at ${address} (${symbol})`, symbol) || changed;
+            const reference = bp.instructionReference ?? asked[i]?.instructionReference; // dlv does not echo it
+            // One that is no address (dlv refuses it) leaves the others judged.
+            const address = parseHexAddress(reference);
+            if (address === undefined) continue;
+            const symbol = session.symbolFor(address) ?? (await locationFunction(session, address));
+            changed = judge(bp, `at ${reference} (${symbol})`, symbol) || changed;
           }
           return changed;
         })();
@@ -67,8 +71,32 @@ export function breakpointSafety(session: BluepillSession): ProxyHook {
 /** The function dlv places an address in, through the instruction's source file and line (the session's instruction cache). */
 async function locationFunction(session: BluepillSession, address: bigint): Promise<string | undefined> {
   const instruction = await session.instructions.at(address);
-  const source = instruction?.file ? readSource(instruction.file) : undefined;
-  return source && instruction?.line ? functionAtLine(source, instruction.line) : undefined;
+  return instruction?.file && instruction.line ? functionAtSourceLine(instruction.file, instruction.line) : undefined;
+}
+
+/** Where dlv set a breakpoint, as a function: its source file and line. */
+function setAt(bp: DebugProtocol.Breakpoint | undefined): string | undefined {
+  return bp?.source?.path && bp.line ? functionAtSourceLine(bp.source.path, bp.line) : undefined;
+}
+
+/** The function at a line of a Go or assembly source file (an assembly file takes its package from a .go file beside it). */
+function functionAtSourceLine(file: string, line: number): string | undefined {
+  const source = readSource(file);
+  if (source === undefined) return undefined;
+  return functionAtLine(source, line, file.endsWith('.s') ? packageOfFolder(path.dirname(file)) : undefined);
+}
+
+function packageOfFolder(dir: string): string | undefined {
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.endsWith('.go') || name.endsWith('_test.go')) continue;
+      const pkg = /^package\s+(\w+)/m.exec(readSource(path.join(dir, name)) ?? '')?.[1];
+      if (pkg) return pkg;
+    }
+  } catch {
+    // an unreadable folder: no package, no judgement
+  }
+  return undefined;
 }
 
 function readSource(file: string): string | undefined {

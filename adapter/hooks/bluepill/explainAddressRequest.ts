@@ -2,6 +2,7 @@
 // for any DAP client. What the address is comes from explainSessionAddress (the debuggee's
 // /proc and ELF here, the binary's sections for a board, dlv for the Go heap span); code is
 // also explained as a PC (function, instruction, bluepill role), as `bluepill/explain` does.
+import { HEX_ADDRESS_HINT, parseHexAddress } from '../../explain/hexAddress';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
 import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
@@ -27,10 +28,10 @@ export function explainAddressRequest(session: BluepillSession): ProxyHook {
 }
 
 async function answer(session: BluepillSession, request: DebugProtocol.Request): Promise<DebugProtocol.Response> {
-  const text = (request.arguments as { address?: unknown } | undefined)?.address;
-  if (typeof text !== 'string' || !/^(0x)?[0-9a-f]{1,16}$/i.test(text.trim())) return errorResponse(request, ProxyErrorId.badArguments, 'Give { "address": "0x…" }: an address in hex, at most 16 digits, e.g. 0xc000012345.');
-  const address = BigInt(text.trim().startsWith('0x') ? text.trim() : `0x${text.trim()}`);
+  const address = parseHexAddress((request.arguments as { address?: unknown } | undefined)?.address);
+  if (address === undefined) return errorResponse(request, ProxyErrorId.badArguments, `Give { "address": "0x…" }: ${HEX_ADDRESS_HINT}.`);
   const { ctx } = session;
+  if (!ctx.sessionArgs) return errorResponse(request, ProxyErrorId.notConnected, `"${EXPLAIN_ADDRESS_REQUEST}" needs a running debug session: send "launch" or "attach" first (without one, \`bluepill-lens explain --pid PID ADDRESS\` explains an address of a process).`);
   const frameId = session.symbolizedFrameId();
   try {
     const found = await explainSessionAddress({

@@ -7,6 +7,7 @@ import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages
 import { explain, type ExplainInput } from '../../explain/explain';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { isProxyFrameId, type BluepillSession } from './session';
+import { HEX_ADDRESS_HINT, parseHexAddress } from '../../explain/hexAddress';
 
 export const EXPLAIN_REQUEST = 'bluepill/explain';
 
@@ -22,13 +23,15 @@ export function explainRequest(session: BluepillSession): ProxyHook {
 }
 
 async function explainAnswer(session: BluepillSession, request: DebugProtocol.Request): Promise<DebugProtocol.Response> {
-  const args = (request.arguments ?? {}) as { frameId?: number; address?: string };
-  const frame = args.frameId !== undefined ? session.frameById.get(args.frameId) : undefined;
-  const address = frame?.instructionPointerReference ?? args.address;
-  if (!address || !/^(0x)?[0-9a-f]+$/i.test(address)) {
-    return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : 'Give an address in hex, e.g. 0x95c6d8.');
+  const args = (request.arguments ?? {}) as { frameId?: unknown; address?: unknown };
+  if (!session.ctx.sessionArgs) {
+    return errorResponse(request, ProxyErrorId.notConnected, `"${EXPLAIN_REQUEST}" needs a running debug session: send "launch" or "attach" first (without one, \`bluepill-lens explain --binary FILE ADDRESS\` explains a PC of a binary).`);
   }
-  const pc = BigInt(address.startsWith('0x') ? address : `0x${address}`);
+  const frame = typeof args.frameId === 'number' ? session.frameById.get(args.frameId) : undefined;
+  const pc = parseHexAddress(frame?.instructionPointerReference ?? args.address);
+  if (pc === undefined) {
+    return errorResponse(request, ProxyErrorId.badArguments, args.frameId !== undefined ? 'That stack frame is gone (the debuggee ran since): select a frame of the current stop.' : `Give { "address": "0x…" } or { "frameId": N }: ${HEX_ADDRESS_HINT}.`);
+  }
   return successResponse(request, explain(await explainFacts(session, pc, frame)));
 }
 

@@ -69,6 +69,11 @@ export class BluepillSession {
   readonly signalContexts = new Map<number, SignalContext>();
   /** Resolves when the tracker has analysed the stops so far, or has given up waiting (the tracker sets it). */
   analysed: () => Promise<void> = () => Promise.resolve();
+  /** The threads whose stops the tracker analysed since the last resume (their contexts are all there is). */
+  readonly analysedThreads = new Set<number>();
+  /** Reads the signal context of a thread that did not stop itself (the tracker sets it). */
+  otherThreadContext: (threadId: number) => Promise<SignalContext | undefined> = async () => undefined;
+  private otherThreads = new Map<number, Promise<SignalContext | undefined>>();
   private detected: Promise<Variant | undefined> | undefined;
 
   constructor(readonly ctx: ProxyContext, readonly settings: BluepillSettings = {}) {
@@ -79,12 +84,19 @@ export class BluepillSession {
     this.frames.clear();
     this.frameById.clear();
     this.signalContexts.clear();
+    this.analysedThreads.clear();
+    this.otherThreads.clear();
   }
 
   /** The signal context of this thread at the current stop, once the tracker has analysed the stop. */
   async signalContext(threadId: number): Promise<SignalContext | undefined> {
     await this.analysed();
-    return this.signalContexts.get(threadId);
+    const known = this.signalContexts.get(threadId);
+    if (known || this.analysedThreads.has(threadId)) return known;
+    // Another thread, in the Call Stack at this stop (a vCPU thread in the handler while another stopped): read once.
+    let other = this.otherThreads.get(threadId);
+    if (!other) this.otherThreads.set(threadId, (other = this.otherThreadContext(threadId).catch(() => undefined)));
+    return other;
   }
 
   rememberFrames(frames: DebugProtocol.StackFrame[]): void {
@@ -138,6 +150,8 @@ export class BluepillSession {
 
   /** The local binary's function symbols; undefined for a remote board (or an unreadable binary). */
   localSymbols(): ElfSymbol[] | undefined {
+    // Not known before launch/attach: asked then (a custom request may come first), nothing is kept.
+    if (!this.ctx.sessionArgs) return undefined;
     if (this.symbols === undefined) {
       const binary = localBinary(this.ctx.sessionArgs);
       try {
@@ -158,6 +172,7 @@ export class BluepillSession {
    * 16 MB), at the first PC asked about.
    */
   goFunctionName(pc: bigint): string | undefined {
+    if (!this.ctx.sessionArgs) return undefined;
     if (this.lineTable === undefined) {
       const binary = localBinary(this.ctx.sessionArgs);
       this.lineTable = (binary && GoLineTable.read(binary)) || null;

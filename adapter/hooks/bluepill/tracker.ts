@@ -279,6 +279,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     // Every read of this stop is made: a resume waiting for them may go now, while the rest is worked out.
     sent();
     previousPhase.set(stop.threadId, c.phase);
+    session.analysedThreads.add(stop.threadId);
     // For the hook that unwinds the interrupted stack (signalStack.ts): read once, here.
     if (read.ucontext) session.signalContexts.set(stop.threadId, { threadId: stop.threadId, phase: c.phase, variant, ucontext: read.ucontext });
     lastTop.set(stop.threadId, { name: frames[0].name, pc, instruction, sp, resumesBefore: stop.resumesBefore });
@@ -399,6 +400,29 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const moved = resumes > stop.resumesBefore ? ' The thread was resumed before the proxy could read it (a resume sent at once, or dlv slow to answer the reads of the stops before it).' : '';
     ctx.sendEvent('output', outputEvent('console', `bluepill-lens: stop ${stop.index} (thread ${stop.threadId}) was not analysed: ${e.message}.${moved}\n`).body);
   }
+
+  /**
+   * A thread other than the one that stopped, asked about at this stop (its Call Stack): classified
+   * from its own frames, and its ucontext read where it is in the handler, as for a stop of its own;
+   * recorded nowhere else (it did not stop: no trip, no state).
+   */
+  session.otherThreadContext = async (threadId) => {
+    const variant = known;
+    if (!variant) return undefined;
+    const frames = await stack(threadId, STACK_LEVELS);
+    session.frames.set(threadId, frames);
+    const pc = BigInt(frames[0].instructionPointerReference ?? '0');
+    const frameId = session.symbolizedFrameId(threadId);
+    const instruction = session.instructions.peek(pc) ?? (await session.instructions.at(pc, frameId));
+    const facts: StopFacts = { threadId, time: Date.now(), stepped: false, frames: frames.map((f) => f.name), framePcs: frames.map((f) => BigInt(f.instructionPointerReference ?? '0')), pc, instruction, previousPhase: previousPhase.get(threadId) };
+    const c = classify(session.index(variant), facts);
+    if (!wants(c, variant, facts).ucontext) return undefined;
+    const ucontext = await readUcontext(variant, facts, frames, c);
+    if (!ucontext) return undefined;
+    const context = { threadId, phase: c.phase, variant, ucontext };
+    session.signalContexts.set(threadId, context);
+    return context;
+  };
 
   /** Links of the analyses chain not yet run: none means there is nothing to wait for (no timer per request). */
   let unsettled = 0;
