@@ -3,11 +3,10 @@
 // facts from dlv), recorded in the trip log in the order the stops happened, and
 // sent to the client as a `bluepill/state` event.
 //
-// Scheduling: analyses run one after another, from the moment the stop arrives. A
-// resume (continue, step) waits until the analysis of the stop before it has sent
-// its last read to dlv, for at most RESUME_WAIT_MS: frame ids and registers are only
-// valid until the thread moves, and dlv answers requests in the order they came, so
-// a client stepping as fast as dlv answers still has every stop analysed. Mostly
+// Scheduling: analyses run one after another, from the moment the stop's event has been
+// written. A resume (continue, step) waits (resumeGate.ts) for a step still in flight
+// to stop, then until the analysis of the stop before it has sent its last read to dlv,
+// so a client stepping as fast as dlv answers still has every stop analysed. Mostly
 // that means waiting for the analysis to finish; in host code where every place the
 // last instruction can go is known (straight-line code, direct jumps and calls) it is
 // sure to need one read only, and the resume follows that read at once. The reads are
@@ -38,6 +37,7 @@ import type { BluepillSession } from './session';
 import { isTrampolineAt } from './trampolineFrames';
 import { LocalThreads } from './localThreads';
 import { agrees, nextPcs, type NextPcs } from '../../bluepill/nextPc';
+import { bounded, ResumeGate } from './resumeGate';
 
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
@@ -46,8 +46,6 @@ const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'r
 const STEPS = new Set(['next', 'stepIn', 'stepOut', 'stepBack']);
 /** A resume's running state waits this long for a stop that would make it moot. */
 const RUNNING_STATE_DELAY_MS = 30;
-/** A resume waits at most this long for the analysis of the stop before it (a slow board). */
-const RESUME_WAIT_MS = 5000;
 /** Frames read per stop: the handler's frames are near the top; a morestack runaway shows in 32. */
 const STACK_LEVELS = 40;
 /** The handler functions and the name of their ucontext argument (bluepill_unsafe.go, bluepill_amd64_unsafe.go). */
@@ -95,10 +93,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   let stopIndex = 0;
   /** The analyses, chained in stop order. */
   let analyses: Promise<void> = Promise.resolve();
-  /** Resolves once the analysis of the latest stop has sent every read it will send. */
-  let readsSent: Promise<void> = Promise.resolve();
-  /** Whether readsSent has resolved: a resume then goes on without a timer or a wait. */
-  let readsDone = true;
+  /** When a resume may go to dlv (resumeGate.ts). */
+  const gate = new ResumeGate();
   let resumes = 0;
   /**
    * A resume made the state running. It is published only if no stop follows within
@@ -143,13 +139,6 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   const nextAfter = (arch: Variant['arch'], pc: bigint, ins: Instruction & { bytes: string }): NextPcs | undefined => {
     if (!nextOf.has(ins)) nextOf.set(ins, nextPcs(arch, pc, ins.bytes, MAY_TRANSFER.test(ins.text ?? 'BYTE')));
     return nextOf.get(ins);
-  };
-
-  /** Resolves when `work` is done, or after `ms`. */
-  const bounded = (work: Promise<void>, ms = RESUME_WAIT_MS) => {
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-    return Promise.race([work, bound]).finally(() => clearTimeout(timer));
   };
 
   /**
@@ -429,45 +418,19 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
   const settled = () => (unsettled === 0 ? Promise.resolve() : bounded(analyses));
   session.analysed = settled;
 
-  /**
-   * A step sent to dlv whose stop has not come yet. A client may send the next step before
-   * that stop (dlv runs both): the second then waits for the stop, and for its analysis's
-   * reads, so every stop is read before the thread moves on (bounded, like every wait here).
-   */
-  let stepInFlight: { request: DebugProtocol.Request; stopped: Promise<void>; arrived: () => void } | undefined;
-  const stepArrived = () => {
-    const step = stepInFlight;
-    stepInFlight = undefined;
-    step?.arrived();
-  };
   /** The last resume sent, and how many stops had come before it: if dlv refuses it, the thread did not move. */
   let lastResume: { request: DebugProtocol.Request; stopsBefore: number } | undefined;
 
-  /** Waits only while a step has not stopped or an analysis still has reads to make: otherwise the resume goes in this turn. */
+  /** Goes in this turn when nothing is pending (resumeGate.ts), else once the gate opens. */
   function resume(request: DebugProtocol.Request): undefined | Promise<undefined> {
-    const step = stepInFlight;
-    if (step) {
-      return bounded(step.stopped).then(() => {
-        if (stepInFlight === step) stepInFlight = undefined; // it never stopped (a long step): go on without it
-        return afterReads(request);
-      });
-    }
-    return afterReads(request);
-  }
-
-  function afterReads(request: DebugProtocol.Request): undefined | Promise<undefined> {
-    if (!readsDone) return bounded(readsSent).then(() => resumed(request));
-    return resumed(request);
+    const waiting = gate.wait();
+    return waiting ? waiting.then(() => resumed(request)) : resumed(request);
   }
 
   function resumed(request: DebugProtocol.Request): undefined {
     resumes++;
     lastResume = { request, stopsBefore: stopIndex };
-    if (STEPS.has(request.command)) {
-      let arrived!: () => void;
-      const stopped = new Promise<void>((r) => (arrived = r));
-      stepInFlight = { request, stopped, arrived };
-    }
+    if (STEPS.has(request.command)) gate.stepSent(request);
     const args = request.arguments as DebugProtocol.StepInArguments | undefined;
     if (request.command === 'stepIn' && args?.granularity === 'instruction' && typeof args.threadId === 'number') instructionSteps.set(resumes, args.threadId);
     instructionSteps.delete(resumes - 8);
@@ -498,7 +461,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     rewriteResponse(response, request) {
       if (!RESUMES.has(request.command) || response.success) return;
       // dlv refused the resume (a thread that is not stopped, a command it lacks): the thread did not move.
-      if (stepInFlight?.request === request) stepArrived();
+      gate.noStopComing(request);
       if (lastResume?.request === request && lastResume.stopsBefore === stopIndex && state.running) {
         state = { ...state, running: false };
         runningUnsent = false;
@@ -510,12 +473,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
         const body = (event as DebugProtocol.StoppedEvent).body;
         const stepped = body.reason === 'step';
         const stop: Stop = { index: ++stopIndex, threadId: body.threadId ?? UNNAMED, time: Date.now(), stepped, resumesBefore: resumes, onThread: ON_THREAD_REASONS.has(body.reason) };
-        let resolve!: () => void;
-        const allSent = new Promise<void>((r) => (resolve = r));
-        const sent = () => {
-          if (readsSent === allSent) readsDone = true;
-          resolve();
-        };
+        const sent = gate.stopped();
         unsettled++;
         analyses = analyses
           // The stop's event leaves first, in a write of its own: a client on stdio that steps again at
@@ -527,11 +485,8 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
             unsettled--;
             sent();
           });
-        readsSent = allSent;
-        readsDone = false;
-        stepArrived();
       } else if (event.event === 'terminated' || event.event === 'exited') {
-        stepArrived();
+        gate.noStopComing();
         void analyses.then(() => {
           threads.forgetAll();
           if (state.ended) return;
