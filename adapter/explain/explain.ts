@@ -109,7 +109,7 @@ function modes(text: string | undefined, bytes: string | undefined, field: numbe
     return { host: 'A Linux system call (number in RAX); after a guest exit the host may resume here to run it for the guest.', guest: 'In the guest it enters ring0\'s system call entry, which exits to the host.' };
   }
   if ((text && /^ERET\b/.test(text)) || bytes === le32(0xd69f03e0)) return { host: 'Undefined at EL0 (SIGILL).', guest: 'Returns from EL1 to the level in SPSR_EL1: ring0 uses it to enter the application.' };
-  return { host: 'Ordinary host code: runs the same at EL0 (ring 3).', guest: 'The Sentry runs the same code in the guest at EL1 (ring 0); its behaviour does not differ.' };
+  return { host: 'Ordinary host code: runs the same at EL0 (ring 3).', guest: 'Where it runs in the guest (gVisor\'s Sentry runs its own code there too, at EL1, ring 0), its behaviour does not differ.' };
 }
 
 
