@@ -9,7 +9,7 @@
 // file and the pattern, so a new Go or gVisor never yields a silently stale table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { goroot, goVersion, gvisor, gvisorVersion, root, sourceChanged } from './sources.mjs';
+import { goroot, goVersion, gvisor, gvisorVersion, root, sourceChanged, structLayout } from './sources.mjs';
 
 function match(base, file, pattern) {
   const text = fs.readFileSync(path.join(base, file), 'utf8');
@@ -54,19 +54,9 @@ const nameBase = match(goroot, goSrc('runtime/type.go'), /res := md\.types \+ ui
 const isFree = match(goroot, goSrc('runtime/mbitmap.go'), /func \(s \*mspan\) isFree\(index uintptr\) bool \{\n\s*if index < uintptr\(s\.freeindex\) \{\n\s*return false\n\s*\}\n\s*bytep, mask := s\.allocBits\.bitp\(index\)\n\s*return \*bytep&mask == 0/);
 void [headerMin, headerRead, nameRead, nameBase, isFree];
 // Field offsets of abi.Type on a 64-bit target, from the field list in order (each aligned to its size).
-const FIELD_BYTES = { uintptr: 8, uint32: 4, uint8: 1, TFlag: 1, Kind: 1, '*byte': 8, NameOff: 4, TypeOff: 4 };
-const typeFields = {};
-let offset = 0;
-for (const line of typeStruct[1].split('\n')) {
-  const f = /^\t(\w+)\s+(func\(.*|\*?\w+)/.exec(line);
-  if (!f) continue;
-  const bytes = f[2].startsWith('func(') ? 8 : FIELD_BYTES[f[2]];
-  if (bytes === undefined) sourceChanged(path.join(goroot, goSrc('internal/abi/type.go')), `a field of a known size in type Type (${f[1]} ${f[2]})`);
-  offset = Math.ceil(offset / bytes) * bytes;
-  typeFields[f[1]] = { offset, bytes };
-  offset += bytes;
-}
-if (!typeFields.Str || !typeFields.TFlag) sourceChanged(path.join(goroot, goSrc('internal/abi/type.go')), 'fields Str and TFlag in type Type');
+const typeFile = path.join(goroot, goSrc('internal/abi/type.go'));
+const typeFields = structLayout(typeFile, typeStruct[1], { uintptr: 8, uint32: 4, uint8: 1, TFlag: 1, Kind: 1, '*byte': 8, NameOff: 4, TypeOff: 4 });
+if (typeFields.Str === undefined || typeFields.TFlag === undefined) sourceChanged(typeFile, 'fields Str and TFlag in type Type');
 
 const hint = (m) => ({ shift: num(m[1]), base: `0x${(BigInt(m[2]) << BigInt(m[3])).toString(16)}` });
 const goFacts = {
@@ -86,8 +76,8 @@ const goFacts = {
   objectType: {
     minSizeForMallocHeader: 8 * 64,
     mallocHeaderBytes: num(headerSize[1]),
-    typeStrOffset: typeFields.Str.offset,
-    typeTFlagOffset: typeFields.TFlag.offset,
+    typeStrOffset: typeFields.Str,
+    typeTFlagOffset: typeFields.TFlag,
     tflagExtraStar: 2 ** num(extraStar[1]),
   },
   sources: ['src/runtime/malloc.go (logHeapArenaBytes, arenaBaseOffset, mallocinit: "Create initial arena growth hints")', randomizes ? 'src/internal/buildcfg/exp.go (RandomizedHeapBase64)' : '', 'src/runtime/mheap.go (mspan, mSpanState, makeSpanClass), src/internal/runtime/gc/sizeclasses.go (PageShift)', 'src/internal/runtime/gc/malloc.go (MinSizeForMallocHeader, MallocHeaderSize), src/runtime/mbitmap.go (typePointersOfUnchecked: the header, largeType; mspan.isFree), src/internal/abi/type.go (Type, TFlagExtraStar, Name.Name), src/runtime/type.go (resolveNameOff: md.types + off)'],

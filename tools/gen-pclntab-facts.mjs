@@ -6,32 +6,13 @@
 // pattern; a source that no longer matches stops the script, so a new Go never yields a stale table.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { goroot, goVersion, root, sourceChanged } from './sources.mjs';
+import { goroot, goVersion, root, sourceChanged, structLayout } from './sources.mjs';
 
 const src = (f) => path.join(goroot, 'src', f);
 function match(file, pattern) {
   const m = pattern.exec(fs.readFileSync(src(file), 'utf8'));
   if (!m) sourceChanged(src(file), pattern);
   return m;
-}
-
-/** Field offsets of a struct on a 64-bit target, from its field list (each field aligned to its size). */
-function layout(file, body, sizes) {
-  const fields = {};
-  let offset = 0;
-  for (const line of body.split('\n')) {
-    const f = /^\t(\w+(?:, \w+)*)\s+(?:\[(\d+)\])?([\w.]+)/.exec(line);
-    if (!f || f[1] === 'sys') continue; // sys.NotInHeap: no bytes
-    const element = sizes[f[3]];
-    if (element === undefined) sourceChanged(src(file), `a field of a known size (${f[1]} ${f[3]})`);
-    const bytes = element * Number(f[2] ?? 1);
-    for (const name of f[1].split(', ')) {
-      offset = Math.ceil(offset / element) * element;
-      if (name !== '_') fields[name] = offset;
-      offset += bytes;
-    }
-  }
-  return fields;
 }
 
 const SIZES = { byte: 1, uint8: 1, 'abi.FuncID': 1, 'abi.FuncFlag': 1, uint32: 4, int32: 4, 'abi.PCLnTabMagic': 4, int: 8, uint: 8, uintptr: 8 };
@@ -52,8 +33,8 @@ match('runtime/symtab.go', /type functab struct \{\n\s*entryoff uint32 \/\/ rela
 const facts = {
   version: goVersion,
   magic: Number(magicValue[1]),
-  header: layout('runtime/symtab.go', header[1], SIZES),
-  func: layout('runtime/runtime2.go', func[1], SIZES),
+  header: structLayout(src('runtime/symtab.go'), header[1], SIZES),
+  func: structLayout(src('runtime/runtime2.go'), func[1], SIZES),
   /** Where the pcdata offsets start: after nfuncdata, the last field. */
   funcPcdata: 0,
   pcdataInlTreeIndex: Number(inlIndex[1]),

@@ -23,3 +23,25 @@ export function sourceChanged(file, pattern) {
   console.error(`${file} no longer matches ${pattern}: read the source and update this generator.`);
   process.exit(1);
 }
+
+/**
+ * Field offsets of a Go struct on a 64-bit target, from its field list as the source writes it
+ * (each field aligned to its size; `[N]T` arrays, `func(...)` fields, `a, b T` lists). `sizes`
+ * gives the bytes of each type the struct uses; a field of another type stops the generator.
+ */
+export function structLayout(file, body, sizes) {
+  const fields = {};
+  let offset = 0;
+  for (const line of body.split('\n')) {
+    const f = /^\t(\w+(?:, \w+)*)\s+(?:\[(\d+)\])?(func\(|\*?[\w.]+)/.exec(line);
+    if (!f || f[1] === 'sys') continue; // sys.NotInHeap: no bytes
+    const element = f[3] === 'func(' ? 8 : sizes[f[3]];
+    if (element === undefined) sourceChanged(file, `a field of a known size (${f[1]} ${f[3]})`);
+    for (const name of f[1].split(', ')) {
+      offset = Math.ceil(offset / element) * element;
+      if (name !== '_') fields[name] = offset;
+      offset += element * Number(f[2] ?? 1);
+    }
+  }
+  return fields;
+}

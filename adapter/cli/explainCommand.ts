@@ -13,11 +13,7 @@ import { parseFunctions, type ElfSymbols } from '../elf/symbols';
 import { CliError, UsageError, type CliCommand, type CliIo } from './command';
 import { openRegularFile, openStream, readAllInput } from './inputs';
 import { jsonText, printable, printableStrings } from './terminalText';
-
-export function parseAddress(text: string): bigint | undefined {
-  const m = /^(?:0x)?([0-9a-f]{1,16})$/i.exec(text.trim());
-  return m ? BigInt(`0x${m[1]}`) : undefined;
-}
+import { parseHexAddress } from '../explain/hexAddress';
 
 export const explainCommand: CliCommand = {
   name: 'explain',
@@ -48,7 +44,7 @@ FILE - reads standard input. ADDRESS is hex, with or without 0x.`,
     const pid = values.pid as string | undefined;
     if ([binary, objdump, pid].filter((v) => v !== undefined).length !== 1) throw new UsageError('give one of --pid PID (a process on this machine), --binary FILE (an ELF binary such as runsc) or --objdump FILE (a go tool objdump listing).');
     if (positionals.length === 0) throw new UsageError('give the address to explain, e.g. 0x95c6d8 or 95c6d8.');
-    const address = parseAddress(positionals[0]);
+    const address = parseHexAddress(positionals[0]);
     if (address === undefined) throw new UsageError(`"${printable(positionals[0])}" is not an address: write it in hex, with or without 0x (at most 16 digits).`);
     const json = values.json === true;
     if (pid !== undefined) return explainInProcess(pid, address, json, io);

@@ -22,6 +22,11 @@ export function errorResponse(request: DebugProtocol.Request, id: number, text: 
   };
 }
 
+/** A request that needs a launched or attached session, before there is one; `meanwhile`: what works without one. */
+export function notConnectedResponse(request: DebugProtocol.Request, meanwhile?: string): DebugProtocol.ErrorResponse {
+  return errorResponse(request, ProxyErrorId.notConnected, `"${request.command}" needs a running debug session: send "launch" or "attach" first${meanwhile ? ` (${meanwhile})` : ''}.`);
+}
+
 export function successResponse(request: DebugProtocol.Request, body?: unknown): DebugProtocol.Response {
   return { seq: 0, type: 'response', request_seq: request.seq, command: request.command, success: true, body };
 }

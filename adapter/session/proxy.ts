@@ -14,7 +14,7 @@ import { argumentsNameTarget, describeTarget, sameTarget, targetFromArguments, u
 import { ClientEndpoint, type Received } from '../dap/endpoints';
 import { requestProblem } from '../dap/requestChecks';
 import { pipelineOrder, type HookFactory, type HookResult, type ProxyContext, type ProxyHook } from './hooks';
-import { errorResponse, event, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
+import { errorResponse, event, notConnectedResponse, outputEvent, ProxyErrorId, successResponse } from '../dap/messages';
 import { OrderedOutbox } from './orderedOutbox';
 import { rewriteInClientTerms } from './clientWording';
 import { RecentAnswers } from './recentAnswers';
@@ -207,7 +207,7 @@ export class DlvProxy implements ProxyContext {
         return;
       default:
         if (!this.conn) {
-          return this.reply(errorResponse(request, ProxyErrorId.notConnected, `"${request.command}" needs a running debug session: send "launch" or "attach" first.`));
+          return this.reply(notConnectedResponse(request));
         }
         return this.forward(request);
     }

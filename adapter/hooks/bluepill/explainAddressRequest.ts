@@ -5,7 +5,7 @@
 import { HEX_ADDRESS_HINT, parseHexAddress } from '../../explain/hexAddress';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
-import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
+import { errorResponse, notConnectedResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { localBinary, namedProgram } from '../../config/launchArgs';
 import { explainSessionAddress } from '../../explain/sessionAddress';
 import { ProcessReadError } from '../../explain/localProcess';
@@ -31,7 +31,7 @@ async function answer(session: BluepillSession, request: DebugProtocol.Request):
   const address = parseHexAddress((request.arguments as { address?: unknown } | undefined)?.address);
   if (address === undefined) return errorResponse(request, ProxyErrorId.badArguments, `Give { "address": "0x…" }: ${HEX_ADDRESS_HINT}.`);
   const { ctx } = session;
-  if (!ctx.sessionArgs) return errorResponse(request, ProxyErrorId.notConnected, `"${EXPLAIN_ADDRESS_REQUEST}" needs a running debug session: send "launch" or "attach" first (without one, \`bluepill-lens explain --pid PID ADDRESS\` explains an address of a process).`);
+  if (!ctx.sessionArgs) return notConnectedResponse(request, 'without one, `bluepill-lens explain --pid PID ADDRESS` explains an address of a process');
   const frameId = session.symbolizedFrameId();
   try {
     const found = await explainSessionAddress({

@@ -3,7 +3,7 @@
 // disassembly) and the local binary's symbols, the words from explain().
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyHook } from '../../session/hooks';
-import { errorResponse, ProxyErrorId, successResponse } from '../../dap/messages';
+import { errorResponse, notConnectedResponse, ProxyErrorId, successResponse } from '../../dap/messages';
 import { explain, type ExplainInput } from '../../explain/explain';
 import { isUnsymbolized } from '../../bluepill/classify';
 import { isProxyFrameId, type BluepillSession } from './session';
@@ -25,7 +25,7 @@ export function explainRequest(session: BluepillSession): ProxyHook {
 async function explainAnswer(session: BluepillSession, request: DebugProtocol.Request): Promise<DebugProtocol.Response> {
   const args = (request.arguments ?? {}) as { frameId?: unknown; address?: unknown };
   if (!session.ctx.sessionArgs) {
-    return errorResponse(request, ProxyErrorId.notConnected, `"${EXPLAIN_REQUEST}" needs a running debug session: send "launch" or "attach" first (without one, \`bluepill-lens explain --binary FILE ADDRESS\` explains a PC of a binary).`);
+    return notConnectedResponse(request, 'without one, `bluepill-lens explain --binary FILE ADDRESS` explains a PC of a binary');
   }
   const frame = typeof args.frameId === 'number' ? session.frameById.get(args.frameId) : undefined;
   const pc = parseHexAddress(frame?.instructionPointerReference ?? args.address);

@@ -257,7 +257,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     // A known instruction without a wait: a stop that needs no read is analysed and published in the
     // turn its event arrived in (once the event is written, on stdio), with no request to dlv.
     const instruction = session.instructions.peek(pc) ?? (stop.pipelined ? undefined : await session.instructions.at(pc, frameId));
-    const facts: StopFacts = { threadId: stop.threadId, time: stop.time, stepped: stop.stepped, frames: frames.map((f) => f.name), framePcs: frames.map((f) => BigInt(f.instructionPointerReference ?? '0')), pc, instruction, previousPhase: previousPhase.get(stop.threadId) };
+    const facts = stopFacts(stop.threadId, stop.time, stop.stepped, frames, pc, instruction);
     // The instruction before or after, only where the code has no symbol and could be the trampoline.
     if (!stop.pipelined && needsTrampolineCheck(session.index(variant), frames[0].name, instruction)) facts.trampoline = await isTrampolineAt(session, variant, pc, frameId);
     const c = classify(session.index(variant), facts);
@@ -370,6 +370,12 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     return words ? decodeUcontext(layout, pointer, words) : undefined;
   }
 
+  /** What the classification reads of a thread standing at `pc` with these frames. */
+  function stopFacts(threadId: number, time: number, stepped: boolean, frames: DebugProtocol.StackFrame[], pc: bigint, instruction: Instruction | undefined): StopFacts {
+    const framePcs = frames.map((f) => BigInt(f.instructionPointerReference ?? '0'));
+    return { threadId, time, stepped, frames: frames.map((f) => f.name), framePcs, pc, instruction, previousPhase: previousPhase.get(threadId) };
+  }
+
   /** The name dlv gave the top frame at `pc` before, else the binary's line table's where that is sure (session.goFunctionName). */
   function nameOf(pc: bigint): string | undefined {
     const known = nameAt.get(pc);
@@ -403,7 +409,7 @@ export function bluepillTracker(session: BluepillSession): ProxyHook {
     const pc = BigInt(frames[0].instructionPointerReference ?? '0');
     const frameId = session.symbolizedFrameId(threadId);
     const instruction = session.instructions.peek(pc) ?? (await session.instructions.at(pc, frameId));
-    const facts: StopFacts = { threadId, time: Date.now(), stepped: false, frames: frames.map((f) => f.name), framePcs: frames.map((f) => BigInt(f.instructionPointerReference ?? '0')), pc, instruction, previousPhase: previousPhase.get(threadId) };
+    const facts = stopFacts(threadId, Date.now(), false, frames, pc, instruction);
     const c = classify(session.index(variant), facts);
     if (!wants(c, variant, facts).ucontext) return undefined;
     const ucontext = await readUcontext(variant, facts, frames, c);
