@@ -74,6 +74,10 @@ export class DlvProxy implements ProxyContext {
   private deferredInitialize = false;
   private ending = false;
   private ended = false;
+  /** The launch or attach sent to dlv and not refused by it: this session debugs that program until it ends. */
+  private started: DebugProtocol.Request | undefined;
+  /** Why dlv was lost mid-session (the session cannot go on), once it was. */
+  private lost: string | undefined;
   /** The one shutdown in progress, shared by every caller. */
   private shutdownPromise: Promise<void> | undefined;
   /** The client closed its end: nothing can be delivered any more. */
@@ -207,6 +211,7 @@ export class DlvProxy implements ProxyContext {
         return;
       default:
         if (!this.conn) {
+          if (this.lost !== undefined) return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, `"${request.command}" cannot run: dlv was lost, and this debug session has ended (${this.lost}). Start a new debug session.`));
           return this.reply(notConnectedResponse(request));
         }
         return this.forward(request);
@@ -244,6 +249,11 @@ export class DlvProxy implements ProxyContext {
   }
 
   private async launchOrAttach(request: DebugProtocol.Request, kind: RequestKind): Promise<void> {
+    // One program per session, whichever dlv a second request names: never tear down the one being debugged.
+    if (this.started !== undefined || this.lost !== undefined) {
+      const why = this.lost !== undefined ? `dlv was lost, and this debug session has ended (${this.lost})` : 'this debug session has launched or attached already';
+      return this.reply(errorResponse(request, ProxyErrorId.badArguments, `Cannot ${kind}: ${why}. Disconnect first, or start another debug session for another program.`));
+    }
     const client = clientKindOf(this.initializeArgs);
     const { args, errors, warnings } = validateArguments(kind, request.arguments ?? {}, client);
     if (errors.length) {
@@ -270,7 +280,9 @@ export class DlvProxy implements ProxyContext {
     // A dlv started just now for this request is checked too.
     const own = kind === 'attach' && !isRemote(args) ? this.ownProcess(args.processId) : undefined;
     if (own) return this.reply(errorResponse(request, ProxyErrorId.badArguments, own));
-    this.forward({ ...request, arguments: args });
+    const sent = { ...request, arguments: args };
+    this.started = sent;
+    this.forward(sent);
   }
 
   /** attach "waitFor": until a matching process runs (never this session's own), or the client disconnects. */
@@ -385,6 +397,7 @@ export class DlvProxy implements ProxyContext {
     if (!request) return this.onSecondAnswer(received);
     this.forwarded.delete(response.request_seq);
     this.answered.remember(response.request_seq, { request, success: response.success });
+    if (request === this.started && !response.success) this.started = undefined;
     const reworded = rewriteInClientTerms(response, response.request_seq, request.seq, this.conn?.spawnedAddress);
     response.request_seq = request.seq;
     this.outbox.push(this.rewriteResponse(reworded ? { message: response } : received, request));
@@ -488,6 +501,7 @@ export class DlvProxy implements ProxyContext {
       this.failPending('The debug session ended before dlv answered.');
       return;
     }
+    this.lost = explanation;
     this.push(outputEvent('stderr', `bluepill-lens: ${explanation}\n`));
     this.failPending(explanation);
     this.push(event('terminated'));

@@ -148,6 +148,31 @@ describe('bad input', () => {
     assert.match(dc.outputText(), /dlv was killed by SIGKILL in the middle of the session/);
     const after = await dc.request('stackTrace', { threadId: 1 });
     assert.equal(after.success, false, 'requests after the loss fail instead of hanging');
+    // The session did launch: the answer says it has ended, and why; not "launch first".
+    assert.match(shown(after), /"stackTrace" cannot run: dlv was lost, and this debug session has ended \(dlv was killed by SIGKILL/);
+    assert.doesNotMatch(shown(after), /send "launch" or "attach" first/);
+    const relaunch = await dc.request('launch', { mode: 'exec', program });
+    assert.match(shown(relaunch), /Cannot launch: dlv was lost, and this debug session has ended/);
+  });
+
+  it('a second launch or attach that names another dlv (other dlvFlags, a remote dlv): refused; the program being debugged stays as it was', async () => {
+    dc = await proxyClient();
+    await openSession(dc, 'launch', { mode: 'exec', program, args: ['-forever'] });
+    await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+    const stopped = dc.waitForEvent('stopped');
+    await dc.configurationDoneRequest();
+    const threadId = ((await stopped) as DebugProtocol.StoppedEvent).body.threadId!;
+    const dlv = childDlvOf(dc.adapterProcess!.pid!);
+    const other = await dc.request('launch', { mode: 'exec', program, args: ['-forever'], dlvFlags: ['--check-go-version=false'] });
+    assert.equal(other.success, false);
+    assert.match(shown(other), /^Cannot launch: this debug session has launched or attached already\. Disconnect first/);
+    const remote = await dc.request('attach', { mode: 'remote', host: '127.0.0.1', port: await unusedPort() });
+    assert.match(shown(remote), /^Cannot attach: this debug session has launched or attached already/);
+    assert.ok(isAlive(dlv), 'the same dlv');
+    const frames = (await dc.stackTraceRequest({ threadId, levels: 5 })).body.stackFrames;
+    assert.equal(frames[0].name, 'main.square', 'still stopped where it was');
+    assert.equal(dc.events('initialized').length, 1, 'no second session started');
+    assert.equal(dc.events('terminated').length, 0);
   });
 
   it('the client vanishes mid-session: the adapter exits, and takes dlv and the debuggee with it', async () => {

@@ -86,4 +86,30 @@ describe('launch through the proxy', () => {
       await other.stop();
     }
   });
+
+  it('mode debug, restarted at once at a stop: the bluepill variant is the program\'s arch (amd64), never guessed from a failed read', async () => {
+    // No local binary in mode debug: the arch is read from dlv; a read that fails (the restart moved the
+    // thread) leaves it undecided for the next stop, instead of "no RIP, so arm64" for the whole session.
+    const pkg = path.dirname(fixtureSource('hello'));
+    const dc = await proxyClient();
+    try {
+      await openSession(dc, 'launch', { mode: 'debug', program: pkg, args: ['-forever'] });
+      await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+      const first = dc.waitForEvent('stopped', 120_000);
+      await dc.configurationDoneRequest();
+      await first;
+      // dlv starts the program again and asks for the configuration again.
+      const initialized = dc.waitForEvent('initialized', 120_000);
+      assert.equal((await dc.request('restart', {})).success, true);
+      await initialized;
+      await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+      const again = dc.waitForEvent('stopped', 120_000);
+      await dc.configurationDoneRequest();
+      await again;
+      const state = (await dc.customRequest('bluepill/getState')).body as { variant?: { id: string; arch: string } };
+      assert.equal(state.variant?.arch, 'amd64', JSON.stringify(state.variant));
+    } finally {
+      await dc.stop();
+    }
+  });
 });

@@ -136,9 +136,10 @@ export class BluepillSession {
       }
     }
     if (frameId === undefined) return undefined;
-    // A remote board: amd64 has RIP, arm64 does not; then the functions that tell the arch's variants apart.
-    const rip = await evaluateText(this.ctx, 'RIP', frameId);
-    const arch = rip !== undefined ? 'amd64' : 'arm64';
+    // A remote board: amd64 has RIP, arm64 has X0; then the functions that tell the arch's variants apart.
+    // Neither (the thread moved on, dlv busy or slow): undecided, asked again at the next stop.
+    const arch = (await evaluateText(this.ctx, 'RIP', frameId)) !== undefined ? 'amd64' : (await evaluateText(this.ctx, 'X0', frameId)) !== undefined ? 'arm64' : undefined;
+    if (!arch) return undefined;
     const found = new Set<string>();
     for (const symbol of detectSymbols(arch)) {
       if ((await evaluateText(this.ctx, functionExpression(symbol), frameId)) !== undefined) found.add(symbol);

@@ -41,7 +41,7 @@ import { bounded, ResumeGate } from './resumeGate';
 
 /** A stop whose event names no thread (dlv's `pause`): its thread is found when it is analysed. */
 const UNNAMED = Number.MIN_SAFE_INTEGER;
-const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame']);
+const RESUMES = new Set(['continue', 'next', 'stepIn', 'stepOut', 'stepBack', 'reverseContinue', 'goto', 'restartFrame', 'restart']);
 /** Resumes that stop again soon: a resume sent behind one waits for its stop (see resume()). */
 const STEPS = new Set(['next', 'stepIn', 'stepOut', 'stepBack']);
 /** A resume's running state waits this long for a stop that would make it moot. */
