@@ -168,7 +168,7 @@ export function crashFindings(r: CrashReport, symbolFor: (a: bigint) => string |
       out.push({
         id: 'vcpu-died',
         severity: 'error',
-        message: `The PC ${hex(pc)} is gVisor's die marker: a vCPU died (dieAndDumpExitReason), with the original PC in R9 and the exit in R10–R14, but this report has no register dump to read them from. The Go runtime prints the registers only for a fatal signal (SIGSEGV with "PC=…" and r0…/rax… lines); here the fault became a panic${r.panicSignal ? ` ("[signal ${r.panicSignal.name} … pc=${hex(pc)}]")` : ''}, which happens when the thread was not inside entersyscall. The lines gVisor printed before it (below) are what is left.`,
+        message: `The PC ${hex(pc)} is gVisor's die marker: a vCPU died (dieAndDumpExitReason), with the original PC in R9 and the exit in R10–R14, but this report has no register dump to read them from. ${whyNoRegisters(r, pc)}${r.gvisorLines.length ? ' The lines gVisor printed before it (below) are what is left.' : ''}`,
       });
     }
   }
@@ -187,6 +187,27 @@ export function crashFindings(r: CrashReport, symbolFor: (a: bigint) => string |
     });
   }
   return out;
+}
+
+/** Why a report with the die marker's PC has no registers: the fault became a panic, or the text stops before them. */
+function whyNoRegisters(r: CrashReport, pc: bigint): string {
+  if (r.panicSignal && !r.fatalSignal) {
+    return `The Go runtime prints the registers only for a fatal signal (SIGSEGV with "PC=…" and r0…/rax… lines); here the fault became a panic ("[signal ${r.panicSignal.name} … pc=${hex(pc)}]"), which happens when the thread was not inside entersyscall.`;
+  }
+  return `It is a fatal signal ("PC=${hex(pc)}"), whose report lists the registers after the goroutines: the text given stops before them (${r.lines} lines). Give the whole of what runsc wrote to stderr.`;
+}
+
+/**
+ * Why `--binary` is not the program that crashed, if it is not: another architecture than the
+ * register dump's, or none of the traceback's functions where the binary has them.
+ */
+export function binaryMismatch(r: CrashReport, binaryArch: Arch | undefined, functionAt: (a: bigint) => string | undefined): string | undefined {
+  if (r.arch && binaryArch && r.arch !== binaryArch) return `the report is of an ${r.arch} program, and the binary is ${binaryArch}`;
+  const frames = (r.goroutine?.frames ?? []).filter((f): f is CrashFrame & { pc: bigint } => f.pc !== undefined);
+  if (frames.length === 0) return undefined;
+  if (frames.some((f) => functionAt(f.pc) === f.function)) return undefined;
+  const f = frames[0];
+  return `at pc=${hex(f.pc)} the report's traceback names ${f.function}, and the binary ${functionAt(f.pc) ?? 'no function'}`;
 }
 
 function named(a: bigint, symbolFor: (a: bigint) => string | undefined, r?: CrashReport): string {

@@ -2,8 +2,8 @@
 // wrote to stderr when it died) decoded: gVisor's die marker and the exit in its registers, the
 // message vCPU.die threw and the guest's PC under dieHandler, the lines its KVM handler printed.
 import * as fs from 'node:fs';
-import { CrashReportReader, crashFindings, crashReportText } from '../bluepill/crashReport';
-import { cachedElfFunctions, nameWithOffset } from '../elf/symbols';
+import { binaryMismatch, CrashReportReader, crashFindings, crashReportText, type Arch } from '../bluepill/crashReport';
+import { cachedElfFunctions, nameWithOffset, symbolize } from '../elf/symbols';
 import { boundedLines, LineTooLongError } from '../explain/listingLines';
 import { CliError, UsageError, type CliCommand } from './command';
 import { openRegularFile, openStream } from './inputs';
@@ -30,7 +30,7 @@ FILE - (or no FILE) reads standard input.`,
     const file = positionals[0] ?? '-';
     const binary = values.binary as string | undefined;
     if (binary === '') throw new UsageError('--binary takes the path of the runsc that crashed.');
-    const symbolFor = binary === undefined ? undefined : symbolsOf(binary);
+    const symbols = binary === undefined ? undefined : symbolsOf(binary);
     const label = file === '-' ? 'standard input' : file;
     const reader = new CrashReportReader();
     try {
@@ -41,8 +41,11 @@ FILE - (or no FILE) reads standard input.`,
     }
     const report = reader.report;
     const found = report.fatalSignal || report.panicSignal || report.fatalError !== undefined || report.panic !== undefined || report.gvisorLines.length || Object.keys(report.registers).length;
-    if (!found) throw new CliError(`no crash report in ${printable(label)} (${report.lines} lines): give what runsc wrote to stderr when it died (its --debug-log, or the container's output), from "panic:", "fatal error:" or "SIGSEGV:" on.`);
-    const findings = crashFindings(report, symbolFor);
+    if (!found) throw new CliError(`no crash report in ${printable(label)} (${report.lines} ${report.lines === 1 ? 'line' : 'lines'}): give what runsc wrote to stderr when it died (its --debug-log, or the container's output), from "panic:", "fatal error:" or "SIGSEGV:" on.`);
+    // A binary that is not the one that crashed would name every address wrong: its names are left out.
+    const mismatch = symbols && binaryMismatch(report, symbols.arch, symbols.functionAt);
+    const findings = crashFindings(report, mismatch ? undefined : symbols?.nameAt);
+    if (mismatch) findings.unshift({ id: 'vcpu-died', severity: 'warning', message: `${binary} is not the program that crashed (${mismatch}): its symbols are not used. Give the runsc that wrote this report.` });
     if (values.json === true) {
       const hex = (n: bigint | undefined) => (n === undefined ? undefined : `0x${n.toString(16)}`);
       io.out.write(
@@ -62,15 +65,21 @@ FILE - (or no FILE) reads standard input.`,
   },
 };
 
-/** Names addresses by the binary's function symbols (function+offset). */
-function symbolsOf(binary: string): (a: bigint) => string | undefined {
+/** The binary's function symbols: an address's function+offset, and its function alone; and its arch. */
+function symbolsOf(binary: string): { nameAt(a: bigint): string | undefined; functionAt(a: bigint): string | undefined; arch: Arch | undefined } {
   fs.closeSync(openRegularFile(binary, 'binary'));
-  let functions;
+  let elf;
   try {
-    functions = cachedElfFunctions(binary).functions;
+    elf = cachedElfFunctions(binary);
   } catch (e) {
-    throw new CliError(`${printable(binary)}: ${printable((e as Error).message)}. --binary takes the runsc (an ELF binary with symbols) that crashed.`);
+    const message = (e as Error).message;
+    throw new CliError(`${message.includes(binary) ? '' : `${printable(binary)}: `}${printable(message)}. --binary takes the runsc (an ELF binary with symbols) that crashed.`);
   }
+  const { functions, info } = elf;
   if (functions.length === 0) throw new CliError(`${printable(binary)} has no function symbols (stripped?): give a runsc built with symbols, or leave out --binary.`);
-  return (a) => nameWithOffset(functions, a);
+  return {
+    nameAt: (a) => nameWithOffset(functions, a),
+    functionAt: (a) => symbolize(functions, a)?.symbol.name,
+    arch: info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined,
+  };
 }

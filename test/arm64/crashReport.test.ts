@@ -48,6 +48,23 @@ for (const arch of ['arm64', 'amd64'] as const) {
       assert.ok(r.stdout.includes(`original PC in ${arch === 'arm64' ? 'X9' : 'R9'}`));
     });
 
+    it('a binary that is not the one that crashed (another program; the other arch): said, and none of its names used', () => {
+      for (const wrong of [buildFixture('hello', { goarch: arch }), buildFixture('minibluepill', { goarch: arch === 'arm64' ? 'amd64' : 'arm64' })]) {
+        const r = cli(['crash', '--binary', wrong, '-'], report);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^warning: .*${path.basename(wrong)} is not the program that crashed \\((at pc=0x[0-9a-f]+ the report's traceback names minibluepill/kvm\\.BluepillInSyscall|the report is of an ${arch} program)`, 'm'), r.stdout);
+        assert.ok(r.stdout.includes(`at PC 0x${trap.address.toString(16)}.`), `the PC unnamed: ${r.stdout}`);
+      }
+    });
+
+    it('a report cut before its register dump: says the text stops before the registers, not that the fault became a panic', () => {
+      const cut = report.split('\n').slice(0, 3).join('\n');
+      const r = cli(['crash', '-'], cut);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /It is a fatal signal \("PC=0xabc"\), whose report lists the registers after the goroutines: the text given stops before them \(\d+ lines?\)\. Give the whole of what runsc wrote to stderr\.$/m);
+      assert.doesNotMatch(r.stdout, /became a panic/);
+    });
+
     it('--json: the registers as printed, the signal, and the finding', () => {
       const r = cli(['crash', '--json', '-'], report);
       assert.equal(r.status, 0, r.stderr);
