@@ -47,6 +47,8 @@ function commandHelp(c: CliCommand): string {
 
 export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr, stdin: process.stdin }): Promise<number | undefined> {
   const [name, ...rest] = argv;
+  // The adapter's stdout carries DAP, and it handles its own end; every other output is text for a reader.
+  if (!COMMANDS.find((c) => c.name === name)?.ownsStdout) endOnOutputError(io);
   if (name === undefined) {
     io.err.write(overview());
     return 2;
@@ -86,7 +88,6 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     const extra = positionals.slice(command.maxPositionals).map((a) => `"${printable(a)}"`).join(' ');
     return usageError(io, `${PROGRAM} ${command.name}`, `unexpected argument${positionals.length - command.maxPositionals > 1 ? 's' : ''} ${extra}.`, hint);
   }
-  if (!command.ownsStdout) exitQuietlyWhenOutputCloses(io.out);
   try {
     return await command.run({ values: values as Record<string, string | boolean | undefined>, positionals }, io);
   } catch (e) {
@@ -118,11 +119,15 @@ function usageError(io: CliIo, who: string, message: string, hint: string): numb
   return 2;
 }
 
-/** `bluepill-lens annotate big.objdump | head -1`: the reader is done, which is no error. */
-function exitQuietlyWhenOutputCloses(out: NodeJS.WritableStream): void {
-  out.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(0);
+/**
+ * `bluepill-lens annotate big.objdump | head -1`: the reader is done, which is no error. Any other
+ * failure to write (a full disk) is said in one line, and the exit status says it failed.
+ */
+function endOnOutputError(io: CliIo): void {
+  io.out.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    io.err.write(`${PROGRAM}: cannot write the output: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.message}.\n`);
+    process.exit(1);
   });
 }
 

@@ -2,6 +2,7 @@
 // operand stays visible:  MRS $18052, R18  ->  MRS TPIDR_EL1, R18  // $18052 · EL1 only
 // Used by the proxy (disassemble responses), the CLI's annotate and the editor.
 import { accessShort, isNamed, nameFor, sysregInfo } from './sysregs';
+import { el0PstateOutcome } from './el0Access';
 import { parseOperand } from './parseSysreg';
 
 const MRS = /^MRS\s+(\$\d+|S[23]_[0-7]_C\d+_C\d+_[0-7]|\w+),\s*(R\d+|RZR|ZR)\s*$/;
@@ -24,7 +25,7 @@ function rewrite(direction: 'mrs' | 'msr', raw: string, build: (name: string) =>
   if (field === undefined) return undefined;
   const info = sysregInfo(field);
   const name = nameFor(field, direction);
-  const notes = [raw === name ? undefined : raw, accessShort(info)];
+  const notes = [raw === name ? undefined : raw, accessShort(info, direction)];
   if (isNamed(field) && ((direction === 'mrs' && info.writeOnly) || (direction === 'msr' && info.readOnly))) {
     notes.push(direction === 'mrs' ? 'write-only register' : 'read-only register');
   }
@@ -36,5 +37,6 @@ function daifNote(instruction: string, field: string, imm: number): string | und
   // The immediate is 4 bits (CRm); the note follows the instruction, not its trailing white space.
   if ((upper !== 'DAIFSET' && upper !== 'DAIFCLR') || imm > 15) return undefined;
   const masks = ['D', 'A', 'I', 'F'].filter((_, i) => imm & (8 >> i)).join('') || 'nothing';
-  return `${instruction.trimEnd()}  // ${upper === 'DAIFSET' ? 'mask' : 'unmask'} ${masks}`;
+  const linux = el0PstateOutcome(upper) === 'sigill' ? ' · SIGILL on Linux' : '';
+  return `${instruction.trimEnd()}  // ${upper === 'DAIFSET' ? 'mask' : 'unmask'} ${masks}${linux}`;
 }

@@ -3,6 +3,7 @@
 import { PSTATE_FIELDS, SYSREG_DISAGREEMENTS, SYSREG_ROWS } from './sysregs.generated';
 import { describeRegister } from './descriptions';
 import { fieldsOf, genericName, minExceptionLevel, type ExceptionLevel, type SysregFields } from './encoding';
+import { el0Outcome } from './el0Access';
 
 export interface SysregInfo {
   field: number;
@@ -83,13 +84,19 @@ export function pstateFieldByName(name: string): string | undefined {
   return PSTATE_FIELDS.find((p) => p[3] === upper)?.[3];
 }
 
-/** "EL1 only: traps at EL0 (SIGILL)" and the like: why an MRS of it from user space faults. */
-export function accessSummary(info: Pick<SysregInfo, 'minEl'>): string {
+/**
+ * "EL1 only: traps at EL0 (SIGILL)" and the like: who may access it by its encoding, and what an
+ * access from user space does under Linux where that was measured (el0Access.ts).
+ */
+export function accessSummary(info: Pick<SysregInfo, 'minEl' | 'field'>, direction: 'mrs' | 'msr' = 'mrs'): string {
+  const linux = el0Outcome(info.field, direction);
   switch (info.minEl) {
     case 0:
+      if (linux === 'completes') return 'EL0 and up: runs at EL0 under Linux';
+      if (linux === 'sigill') return `EL0 and up by its encoding, but Linux does not let EL0 ${direction === 'mrs' ? 'read' : 'write'} it: SIGILL at EL0`;
       return 'EL0 and up (EL1 may trap it)';
     case 1:
-      return 'EL1 only: traps at EL0 (SIGILL)';
+      return linux === 'emulated' ? 'EL1 only: at EL0 Linux emulates the read (no SIGILL)' : 'EL1 only: traps at EL0 (SIGILL)';
     case 2:
       return 'EL2 only: traps at EL0 (SIGILL) and EL1';
     case 3:
@@ -97,7 +104,9 @@ export function accessSummary(info: Pick<SysregInfo, 'minEl'>): string {
   }
 }
 
-/** Short form for inline annotations: "EL1 only" etc. */
-export function accessShort(info: Pick<SysregInfo, 'minEl'>): string {
-  return info.minEl === 0 ? 'EL0' : `EL${info.minEl} only`;
+/** Short form for inline annotations: "EL1 only" etc., with Linux's own outcome where it differs from what that says. */
+export function accessShort(info: Pick<SysregInfo, 'minEl' | 'field'>, direction: 'mrs' | 'msr' = 'mrs'): string {
+  const linux = el0Outcome(info.field, direction);
+  if (info.minEl === 0) return linux === 'sigill' ? 'EL0, SIGILL on Linux' : 'EL0';
+  return linux === 'emulated' ? `EL${info.minEl} only, emulated at EL0 by Linux` : `EL${info.minEl} only`;
 }

@@ -31,6 +31,18 @@ export function decodePstate(value: bigint, register = 'PSTATE'): DecodedValue {
   const masked = set(['D', 'A', 'I', 'F']) || 'none';
   const el = aarch32 ? undefined : mode >> 2;
   const where = el === 0 ? 'host user space (EL0): not in the guest' : el === 1 ? 'kernel level (EL1): inside the KVM guest for gVisor' : el !== undefined ? `EL${el}` : 'AArch32';
+  if (aarch32) {
+    // M[4] set: state saved from AArch32, whose bits below NZCV are laid out otherwise (E at 9, IT, GE, J):
+    // the AArch64 layout would name them wrong, so only what both share is decoded.
+    return {
+      register,
+      summary: `${modeName} · NZCV ${flags} · the other bits in the AArch32 layout, not decoded`,
+      fields: [
+        { name: 'M', value: modeName, meaning: 'M[4] set: saved from AArch32 state' },
+        { name: 'NZCV', value: flags, meaning: 'condition flags that are set' },
+      ],
+    };
+  }
   const others = decodeFields(PSTATE, value).filter((f) => !['MODE', 'N', 'Z', 'C', 'V', 'D', 'A', 'I', 'F'].includes(f.name));
   return {
     register,

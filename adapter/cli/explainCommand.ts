@@ -73,12 +73,14 @@ async function explainFromListing(file: string, address: bigint, json: boolean, 
   const label = file === '-' ? 'standard input' : file;
   const input = openStream(file, 'listing', io.stdin);
   let facts;
+  const read = { instructions: 0 };
   try {
-    facts = await factsFromListing(input, address, label);
+    facts = await factsFromListing(input, address, label, read);
   } catch (e) {
     if (!(e instanceof LineTooLongError)) throw e;
     throw new CliError(`${printable(label)} is not a go tool objdump listing: its ${e.message}, and a listing's lines are short. Give the text that \`go tool objdump BINARY\` prints, or the binary itself with --binary.`);
   }
+  if (!facts && read.instructions === 0) throw new CliError(`${printable(label)} is not a go tool objdump listing: it has no instruction line. Give the text that \`go tool objdump BINARY\` prints, or the binary itself with --binary.`);
   if (!facts) throw new CliError(`0x${address.toString(16)} is not an instruction address in the listing ${printable(label)}: give an address from its second column (or list the function that holds it: go tool objdump -s NAME BINARY).`);
   write(io, { kind: 'code', ...explain(facts) }, json);
   return 0;

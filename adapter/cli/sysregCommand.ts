@@ -5,7 +5,7 @@ import { parseSysreg, SysregParseError, type ParsedSysreg } from '../arm64/parse
 import { genericName } from '../arm64/encoding';
 import { valueDecoderFor } from '../arm64/valueFields';
 import { SYSREG_FIELDS_SOURCE } from '../arm64/sysregFields.generated';
-import { UsageError, type CliCommand } from './command';
+import { CliError, UsageError, type CliCommand } from './command';
 import { jsonText, printable } from './terminalText';
 
 export const sysregCommand: CliCommand = {
@@ -31,7 +31,8 @@ sysreg --all --json  The same as JSON.
     const json = values.json === true;
     if (values.all) {
       if (positionals.length || values.value !== undefined) throw new UsageError('--all lists every field: give no VALUE and no --value with it.');
-      if (json === (values.tsv === true)) throw new UsageError('--all prints a table: add --tsv (tab-separated) or --json.');
+      if (json && values.tsv === true) throw new UsageError('--all prints one table: give --tsv or --json, not both.');
+      if (!json && values.tsv !== true) throw new UsageError('--all prints a table: add --tsv (tab-separated) or --json.');
       if (json) out.write(jsonText(allFields()));
       else writeAllTsv(out);
       return 0;
@@ -103,6 +104,7 @@ function writeAllTsv(out: NodeJS.WritableStream): void {
 function decodeValue(positional: string[], valueText: string, json: boolean, out: NodeJS.WritableStream): number {
   if (positional.length !== 1) throw new UsageError('with --value, name one register, e.g. `bluepill-lens sysreg ESR_EL1 --value 0x56000000`.');
   if (!/^(0x[0-9a-f]+|\d+)$/i.test(valueText)) throw new UsageError(`--value wants a number (hex with 0x, or decimal); got "${printable(valueText)}".`);
+  if (BigInt(valueText) >> 64n) throw new UsageError(`--value ${printable(valueText)} is wider than 64 bits: a system register holds 64.`);
   let name = positional[0];
   try {
     const p = parseSysreg(name);
@@ -111,7 +113,7 @@ function decodeValue(positional: string[], valueText: string, json: boolean, out
     // PSTATE and CPSR are not system register encodings: keep the name as given.
   }
   const decoder = valueDecoderFor(name);
-  if (!decoder) throw new UsageError(`no field layout for ${printable(name)}: Linux's arch/arm64/tools/sysreg (${SYSREG_FIELDS_SOURCE.package} ${SYSREG_FIELDS_SOURCE.version}) does not describe it; PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL, MIDR_EL1, TCR_EL1 and the registers it describes are decoded.`);
+  if (!decoder) throw new CliError(`no field layout for ${printable(name)}: Linux's arch/arm64/tools/sysreg (${SYSREG_FIELDS_SOURCE.package} ${SYSREG_FIELDS_SOURCE.version}) does not describe it; PSTATE, CPSR, SPSR_ELx, ESR_ELx, CurrentEL, MIDR_EL1, TCR_EL1 and the registers it describes are decoded.`);
   const decoded = decoder(BigInt(valueText));
   if (json) out.write(jsonText([decoded]));
   else out.write([`${decoded.register} = ${valueText}: ${decoded.summary}`, ...decoded.fields.map((f) => `  ${f.name.padEnd(6)} ${f.value}${f.meaning ? `  ${f.meaning}` : ''}`)].join('\n') + '\n');

@@ -4,6 +4,7 @@
 import { annotateInstruction } from '../arm64/goSyntax';
 import { parseSysreg } from '../arm64/parseSysreg';
 import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
+import { EL0_MEASURED_ON, el0Outcome, el0PstateOutcome } from '../arm64/el0Access';
 import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, trampolineLabel, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
 import { landmarkIndex } from '../bluepill/symbols';
 import { guestBreakpointWarning, judgeFunction } from '../bluepill/guestCode';
@@ -84,7 +85,18 @@ function sysregOf(text: string | undefined): Explanation['sysreg'] {
     const p = parseSysreg(text.split('//')[0]);
     if (p.kind !== 'sysreg') return undefined;
     const info = sysregInfo(p.field);
-    return { name: nameFor(p.field, p.direction ?? 'mrs'), field: p.field, generic: info.generic, access: accessSummary(info), description: info.description };
+    return { name: nameFor(p.field, p.direction ?? 'mrs'), field: p.field, generic: info.generic, access: accessSummary(info, p.direction ?? 'mrs'), description: info.description };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The PSTATE field an `MSR $imm, <field>` sets (DAIFSET, SSBS...), if the instruction is one. */
+function pstateWrite(text: string | undefined): string | undefined {
+  if (!text || !/^MSR\s/.test(text)) return undefined;
+  try {
+    const p = parseSysreg(text.split('//')[0]);
+    return p.kind === 'pstate' ? p.name.toUpperCase() : undefined;
   } catch {
     return undefined;
   }
@@ -94,10 +106,22 @@ function modes(text: string | undefined, bytes: string | undefined, field: numbe
   if (trampoline) return { host: 'Returns from the signal handler: rt_sigreturn restores the saved context, so the thread continues at the ucontext PC.', guest: 'Not reached in the guest: it is host signal machinery.' };
   if (field !== undefined) {
     const info = sysregInfo(field);
-    const name = nameFor(field, /^MSR/.test(text!) ? 'msr' : 'mrs');
-    const host = info.minEl === 0 ? `Accesses ${name} (EL0 may, unless EL1 traps it).` : `Undefined at EL0: the kernel delivers SIGILL.${field === 18052 ? ' This is the bluepill: kvm.sighandler takes it and enters the guest.' : ''}`;
+    const direction = /^MSR/.test(text!) ? 'msr' : 'mrs';
+    const name = nameFor(field, direction);
+    const host = hostAccess(name, field, direction, info.minEl);
     const guest = info.minEl <= 1 ? `Accesses ${name} at EL1.${field === 18052 ? ' TPIDR_EL1 holds the per-CPU pointer in the guest.' : ''}` : `Traps to EL${info.minEl} (KVM): a VM exit.`;
     return { host, guest };
+  }
+  const pstate = pstateWrite(text);
+  if (pstate) {
+    const outcome = el0PstateOutcome(pstate);
+    const host =
+      outcome === 'completes'
+        ? `Runs at EL0 (measured on ${EL0_MEASURED_ON}).`
+        : outcome === 'sigill'
+          ? `Raises SIGILL at EL0: Linux does not let user space write PSTATE through ${pstate} (measured on ${EL0_MEASURED_ON}).`
+          : `Writes PSTATE through ${pstate} where EL1 lets EL0 do so (by its encoding; not measured at EL0).`;
+    return { host, guest: `At EL1 it writes PSTATE through ${pstate}.` };
   }
   if ((text && /^SVC\b/.test(text)) || bytes?.startsWith('010000d4')) {
     return { host: 'A Linux system call (number in X8). After a guest exit the host may resume here to run the system call the guest stopped at.', guest: 'An exception to EL1: ring0\'s El1_sync → HaltEl1SvcAndResume leaves the guest, and the host re-executes the SVC (redpill, X8 = -1, only leaves the guest).' };
@@ -112,6 +136,23 @@ function modes(text: string | undefined, bytes: string | undefined, field: numbe
   return { host: 'Ordinary host code: runs the same at EL0 (ring 3).', guest: 'Where it runs in the guest (gVisor\'s Sentry runs its own code there too, at EL1, ring 0), its behaviour does not differ.' };
 }
 
+
+/** What an MRS/MSR does at EL0 under Linux: measured (el0Access.ts), or by the encoding where the write was not tried. */
+function hostAccess(name: string, field: number, direction: 'mrs' | 'msr', minEl: number): string {
+  const measured = `(measured on ${EL0_MEASURED_ON})`;
+  const verb = direction === 'mrs' ? 'read' : 'write';
+  switch (el0Outcome(field, direction)) {
+    case 'completes':
+      return `${direction === 'mrs' ? 'Reads' : 'Writes'} ${name} at EL0 ${measured}.`;
+    case 'emulated':
+      return `Completes at EL0 although ${name} is EL1's: Linux traps the read and emulates it, giving the value it chooses to show user space ${measured}.`;
+    case 'sigill':
+      if (field === 18052) return `Undefined at EL0: the kernel delivers SIGILL ${measured}. This is the bluepill: kvm.sighandler takes it and enters the guest.`;
+      return minEl === 0 ? `Raises SIGILL at EL0: Linux does not let user space ${verb} ${name} ${measured}.` : `Undefined at EL0: the kernel delivers SIGILL ${measured}.`;
+    case 'unmeasured':
+      return `Writes ${name} where EL1 lets EL0 do so (by its encoding; a write of it at EL0 was not measured).`;
+  }
+}
 
 export function explanationMarkdown(e: Explanation): string {
   const lines = [`## ${e.address} · ${e.where}`, ''];

@@ -16,7 +16,8 @@ export interface ListingInstruction {
 // line with a greedy (.*) and trim it in code: a lazy (.*?)\s*$ retries at every character of a long
 // run of spaces (100 KB of them took seconds); the name starts at a non-space for the same reason.
 const TEXT_LINE = /^TEXT\s+(\S.*?)\(SB\)\s*(.*)$/s;
-const INSTRUCTION_LINE = /^(?:=>)?\s*(?:(\S+\.(?:go|s|S|c)):(\d+)\s+)?0x([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.*)$/s;
+// An instruction with no source position (linker-made: go:textfipsstart) is located ":-1".
+const INSTRUCTION_LINE = /^(?:=>)?\s*(?:(\S+\.(?:go|s|S|c)):(\d+)\s+|:-1\s+)?0x([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.*)$/s;
 
 export function parseTextLine(line: string): { name: string; file: string } | undefined {
   const m = TEXT_LINE.exec(line);
@@ -32,9 +33,10 @@ export function parseInstructionLine(line: string): ListingInstruction | undefin
 
 /**
  * Streams the listing (a file, or a stream such as standard input) until it finds `address`;
- * undefined when the listing does not hold it. A line over 16 MiB is a LineTooLongError.
+ * undefined when the listing does not hold it (`read.instructions` then says whether it held any
+ * instruction at all: none means it is no listing). A line over 16 MiB is a LineTooLongError.
  */
-export async function factsFromListing(input: string | NodeJS.ReadableStream, address: bigint, label = typeof input === 'string' ? input : 'standard input'): Promise<ExplainInput | undefined> {
+export async function factsFromListing(input: string | NodeJS.ReadableStream, address: bigint, label = typeof input === 'string' ? input : 'standard input', read = { instructions: 0 }): Promise<ExplainInput | undefined> {
   const stream = typeof input === 'string' ? fs.createReadStream(input, { highWaterMark: 1 << 20 }) : input;
   const lines = boundedLines(stream as AsyncIterable<Buffer>);
   let block: { name: string; file: string; start?: bigint } | undefined;
@@ -56,6 +58,7 @@ export async function factsFromListing(input: string | NodeJS.ReadableStream, ad
     }
     if (block && block.start === undefined) block.start = ins.address;
     seen++;
+    read.instructions = seen;
     allWords &&= ins.bytes.length === 8;
     if (ins.address !== address) continue;
     const arch = allWords && (seen > 1 || looksArm64(ins)) ? 'arm64' : 'amd64';

@@ -2,7 +2,7 @@
 // `bluepill-lens processes` lists what the picker lists.
 import { after, afterEach, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -56,6 +56,23 @@ describe('bluepill-lens CLI', () => {
     const ttbr = execFileSync(process.execPath, [cliBundle, 'sysreg', 'TTBR1_EL1', '--value', '0x2a000041234001'], { encoding: 'utf8' });
     assert.match(ttbr, /ASID +0x2a/);
     assert.throws(() => execFileSync(process.execPath, [cliBundle, 'sysreg', 'TPIDR_EL0', '--value', '1'], { stdio: 'pipe' }), /no field layout for TPIDR_EL0: Linux's arch\/arm64\/tools\/sysreg/);
+    const wide = spawnSync(process.execPath, [cliBundle, 'sysreg', 'ESR_EL1', '--value', '0x1ffffffffffffffff'], { encoding: 'utf8' });
+    assert.equal(wide.status, 2);
+    assert.match(wide.stderr, /--value 0x1ffffffffffffffff is wider than 64 bits/);
+    assert.equal(wide.stdout, '');
+    const both = spawnSync(process.execPath, [cliBundle, 'sysreg', '--all', '--tsv', '--json'], { encoding: 'utf8' });
+    assert.match(both.stderr, /give --tsv or --json, not both/);
+    // A full disk: one line that says so, and a failing status (not a stack trace).
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      for (const args of [['sysreg', 'TPIDR_EL1'], ['--help']]) {
+        const r = spawnSync(process.execPath, [cliBundle, ...args], { encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+        assert.equal(r.status, 1, args.join(' '));
+        assert.equal(r.stderr, 'bluepill-lens: cannot write the output: no space left on the device.\n');
+      }
+    } finally {
+      fs.closeSync(full);
+    }
   });
 
   it('`explain` on amd64: the CLI trap, from the binary and from its listing', () => {
@@ -71,6 +88,31 @@ describe('bluepill-lens CLI', () => {
       assert.equal(e.instruction, 'CLI', source[0]);
       assert.equal(e.landmark.role, 'trap-instruction', source[0]);
       assert.match(e.inHost, /SIGSEGV/, source[0]);
+    }
+  });
+
+  it('`explain --objdump` on what is no listing (a binary, an empty file): says so, not that the address is missing; linker-made lines at ":-1" are found', () => {
+    const binary = buildFixture('hello');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'explain-listing-'));
+    try {
+      const empty = path.join(dir, 'empty');
+      fs.writeFileSync(empty, '');
+      for (const notListing of [binary, empty]) {
+        const r = spawnSync(process.execPath, [cliBundle, 'explain', '--objdump', notListing, '0x401000'], { encoding: 'utf8' });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /is not a go tool objdump listing: it has no instruction line\. Give the text that `go tool objdump BINARY` prints, or the binary itself with --binary\./);
+      }
+      const listing = execFileSync('go', ['tool', 'objdump', binary], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      const unplaced = listing.split('\n').find((l) => /^\s+:-1\s+0x[0-9a-f]+\s/.test(l));
+      assert.ok(unplaced, 'the listing has an instruction without a source position');
+      const address = /0x[0-9a-f]+/.exec(unplaced)![0];
+      const file = path.join(dir, 'hello.objdump');
+      fs.writeFileSync(file, listing);
+      const e = JSON.parse(execFileSync(process.execPath, [cliBundle, 'explain', '--objdump', file, address, '--json'], { encoding: 'utf8' }));
+      assert.equal(e.address, address);
+      assert.equal(e.source, undefined, 'no source position');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -25,6 +25,17 @@ describe('explain (the notes\' addresses)', () => {
     assert.ok(e.pitfalls.some((p) => /breakpoint here is unsafe/.test(p)));
   });
 
+  it('system register accesses at EL0 as Linux runs them (measured), not as op1 alone suggests', () => {
+    const host = (text: string) => explain({ address: 0x10000n, arch: 'arm64', symbol: 'main.f', offset: 0n, instruction: { text }, origin: 'test' }).inHost;
+    // internal/cpu.getMIDR reads MIDR_EL1 at EL0: Linux emulates it.
+    assert.match(host('MRS MIDR_EL1, R0'), /^Completes at EL0 although MIDR_EL1 is EL1's: Linux traps the read and emulates it.*\(measured on Linux /);
+    assert.doesNotMatch(host('MRS MIDR_EL1, R0'), /SIGILL/);
+    assert.match(host('MRS DAIF, R0'), /^Raises SIGILL at EL0: Linux does not let user space read DAIF/);
+    assert.match(host('MSR $2, DAIFSet'), /^Raises SIGILL at EL0: Linux does not let user space write PSTATE through DAIFSET/);
+    assert.match(host('MRS TPIDR_EL0, R0'), /^Reads TPIDR_EL0 at EL0/);
+    assert.match(host('MSR R0, TPIDR_EL0'), /^Writes TPIDR_EL0 at EL0/);
+  });
+
   it('0xffffb00ba7dc, no symbol, MOVZ X8 #139: the vDSO trampoline', () => {
     const e = explain({ address: 0xffffb00ba7dcn, arch: 'arm64', instruction: { bytes: '681180d2' }, origin: 'test' });
     assert.match(e.where, /__kernel_rt_sigreturn/);

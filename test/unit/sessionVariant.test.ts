@@ -6,8 +6,8 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ProxyContext } from '../../adapter/session/hooks';
 import { BluepillSession } from '../../adapter/hooks/bluepill/session';
 
-/** A remote attach whose dlv has no RIP (arm64); records the evaluates sent to it. */
-function remoteArm64(): { ctx: ProxyContext; evaluates: unknown[] } {
+/** A remote attach whose dlv has X0 but no RIP (arm64), or (`answering` false) answers no read at all; records the evaluates sent to it. */
+function remoteArm64(answering = { yes: true }): { ctx: ProxyContext; evaluates: unknown[] } {
   const evaluates: unknown[] = [];
   const ctx: ProxyContext = {
     sessionArgs: { request: 'attach', mode: 'remote', host: '127.0.0.1', port: 2345 },
@@ -15,7 +15,9 @@ function remoteArm64(): { ctx: ProxyContext; evaluates: unknown[] } {
     requestDlv: async (command, args) => {
       assert.equal(command, 'evaluate');
       evaluates.push(args);
-      return { seq: 0, type: 'response', request_seq: 0, command, success: false, message: 'could not find symbol value for RIP' } as DebugProtocol.Response;
+      const expression = (args as DebugProtocol.EvaluateArguments).expression;
+      if (answering.yes && expression === 'X0') return { seq: 0, type: 'response', request_seq: 0, command, success: true, body: { result: '0', variablesReference: 0 } } as DebugProtocol.Response;
+      return { seq: 0, type: 'response', request_seq: 0, command, success: false, message: answering.yes ? `could not find symbol value for ${expression}` : 'Unable to evaluate expression: unknown goroutine 1' } as DebugProtocol.Response;
     },
   };
   return { ctx, evaluates };
@@ -27,9 +29,22 @@ describe('BluepillSession.variant on a remote board', () => {
     const session = new BluepillSession(ctx);
     assert.equal(await session.variant(), undefined, 'nothing to evaluate in yet');
     assert.equal((await session.variant(7))?.id, 'arm64', 'the undecided answer was not kept');
-    assert.deepEqual(evaluates, [{ expression: 'RIP', frameId: 7, context: 'watch' }]);
+    assert.deepEqual(evaluates.slice(0, 2), [
+      { expression: 'RIP', frameId: 7, context: 'watch' },
+      { expression: 'X0', frameId: 7, context: 'watch' },
+    ]);
+    const asked = evaluates.length;
     assert.equal((await session.variant())?.id, 'arm64');
-    assert.equal(evaluates.length, 1, 'decided once');
+    assert.equal(evaluates.length, asked, 'decided once');
+  });
+
+  it('a stop where no register can be read (the thread moved on): undecided, never "no RIP, so arm64"; decided at a later stop', async () => {
+    const answering = { yes: false };
+    const { ctx } = remoteArm64(answering);
+    const session = new BluepillSession(ctx);
+    assert.equal(await session.variant(7), undefined);
+    answering.yes = true;
+    assert.equal((await session.variant(8))?.id, 'arm64');
   });
 });
 

@@ -46,6 +46,11 @@ describe('system register table', () => {
     assert.equal(minExceptionLevel(fieldByName('SCTLR_EL12')!), 2);
     assert.equal(minExceptionLevel(fieldByName('SCR_EL3')!), 3);
     assert.equal(accessSummary(sysregInfo(TPIDR_EL1)), 'EL1 only: traps at EL0 (SIGILL)');
+    // Where Linux differs from what the encoding suggests (measured: el0Access.generated.ts).
+    assert.equal(accessSummary(sysregInfo(fieldByName('MIDR_EL1')!)), 'EL1 only: at EL0 Linux emulates the read (no SIGILL)');
+    assert.equal(accessSummary(sysregInfo(fieldByName('DAIF')!)), 'EL0 and up by its encoding, but Linux does not let EL0 read it: SIGILL at EL0');
+    assert.equal(accessSummary(sysregInfo(fieldByName('CNTVCT_EL0')!)), 'EL0 and up: runs at EL0 under Linux');
+    assert.equal(accessSummary(sysregInfo(fieldByName('TPIDRRO_EL0')!), 'msr'), 'EL0 and up by its encoding, but Linux does not let EL0 write it: SIGILL at EL0');
     // Names ending in _ELn agree with the op1 rule, except SP_ELn: the stack pointer *of* ELn,
     // which only the level above may move (SP_EL0 from EL1).
     assert.equal(minExceptionLevel(fieldByName('SP_EL0')!), 1);
@@ -105,10 +110,12 @@ describe('annotateInstruction (Go syntax, as dlv and go tool objdump print it)',
     ['MSR R10, S3_0_C13_C0_4', 'MSR R10, TPIDR_EL1  // S3_0_C13_C0_4 · EL1 only'],
     ['MRS $24322, R0', 'MRS CNTVCT_EL0, R0  // $24322 · EL0'],
     ['MSR R1, S2_3_C0_C5_0', 'MSR R1, DBGDTRTX_EL0  // S2_3_C0_C5_0 · EL0'],
-    ['MRS $6184, R1', 'MRS DBGDTRRX_EL0, R1  // $6184 · EL0'],
+    // EL0's by its encoding, but Linux traps EL0's reads of it (el0Access.generated.ts).
+    ['MRS $6184, R1', 'MRS DBGDTRRX_EL0, R1  // $6184 · EL0, SIGILL on Linux'],
+    ['MRS $16384, R0', 'MRS MIDR_EL1, R0  // $16384 · EL1 only, emulated at EL0 by Linux'],
     ['MSR R0, S3_0_C0_C0_0', 'MSR R0, S3_0_C0_C0_0  // EL1 only · read-only register'],
-    ['MSR $2, DAIFSet', 'MSR $2, DAIFSet  // mask I'],
-    ['MSR $3, DAIFClr', 'MSR $3, DAIFClr  // unmask IF'],
+    ['MSR $2, DAIFSet', 'MSR $2, DAIFSet  // mask I · SIGILL on Linux'],
+    ['MSR $3, DAIFClr', 'MSR $3, DAIFClr  // unmask IF · SIGILL on Linux'],
     ['MOVD R1, R2', undefined],
     ['MRS TPIDR_EL1, R18  // $18052 · EL1 only', undefined],
   ];

@@ -18,6 +18,12 @@ describe('register value fields', () => {
     assert.match(field(decodePstate(0x800n), 'BTYPE')?.meaning ?? '', /^C \(bits 11:10\)/);
   });
 
+  it('a PSTATE saved from AArch32 (M[4] set, as CPSR 0x2d0): NZCV and the mode only, never the AArch64 fields at AArch32 bits', () => {
+    const d = decodePstate(0x600002d0n, 'CPSR');
+    assert.equal(d.summary, 'AArch32 mode 0x10 · NZCV ZC · the other bits in the AArch32 layout, not decoded');
+    assert.deepEqual(d.fields.map((f) => f.name), ['M', 'NZCV']);
+  });
+
   it('ESR_EL1 names every exception class as the kernel does', () => {
     const svc = decodeEsr(0x56000000n);
     assert.match(svc.summary, /EC 0x15: SVC \(AArch64\)/);

@@ -1,0 +1,3 @@
+module bluepilllens/el0probe
+
+go 1.22
