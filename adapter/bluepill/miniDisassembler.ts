@@ -44,7 +44,7 @@ export function arm64Text(w: number, pc: bigint, symbolOf?: (address: bigint) =>
   return `WORD $0x${w.toString(16).padStart(8, '0')}`;
 }
 
-/** amd64: only the rt_sigreturn trampoline, CALL/JMP rel32 and a few one-byte instructions; other bytes stay raw. */
+/** amd64: only the rt_sigreturn trampoline, CALL/JMP rel32 and a few short instructions (the traps among them); other bytes stay raw. */
 export function decodeAmd64(address: bigint, code: Buffer, symbolOf?: (address: bigint) => string | undefined): DecodedInstruction[] {
   const out: DecodedInstruction[] = [];
   let o = 0;
@@ -64,6 +64,9 @@ export function decodeAmd64(address: bigint, code: Buffer, symbolOf?: (address: 
     else if (code[o] === 0x90) push(1, 'NOPL');
     else if (code[o] === 0xcc) push(1, 'INT $3');
     else if (code[o] === 0xfa) push(1, 'CLI');
+    else if (code[o] === 0xfb) push(1, 'STI');
+    else if (code[o] === 0xf4) push(1, 'HLT');
+    else if (code[o] === 0x0f && code[o + 1] === 0x0b) push(2, 'UD2');
     else push(1, `BYTE $0x${code[o].toString(16).padStart(2, '0')}`);
   }
   return out;

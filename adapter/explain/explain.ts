@@ -5,6 +5,7 @@ import { annotateInstruction } from '../arm64/goSyntax';
 import { parseSysreg } from '../arm64/parseSysreg';
 import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
 import { EL0_MEASURED_ON, el0Outcome, el0PstateOutcome } from '../arm64/el0Access';
+import { hostTrapOf } from './hostTraps';
 import { AMD64_SIGRETURN_BYTES, ARM64_SIGRETURN_WORDS, le32, PHASES, trampolineLabel, variantById, type Landmark, type Phase, type Variant } from '../bluepill/model';
 import { landmarkIndex } from '../bluepill/symbols';
 import { guestBreakpointWarning, judgeFunction } from '../bluepill/guestCode';
@@ -54,7 +55,7 @@ export function explain(input: ExplainInput): Explanation {
   const nowhere = !input.symbol && !input.instruction;
   const behaviour = nowhere
     ? { host: 'Unknown: the address is in none of this binary\'s functions or code sections (a mapping of its own, e.g. the vDSO, or a stack or heap address).', guest: 'Unknown, for the same reason.' }
-    : modes(text, bytes, sysreg?.field, trampoline);
+    : modes(input.arch, text, bytes, sysreg?.field, trampoline);
   const pitfalls: string[] = [];
   const guestWarning = input.symbol ? guestBreakpointWarning(judgeFunction(input.symbol, input.arch)) : undefined;
   if (guestWarning) pitfalls.push(`A software breakpoint here is unsafe: ${guestWarning}`);
@@ -102,7 +103,7 @@ function pstateWrite(text: string | undefined): string | undefined {
   }
 }
 
-function modes(text: string | undefined, bytes: string | undefined, field: number | undefined, trampoline: boolean): { host: string; guest: string } {
+function modes(arch: 'arm64' | 'amd64', text: string | undefined, bytes: string | undefined, field: number | undefined, trampoline: boolean): { host: string; guest: string } {
   if (trampoline) return { host: 'Returns from the signal handler: rt_sigreturn restores the saved context, so the thread continues at the ucontext PC.', guest: 'Not reached in the guest: it is host signal machinery.' };
   if (field !== undefined) {
     const info = sysregInfo(field);
@@ -133,6 +134,13 @@ function modes(text: string | undefined, bytes: string | undefined, field: numbe
     return { host: 'A Linux system call (number in RAX); after a guest exit the host may resume here to run it for the guest.', guest: 'In the guest it enters ring0\'s system call entry, which exits to the host.' };
   }
   if ((text && /^ERET\b/.test(text)) || bytes === le32(0xd69f03e0)) return { host: 'Undefined at EL0 (SIGILL).', guest: 'Returns from EL1 to the level in SPSR_EL1: ring0 uses it to enter the application.' };
+  const hostTrap = hostTrapOf(arch, bytes);
+  if (hostTrap) {
+    return {
+      host: `${hostTrap.name}: user space may not run it, and Linux delivers ${hostTrap.signal} (measured).`,
+      guest: `Not measured in the guest: at ${arch === 'arm64' ? 'EL1' : 'ring 0'} what it does depends on the guest kernel and KVM.`,
+    };
+  }
   return { host: 'Ordinary host code: runs the same at EL0 (ring 3).', guest: 'Where it runs in the guest (gVisor\'s Sentry runs its own code there too, at EL1, ring 0), its behaviour does not differ.' };
 }
 
