@@ -130,7 +130,7 @@ function checkValue(name: string, spec: AttributeSpec, value: unknown): { value:
   if (spec.type === 'number') {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return { value };
     if (spec.numericString && typeof value === 'string' && /^\s*\d+\s*$/.test(value)) return { value: Number(value) };
-    return `"${name}" must be a whole number, but it is ${describe(value)}.`;
+    return `"${name}" must be a whole number, 0 or more, but it is ${describe(value)}.`;
   }
   if (spec.type === 'array') {
     const what = spec.itemProperties ? `an array of ${shapeOf(spec.itemProperties)} objects` : 'an array';

@@ -20,6 +20,13 @@ const hints: Hint[] = [
   { match: /operation not permitted|current user does not own the process|permission denied|kernel security setting|ptrace_scope/i, advice: ptraceAdvice },
   { match: /no such process/i, advice: 'The process has exited, or the pid is wrong: pick it again.' },
   {
+    // dlv 1.27.2's answer to attach "remote" on a `dlv dap` server, which has nothing to attach to until a launch.
+    match: /no debugger found/i,
+    advice:
+      'This dlv has no program yet: it was started as `dlv dap`, which waits for a launch. For attach mode "remote", start dlv on the board with the program: ' +
+      '`dlv --headless --listen=:PORT --accept-multiclient attach <pid>` (or `exec <binary>`).',
+  },
+  {
     match: /could not open debug info|could not find .*debug_info|no debug info|decoding dwarf section|could not attach to pid.*(exe|elf)/i,
     advice:
       'This does not look like a Go program dlv can read. Attach to the runsc process itself (`runsc-sandbox boot`, not its shell or the container\'s programs), ' +

@@ -39,7 +39,8 @@ function missingFile(attribute: string, file: string): string | undefined {
     // Only "no such file" is certain: a folder this user may not enter can still be open to dlv as root.
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
-  return `"${attribute}" is "${file}", and there is no such file here. Check the path, and build the program first.`;
+  const what = attribute === 'coreFilePath' ? 'Check the path: where the crash left its core file (see /proc/sys/kernel/core_pattern).' : 'Check the path, and build the program first.';
+  return `"${attribute}" is "${file}", and there is no such file here. ${what}`;
 }
 
 const ET_CORE = 4;

@@ -209,6 +209,8 @@ export class DlvProxy implements ProxyContext {
         this.forward(request);
         if (request.command === 'disconnect') this.endUnanswered(request);
         return;
+      case 'cancel':
+        return this.cancel(request);
       default:
         if (!this.conn) {
           if (this.lost !== undefined) return this.reply(errorResponse(request, ProxyErrorId.sessionEnded, `"${request.command}" cannot run: dlv was lost, and this debug session has ended (${this.lost}). Start a new debug session.`));
@@ -349,6 +351,19 @@ export class DlvProxy implements ProxyContext {
     this.conn = conn;
     observeEndpoint(this.conn.endpoint, 'dlv', this.options.observe);
     this.log(`connected to ${describeTarget(target)}${this.conn.pid ? `, spawned as pid ${this.conn.pid}` : ''}`, 'info');
+  }
+
+  /**
+   * `cancel` names the request by the client's seq; dlv knows it by the proxy's. A request not
+   * waiting for dlv (answered, or never sent) has nothing to cancel: answered here, so dlv never
+   * cancels another request that happens to have that number.
+   */
+  private cancel(request: DebugProtocol.Request): void {
+    const args = (request.arguments ?? {}) as DebugProtocol.CancelArguments;
+    if (args.requestId === undefined || !this.conn) return this.conn ? this.forward(request) : this.reply(successResponse(request));
+    const dlvSeq = [...this.forwarded].find(([, r]) => r.seq === args.requestId)?.[0];
+    if (dlvSeq === undefined) return this.reply(successResponse(request));
+    this.forward({ ...request, arguments: { ...args, requestId: dlvSeq } });
   }
 
   private forward(request: DebugProtocol.Request): void {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { buildFixture, fixtureSource, lineOf } from '../support/fixtures';
-import { directClient, openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
+import { directClient, dlvDapServer, openSession, proxyClient, unusedPort, type RecordingClient } from '../support/client';
 import { ensureDlv } from '../support/paths';
 import { dlvPids, expectNoNewDlv, isAlive, startProcess, stopAll } from '../support/processes';
 
@@ -78,7 +78,7 @@ describe('bad input', () => {
 
   it('processId not a number', async () => {
     const text = await failedStart('attach', { mode: 'local', processId: 'runsc' });
-    assert.match(text, /"processId" must be a whole number, but it is string "runsc"/);
+    assert.match(text, /"processId" must be a whole number, 0 or more, but it is string "runsc"/);
   });
 
   it('launch attributes of the wrong type: each one named', async () => {
@@ -132,6 +132,19 @@ describe('bad input', () => {
     const text = await failedStart('attach', { mode: 'remote', host: '127.0.0.1', port });
     assert.match(text, new RegExp(`Could not connect to 127\\.0\\.0\\.1:${port}: connection refused`));
     assert.match(text, /dlv --headless --listen=:\d+ --accept-multiclient attach/);
+  });
+
+  it('attach mode remote to a `dlv dap` server (no program yet): dlv\'s "no debugger found", with how to start dlv for an attach', async () => {
+    const server = await dlvDapServer();
+    try {
+      const text = await failedStart('attach', { mode: 'remote', host: '127.0.0.1', port: server.port });
+      assert.match(text, /no debugger found/);
+      assert.match(text, /started as `dlv dap`, which waits for a launch\. For attach mode "remote", start dlv on the board with the program: `dlv --headless/);
+    } finally {
+      await dc?.stop();
+      dc = undefined;
+      await server.stop();
+    }
   });
 
   it('dlv dies mid-session: output with its exit status and stderr, then terminated', async () => {

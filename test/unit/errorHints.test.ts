@@ -10,6 +10,7 @@ const cases: Array<[string, RegExp | undefined]> = [
   ['Failed to attach: no such process', /exited/],
   ['Failed to launch: could not open debug info', /Go program/],
   ['Failed to launch: open /x: no such file or directory', /Check the paths/],
+  ['Failed to attach: no debugger found', /started as `dlv dap`, which waits for a launch/],
   ['Failed to launch: something new', undefined],
 ];
 
