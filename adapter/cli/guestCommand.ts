@@ -37,13 +37,14 @@ export const guestCommand: CliCommand = {
       throw e;
     }
     try {
-      const end = Date.now() + seconds * 1000;
+      const started = Date.now();
+      const end = started + seconds * 1000;
       while (Date.now() < end) {
         tracer.poll(POLL_BYTES);
         await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, end - Date.now()))));
       }
       tracer.poll(POLL_BYTES);
-      const summary = tracer.summary(true);
+      const summary = { ...tracer.summary(true), tracedSeconds: (Date.now() - started) / 1000 };
       out.write(values.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
       return 0;
     } finally {

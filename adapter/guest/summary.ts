@@ -113,6 +113,8 @@ export interface GuestSummary {
   kvmModules: string[];
   /** Seconds from the first to the last event. */
   seconds: number;
+  /** Seconds the trace ran (the CLI's --seconds, as it went), where that is known: events may fill only part of it. */
+  tracedSeconds?: number;
   /** Events read, and events the kernel dropped (its buffer was full). */
   events: number;
   lost: number;

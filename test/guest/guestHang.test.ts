@@ -72,6 +72,7 @@ describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --p
     console.log(`${summary.events} events in ${summary.seconds.toFixed(1)} s (${summary.lost} lost); hottest: ${summary.hot.slice(0, 3).map((h) => h.symbol).join(', ')}`);
     console.log(summary.findings.map((f) => `- ${f}`).join('\n'));
     assert.ok(summary.events > 0, 'the sandbox\'s threads fired KVM events');
+    assert.ok(summary.tracedSeconds! >= 4 && summary.tracedSeconds! < 60, `traced for the --seconds asked (${summary.tracedSeconds} s), whatever span the events cover (${summary.seconds} s)`);
     assert.ok(summary.hot.length > 0);
     for (const h of summary.hot) assert.match(h.symbol, /^[\w./()*-]+\+0x[0-9a-f]+$/, 'every hot PC is named by a runsc symbol');
     for (let i = 1; i < summary.hot.length; i++) assert.ok(summary.hot[i - 1].count >= summary.hot[i].count, 'hottest first');
@@ -98,7 +99,7 @@ describe(`bluepill-lens guest on the hanging runsc ${GVISOR_VERSION} (amd64, --p
   it('the text report says the same in words', () => {
     const r = spawnSync(process.execPath, [cli, 'guest', '--pid', String(sandboxPid), '--seconds', '2'], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^bluepill-lens guest: pid \d+/);
+    assert.match(r.stdout, /^bluepill-lens guest: pid \d+, 2\.\d s traced, [\d,]+ KVM events over \d+\.\d s/);
     assert.match(r.stdout, /Hottest guest code \(all vCPU threads\), by runsc symbol:/);
     assert.match(r.stdout, /Findings:\n {2}- /);
     assert.deepEqual(ourInstances(), [], 'no trace instance is left behind');
