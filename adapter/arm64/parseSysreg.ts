@@ -7,8 +7,8 @@ import { decodeMoveWord, fieldFrom } from './encoding';
 import { fieldByName, pstateField, pstateFieldByName } from './sysregs';
 
 export type ParsedSysreg =
-  | { kind: 'sysreg'; field: number; direction?: 'mrs' | 'msr'; rt?: number; spelling: string }
-  | { kind: 'pstate'; name: string; imm?: number; spelling: string };
+  | { kind: 'sysreg'; field: number; direction?: 'mrs' | 'msr'; rt?: number; spelling: string; alsoAsWord?: number }
+  | { kind: 'pstate'; name: string; imm?: number; spelling: string; alsoAsWord?: number };
 
 export class SysregParseError extends Error {}
 
@@ -49,22 +49,22 @@ export function parseOperand(text: string): number | undefined {
   return fieldByName(t);
 }
 
+function decodeWordAs(word: number, text: string): ParsedSysreg | undefined {
+  const move = decodeMoveWord(word);
+  if (!move) return undefined;
+  if (move.kind !== 'msr-imm') return { kind: 'sysreg', field: move.field, direction: move.kind, rt: move.rt, spelling: text };
+  const name = pstateField(move.op1, move.op2, move.crm);
+  return name ? { kind: 'pstate', name, imm: move.crm, spelling: text } : undefined;
+}
+
 function parseWord(text: string): ParsedSysreg | undefined {
   const hex = /^(0x)?([0-9a-f]{8})$/i.exec(text);
   if (!hex) return undefined;
   const value = parseInt(hex[2], 16) >>> 0;
-  // With 0x it is a word; bare, it is most likely dlv's bytes in memory order.
-  const candidates = hex[1] ? [value] : [swap32(value), value];
-  for (const word of candidates) {
-    const move = decodeMoveWord(word);
-    if (!move) continue;
-    if (move.kind === 'msr-imm') {
-      const name = pstateField(move.op1, move.op2, move.crm);
-      if (name) return { kind: 'pstate', name, imm: move.crm, spelling: text };
-      continue;
-    }
-    return { kind: 'sysreg', field: move.field, direction: move.kind, rt: move.rt, spelling: text };
-  }
+  // With 0x it is a word; bare, it is most likely dlv's bytes in memory order (and where it
+  // decodes as a word too, the caller says so: alsoAsWord).
+  const decoded = (hex[1] ? [value] : [swap32(value), value]).map((word) => decodeWordAs(word, text)).filter((p) => p !== undefined);
+  if (decoded.length) return decoded.length > 1 ? { ...decoded[0], alsoAsWord: value } : decoded[0];
   throw new SysregParseError(`0x${value.toString(16).padStart(8, '0')} is not an MRS or MSR instruction (read either way round).`);
 }
 

@@ -23,7 +23,9 @@ export function openRegularFile(file: string, what: string): number {
   fs.closeSync(fd);
   if (stat.isDirectory()) throw new CliError(`${shown} is a directory: give the ${what} file itself.`);
   const kind = stat.isFIFO() ? 'a named pipe (FIFO)' : stat.isCharacterDevice() ? 'a character device' : stat.isBlockDevice() ? 'a block device' : 'not a regular file';
-  throw new CliError(`${shown} is ${kind}: the ${what} must be a regular file. To read a stream, give - and send it to standard input (… < ${printable(file)}).`);
+  // <(command) hands the program /dev/fd/N, a pipe that is gone once read: the advice is the pipe itself.
+  const stream = /^\/(dev|proc\/self)\/fd\/\d+$/.test(file) ? 'command | bluepill-lens … -' : `… < ${printable(file)}`;
+  throw new CliError(`${shown} is ${kind}: the ${what} must be a regular file. To read a stream, give - and send it to standard input (${stream}).`);
 }
 
 function openFailure(e: NodeJS.ErrnoException, file: string, shown: string, what: string): string {

@@ -60,13 +60,25 @@ sysreg --all --json  The same as JSON.
 };
 
 function toJson(p: ParsedSysreg): unknown {
-  if (p.kind === 'pstate') return { input: p.spelling, kind: 'pstate', name: p.name, imm: p.imm };
+  const alsoAsWord = p.alsoAsWord === undefined ? {} : { alsoAsWord: hexWord(p.alsoAsWord) };
+  if (p.kind === 'pstate') return { input: p.spelling, kind: 'pstate', name: p.name, imm: p.imm, ...alsoAsWord };
   const info = sysregInfo(p.field);
-  return { input: p.spelling, kind: 'sysreg', direction: p.direction, rt: p.rt, name: p.direction ? nameFor(p.field, p.direction) : info.mrsName || info.msrName || info.generic, ...info };
+  return { input: p.spelling, kind: 'sysreg', direction: p.direction, rt: p.rt, name: p.direction ? nameFor(p.field, p.direction) : info.mrsName || info.msrName || info.generic, ...info, ...alsoAsWord };
+}
+
+const hexWord = (w: number) => `0x${w.toString(16).padStart(8, '0')}`;
+
+/** Eight bare hex digits are read as dlv's bytes; where they are an MRS/MSR as a word too, the other reading. */
+function otherReading(p: ParsedSysreg): string | undefined {
+  if (p.alsoAsWord === undefined) return undefined;
+  const other = parseSysreg(hexWord(p.alsoAsWord));
+  const what = other.kind === 'pstate' ? `MSR ${other.name}, #${other.imm}` : `${other.direction!.toUpperCase()} ${nameFor(other.field, other.direction!)}${other.rt !== undefined ? `, X${other.rt}` : ''}`;
+  return `  note: read as dlv's bytes (memory order); as the instruction word ${hexWord(p.alsoAsWord)} it is ${what}: give ${hexWord(p.alsoAsWord)} for that`;
 }
 
 function toText(p: ParsedSysreg): string {
-  if (p.kind === 'pstate') return `${p.spelling}: PSTATE field ${p.name}${p.imm !== undefined ? `, immediate ${p.imm}` : ''}, written with MSR (immediate)`;
+  const note = otherReading(p);
+  if (p.kind === 'pstate') return `${p.spelling}: PSTATE field ${p.name}${p.imm !== undefined ? `, immediate ${p.imm}` : ''}, written with MSR (immediate)${note ? `\n${note}` : ''}`;
   const info: SysregInfo = sysregInfo(p.field);
   const f = info.fields;
   const names =
@@ -77,9 +89,10 @@ function toText(p: ParsedSysreg): string {
   const lines = [
     `${p.spelling}: ${names}${p.direction ? `  [${p.direction.toUpperCase()} ${nameFor(p.field, p.direction)}${p.rt !== undefined ? `, X${p.rt}` : ''}]` : ''}`,
     `  field ${info.field} = ${info.generic} (op0 ${f.op0}, op1 ${f.op1}, CRn ${f.crn}, CRm ${f.crm}, op2 ${f.op2})`,
-    `  access: ${accessSummary(info)}${access}`,
+    `  access: ${accessSummary(info, p.direction ?? 'mrs')}${access}`,
     `  ${info.description}`,
   ];
+  if (note) lines.push(note);
   if (info.binutilsDiffers) lines.push(`  note: binutils disagrees (${Object.entries(info.binutilsDiffers).map(([d, n]) => `${d}: ${n}`).join(', ')}); LLVM's name is used`);
   return lines.join('\n');
 }

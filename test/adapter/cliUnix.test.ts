@@ -264,6 +264,10 @@ describe('bluepill-lens CLI, the Unix way', () => {
     );
     assert.equal(cli(['explain', '--objdump', fifo, '0x1']).status, 1);
     assert.equal(cli(['annotate', fifo]).status, 1);
+    // Process substitution, <(command): the advice is the pipe, not the /dev/fd name that is gone.
+    const substituted = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(cliBundle)} annotate <(echo x)`], { encoding: 'utf8' });
+    assert.equal(substituted.status, 1);
+    assert.match(substituted.stderr, /"\/dev\/fd\/\d+" is a named pipe \(FIFO\): the listing must be a regular file\. To read a stream, give - and send it to standard input \(command \| bluepill-lens … -\)\.\n$/);
     assert.equal(cli(['explain', '--binary', tmp, '0x1']).stderr, `bluepill-lens explain: "${tmp}" is a directory: give the binary file itself.\n`);
     assert.equal(cli(['explain', '--binary', 'no-such-runsc', '0x1'], { cwd: tmp }).stderr, `bluepill-lens explain: "no-such-runsc" does not exist (looked in ${tmp}): give the path of the binary.\n`);
     const arm32 = craftedElf(1, 4);

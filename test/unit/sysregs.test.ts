@@ -88,6 +88,8 @@ describe('parseSysreg: one decoder for every spelling', () => {
     ['mrs x18, tpidr_el1', { kind: 'sysreg', field: TPIDR_EL1, direction: 'mrs', rt: 18 }],
     ['msr tpidr_el1, x10', { kind: 'sysreg', field: TPIDR_EL1, direction: 'msr', rt: 10 }],
     ['MSR $2, DAIFSet', { kind: 'pstate', name: 'DAIFSET', imm: 2 }],
+    // Bare, dlv's bytes; where the digits are an MRS/MSR as a word too, that reading is kept for the caller to say.
+    ['d53011d5', { kind: 'sysreg', field: 2438, direction: 'msr', rt: 21, alsoAsWord: 0xd53011d5 }],
     ['df4203d5', { kind: 'pstate', name: 'DAIFSET', imm: 2 }],
   ];
   for (const [text, expected] of spellings) {
