@@ -15,8 +15,11 @@ export function annotateLine(line: string): string {
   // go tool objdump pads the instruction column with trailing tabs: keep them, after the note.
   const body = line.trimEnd();
   const tab = body.lastIndexOf('\t');
-  const annotated = annotateInstruction(body.slice(tab + 1));
-  return annotated === undefined ? line : body.slice(0, tab + 1) + annotated + line.slice(body.length);
+  const column = body.slice(tab + 1);
+  // `go tool objdump -gnu` follows the instruction with binutils' text: the note goes before it.
+  const gnu = /^(.*?\S)(\s+\/\/ (?:mrs|msr) [^/]*)$/.exec(column);
+  const annotated = annotateInstruction(gnu ? gnu[1] : column);
+  return annotated === undefined ? line : body.slice(0, tab + 1) + annotated + (gnu ? gnu[2] : '') + line.slice(body.length);
 }
 
 /** A line not yet ended is held up to this size; past it, all but its last KEEP bytes are passed on. */

@@ -52,6 +52,24 @@ describe('system registers in real ARM64 programs', () => {
     assert.equal(annotated.split('\n').length, listing.split('\n').length);
   });
 
+  it('`annotate` of a `go tool objdump -gnu` listing: the note goes between Go\'s text and binutils\', which stays', () => {
+    const listing = execFileSync('go', ['tool', 'objdump', '-gnu', '-s', '^main\\.', binary], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const annotated = execFileSync(process.execPath, [cliBundle, 'annotate', '-'], { input: listing, encoding: 'utf8' });
+    const byAddress = new Map(moves.map((m) => [m.address, m]));
+    let checked = 0;
+    for (const [i, line] of annotated.split('\n').entries()) {
+      const m = /\t0x([0-9a-f]+)\t.*\t(M[RS][RS] [^\t]*?)(\s+\/\/ (?:mrs|msr) [^\t]*?)\s*$/.exec(line);
+      if (!m || /\$\d+, DAIF/.test(m[2])) continue;
+      const move = byAddress.get(parseInt(m[1], 16))!;
+      assert.ok(move, line);
+      assert.equal(annotatedName(m[2]), move.name, line);
+      assert.ok(listing.split('\n')[i].endsWith(`${m[3]}\t`) || listing.split('\n')[i].endsWith(m[3]), `binutils' text kept: ${line}`);
+      checked++;
+    }
+    assert.ok(checked >= 25, `checked ${checked} instructions`);
+    assert.equal(execFileSync(process.execPath, [cliBundle, 'annotate', '-'], { input: annotated, encoding: 'utf8' }), annotated, 'annotating twice changes nothing');
+  });
+
   describe('through the proxy, on a core file made under qemu-user', () => {
     let dc: RecordingClient;
     let core: ReturnType<typeof makeQemuCore>;
