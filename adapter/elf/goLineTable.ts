@@ -26,6 +26,8 @@ export class GoLineTable {
     private readonly funcnames: number,
     private readonly pctab: number,
     private readonly pcln: number,
+    private readonly cutab: number,
+    private readonly filetab: number,
   ) {}
 
   /** The table of a Go binary built by a Go whose layout the facts describe; undefined for anything else. */
@@ -51,11 +53,11 @@ export class GoLineTable {
     const nfunc = word(h.nfunc);
     const pcln = word(h.pclnOffset);
     if (pcln + (nfunc + 1) * 8 > table.length) return undefined;
-    return new GoLineTable(table, text.addr, quantum, nfunc, word(h.funcnameOffset), word(h.pctabOffset), pcln);
+    return new GoLineTable(table, text.addr, quantum, nfunc, word(h.funcnameOffset), word(h.pctabOffset), pcln, word(h.cuOffset), word(h.filetabOffset));
   }
 
-  /** The function whose code holds `pc`, or undefined (outside the table, or a table that does not read right). */
-  at(pc: bigint): GoFunctionAt | undefined {
+  /** The _func record whose code holds `pc` (its offset in the table), and the PC as an offset from the text. */
+  private funcAt(pc: bigint): { func: number; entry: number; target: number } | undefined {
     if (pc < this.text) return undefined;
     const offset = pc - this.text;
     if (offset >= 2n ** 32n) return undefined;
@@ -72,9 +74,34 @@ export class GoLineTable {
     }
     if (entryOf(lo) > target) return undefined;
     const func = this.pcln + this.table.readUInt32LE(this.pcln + lo * 8 + 4);
-    const f = PCLNTAB.func;
     if (func + PCLNTAB.funcPcdata > this.table.length) return undefined;
-    const entry = this.table.readUInt32LE(func + f.entryOff);
+    return { func, entry: this.table.readUInt32LE(func + PCLNTAB.func.entryOff), target };
+  }
+
+  /** The source line of `pc` (the innermost inlined function's, as go tool objdump shows it), or undefined. */
+  lineAt(pc: bigint): { file: string; line: number } | undefined {
+    const at = this.funcAt(pc);
+    if (!at) return undefined;
+    const f = PCLNTAB.func;
+    const u32 = (o: number) => this.table.readUInt32LE(at.func + o);
+    // The runtime's funcline1: the file number and the line from their pc-value tables; the file's name
+    // through the compilation unit's slice of cutab into filetab.
+    const fileno = this.pcvalue(this.pctab + u32(f.pcfile), at.entry, at.target);
+    const line = this.pcvalue(this.pctab + u32(f.pcln), at.entry, at.target);
+    if (fileno === undefined || line === undefined || fileno < 0 || line <= 0) return undefined;
+    const slot = this.cutab + (u32(f.cuOffset) + fileno) * 4;
+    if (slot + 4 > this.table.length) return undefined;
+    const fileOffset = this.table.readUInt32LE(slot);
+    const file = fileOffset === 0xffffffff ? undefined : this.cstring(this.filetab + fileOffset);
+    return file ? { file, line } : undefined;
+  }
+
+  /** The function whose code holds `pc`, or undefined (outside the table, or a table that does not read right). */
+  at(pc: bigint): GoFunctionAt | undefined {
+    const found = this.funcAt(pc);
+    if (!found) return undefined;
+    const { func, entry, target } = found;
+    const f = PCLNTAB.func;
     const name = this.name(this.table.readInt32LE(func + f.nameOff));
     if (name === undefined) return undefined;
     const npcdata = this.table.readUInt32LE(func + f.npcdata);
@@ -94,8 +121,11 @@ export class GoLineTable {
   }
 
   private name(offset: number): string | undefined {
-    const start = this.funcnames + offset;
-    if (offset < 0 || start >= this.table.length) return undefined;
+    return offset < 0 ? undefined : this.cstring(this.funcnames + offset);
+  }
+
+  private cstring(start: number): string | undefined {
+    if (start >= this.table.length) return undefined;
     const end = this.table.indexOf(0, start);
     if (end < 0 || end - start > MAX_NAME) return undefined;
     return this.table.toString('utf8', start, end);

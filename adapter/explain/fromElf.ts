@@ -6,6 +6,7 @@ import { cachedElfFunctions, nameWithOffset, symbolize, type ElfSymbols } from '
 import { arm64Text, decodeAmd64 } from '../bluepill/miniDisassembler';
 import { archOfMachine, detectVariant } from '../bluepill/detect';
 import type { ExplainInput } from './explain';
+import { GoLineTable } from '../elf/goLineTable';
 
 /** What holds an address: a code section, a section of data, or nothing the program loads. */
 export type Placement = { kind: 'code'; section: ElfSection } | { kind: 'data'; section: ElfSection } | { kind: 'outside' };
@@ -65,12 +66,22 @@ export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, a
         : instruction
           ? ''
           : ' (the code bytes of its section are not in the file)';
+  // The source line from the binary's own Go line table (none for code that is not Go's, or a Go the facts do not describe).
+  let source: ExplainInput['source'];
+  if (placement.kind === 'code') {
+    try {
+      source = GoLineTable.parse(read, label)?.lineAt(address);
+    } catch (e) {
+      if (!(e instanceof NotElfError)) throw e;
+    }
+  }
   return {
     address,
     arch,
     variant: detectVariant(info.machine, functions.map((f) => f.name)),
     symbol: hit ? clean(hit.symbol.name) : undefined,
     offset: hit?.offset,
+    source,
     instruction,
     origin: `the ELF symbols and code of ${label}${note}`,
   };

@@ -88,6 +88,9 @@ describe('bluepill-lens CLI', () => {
       assert.equal(e.instruction, 'CLI', source[0]);
       assert.equal(e.landmark.role, 'trap-instruction', source[0]);
       assert.match(e.inHost, /SIGSEGV/, source[0]);
+      // The source line: the listing's own column (a base name), and from the binary its Go line table (as go tool addr2line).
+      assert.match(e.source ?? '', /bluepill_amd64\.s:\d+$/, source[0]);
+      if (source[0] === '--binary') assert.equal(e.source, execFileSync('go', ['tool', 'addr2line', binary], { input: `${address}\n`, encoding: 'utf8' }).split('\n')[1]);
     }
   });
 

@@ -54,6 +54,24 @@ describe('the Go line table', () => {
     assert.equal(table.at(0n), undefined, 'below the text: no function');
   });
 
+  it('gives the source line go tool addr2line gives, at 300 PCs anywhere in functions (amd64, arm64, an optimised build with inlining)', () => {
+    for (const binary of [buildFixture('hello'), buildFixture('minibluepill', { goarch: 'arm64' }), buildFixture('hello', { optimized: true })]) {
+      const table = GoLineTable.read(binary)!;
+      const functions = readElfFunctions(binary).functions.filter((f) => f.size > 8);
+      let seed = 7;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+      const pcs = Array.from({ length: 300 }, () => {
+        const f = functions[Math.floor(rand() * functions.length)];
+        return f.address + BigInt(Math.floor(rand() * f.size));
+      });
+      const lines = execFileSync('go', ['tool', 'addr2line', binary], { input: pcs.map((p) => `0x${p.toString(16)}\n`).join(''), encoding: 'utf8' }).trim().split('\n');
+      for (const [i, pc] of pcs.entries()) {
+        const got = table.lineAt(pc);
+        assert.equal(got ? `${got.file}:${got.line}` : '?:0', lines[2 * i + 1], `${binary} 0x${pc.toString(16)} (${lines[2 * i]})`);
+      }
+    }
+  });
+
   it('is no table for a file that is not a Go binary', () => {
     assert.equal(GoLineTable.read('/bin/sh'), undefined);
     assert.equal(GoLineTable.read('/nonexistent'), undefined);
