@@ -6,28 +6,18 @@
 // ucontext when the client asks; a thread outside the handler gets nothing spliced.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildFixture } from '../support/fixtures';
+import { buildFixture, minibluepillLine } from '../support/fixtures';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
 import { nextStopState } from '../support/bluepill';
 import { boardUnavailable, startBoard, type Board } from '../support/board';
 import { isAlive } from '../support/processes';
-import { repoRoot } from '../support/paths';
 
 const unavailable = boardUnavailable();
 if (unavailable) console.log(`skipped: ${unavailable}`);
 
 const SIGNAL_FRAME = /^\(ucontext\) /;
 const SEPARATOR = '── interrupted (host, EL0) ──';
-
-/** "file.go:LINE" of the line holding `text` in a minibluepill source file (frames without symbols on this side are named so). */
-function at(file: string, text: string): string {
-  const line = fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'minibluepill', file), 'utf8').split('\n').findIndex((l) => l.trim() === text) + 1;
-  assert.ok(line > 0, `${text} in ${file}`);
-  return `${file.replace(/^.*\//, '')}:${line}`;
-}
 
 describe('ARM64 board: the interrupted stack of other vCPU threads in the handler (minibluepill -vcpus 3, live)', { skip: unavailable ?? false }, () => {
   let board: Board;
@@ -83,11 +73,11 @@ describe('ARM64 board: the interrupted stack of other vCPU threads in the handle
       const spliced = names.slice(sep + 1).filter((n) => SIGNAL_FRAME.test(n)).map((n) => n.replace(SIGNAL_FRAME, ''));
       assert.deepEqual(
         spliced.slice(0, 2),
-        [at('kvm/bluepill_arm64.s', 'WORD\t$0xd538d08a\t// MRS TPIDR_EL1, R10: undefined at EL0 -> SIGILL'), at('kvm/bluepill.go', 'func Bluepill() { bluepill() }')],
+        [minibluepillLine('kvm/bluepill_arm64.s', 'WORD\t$0xd538d08a\t// MRS TPIDR_EL1, R10: undefined at EL0 -> SIGILL'), minibluepillLine('kvm/bluepill.go', 'func Bluepill() { bluepill() }')],
         `thread ${other.id}: ${names.join(' | ')}`,
       );
       // A vCPU goroutine's trip, or the main goroutine's (a vCPU thread may run it after a stop).
-      assert.ok([at('main.go', 'kvm.Bluepill() // vcpu trip here'), at('main.go', 'kvm.Bluepill() // round trip here')].includes(spliced[2]), `thread ${other.id}: ${names.join(' | ')}`);
+      assert.ok([minibluepillLine('main.go', 'kvm.Bluepill() // vcpu trip here'), minibluepillLine('main.go', 'kvm.Bluepill() // round trip here')].includes(spliced[2]), `thread ${other.id}: ${names.join(' | ')}`);
     }
   });
 

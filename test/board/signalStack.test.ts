@@ -5,27 +5,18 @@
 // from the PC bluepillGuestExit wrote.
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { openSession, proxyClient, type RecordingClient } from '../support/client';
 import { nextStopState, stepInstruction } from '../support/bluepill';
 import { boardUnavailable, startBoard, type Board } from '../support/board';
 import { isAlive } from '../support/processes';
 import { readElfFunctions } from '../../adapter/elf/symbols';
-import * as path from 'node:path';
-import { repoRoot } from '../support/paths';
+import { minibluepillLine } from '../support/fixtures';
 
 const unavailable = boardUnavailable();
 if (unavailable) console.log(`skipped: ${unavailable}`);
 
 const SIGNAL_FRAME = /^\(ucontext\) /;
-
-/** "file.go:LINE" of the line holding `text` in a minibluepill source file. */
-function at(file: string, text: string): string {
-  const line = fs.readFileSync(path.join(repoRoot, 'test', 'fixtures', 'minibluepill', file), 'utf8').split('\n').findIndex((l) => l.trim() === text) + 1;
-  assert.ok(line > 0, `${text} in ${file}`);
-  return `${file.replace(/^.*\//, '')}:${line}`;
-}
 
 describe('ARM64 board: the interrupted stack in the Call Stack (minibluepill, live)', { skip: unavailable ?? false }, () => {
   let board: Board;
@@ -65,7 +56,7 @@ describe('ARM64 board: the interrupted stack in the Call Stack (minibluepill, li
     assert.equal(BigInt(spliced[0].instructionPointerReference!), bluepillAddress);
     assert.deepEqual(
       spliced.slice(0, 4).map((f) => f.name.replace(SIGNAL_FRAME, '')),
-      [at('kvm/bluepill_arm64.s', 'WORD\t$0xd538d08a\t// MRS TPIDR_EL1, R10: undefined at EL0 -> SIGILL'), at('kvm/bluepill.go', 'func Bluepill() { bluepill() }'), at('main.go', 'kvm.Bluepill() // round trip here'), at('main.go', 'roundTrip()')],
+      [minibluepillLine('kvm/bluepill_arm64.s', 'WORD\t$0xd538d08a\t// MRS TPIDR_EL1, R10: undefined at EL0 -> SIGILL'), minibluepillLine('kvm/bluepill.go', 'func Bluepill() { bluepill() }'), minibluepillLine('main.go', 'kvm.Bluepill() // round trip here'), minibluepillLine('main.go', 'roundTrip()')],
       names.join(' | '),
     );
     assert.ok(spliced.every((f) => f.presentationHint === 'normal' && f.source?.path), 'shown (not folded away), each with its source');
@@ -80,6 +71,6 @@ describe('ARM64 board: the interrupted stack in the Call Stack (minibluepill, li
     const sep = names.indexOf('── guest at exit (EL1) ──');
     assert.ok(sep > 0, names.join(' | '));
     assert.equal(BigInt(frames[sep + 1].instructionPointerReference!), BigInt(state.ucontext!.pc), 'the first frame is at the context\'s new PC');
-    assert.ok(names.slice(sep + 1).some((n) => n === `(ucontext) ${at('main.go', 'roundTrip()')}`), names.join(' | '));
+    assert.ok(names.slice(sep + 1).some((n) => n === `(ucontext) ${minibluepillLine('main.go', 'roundTrip()')}`), names.join(' | '));
   });
 });

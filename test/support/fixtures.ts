@@ -46,6 +46,16 @@ export function lineOf(name: string, marker: string): number {
   return index + 1;
 }
 
+/**
+ * "file.go:LINE" of the line that is exactly `text` (trimmed) in a minibluepill source file: how a
+ * frame is named where the proxy has no symbols of the program (dlv's file and line).
+ */
+export function minibluepillLine(file: string, text: string): string {
+  const line = fs.readFileSync(fixtureSource('minibluepill', file), 'utf8').split('\n').findIndex((l) => l.trim() === text) + 1;
+  if (line === 0) throw new Error(`"${text}" is not a line of minibluepill's ${file}`);
+  return `${path.basename(file)}:${line}`;
+}
+
 /** The exit minibluepill -die-with-exit-reason reports (kvm.DieExit in its source): reason, then four data words. */
 export function minibluepillDieExit(): bigint[] {
   const m = /var DieExit = \[5\]uint64\{([^}]+)\}/.exec(fs.readFileSync(fixtureSource('minibluepill', 'kvm/bluepill.go'), 'utf8'));
