@@ -63,6 +63,7 @@ export async function main(argv: string[], io: CliIo = { out: process.stdout, er
     return 0;
   }
   if (name === 'help') {
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) rest.length = 0; // help about help: the overview
     const about = rest[0] === undefined ? undefined : COMMANDS.find((c) => c.name === rest[0]);
     if (rest.length > 1 || (rest[0] !== undefined && !about)) return usageError(io, PROGRAM, `help takes one command name (${COMMANDS.map((c) => c.name).join(', ')}); got "${printable(rest.join(' '))}".`, `${PROGRAM} help [COMMAND]`);
     io.out.write(about ? commandHelp(about) : overview());

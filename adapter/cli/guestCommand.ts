@@ -4,6 +4,7 @@ import { renderSummary } from '../guest/render';
 import { GuestTraceError, closeTraceInstancesOnSignals } from '../guest/tracefs';
 import { GuestTracer } from '../guest/tracer';
 import { CliError, UsageError, type CliCommand } from './command';
+import { printable } from './terminalText';
 
 const POLL_MS = 50;
 /** Read at most this much per turn, so the timer keeps its beat in a flood. */
@@ -24,7 +25,10 @@ export const guestCommand: CliCommand = {
   maxPositionals: 0,
   async run({ values }, { out }) {
     const pid = Number(values.pid);
-    if (values.pid === undefined || !Number.isInteger(pid) || pid <= 0) throw new UsageError('give the pid of the runsc-sandbox process with --pid PID (bluepill-lens processes lists the sandboxes first).');
+    if (values.pid === undefined || !Number.isInteger(pid) || pid <= 0) {
+      const given = values.pid === undefined ? '' : `"${printable(String(values.pid))}" is not a pid: `;
+      throw new UsageError(`${given}give the pid of the runsc-sandbox process with --pid PID (bluepill-lens processes lists the sandboxes first).`);
+    }
     const seconds = values.seconds === undefined ? 5 : Number(values.seconds);
     if (!(seconds > 0 && seconds <= 3600)) throw new UsageError(`--seconds wants a number of seconds between 0 and 3600; got "${values.seconds}".`);
 

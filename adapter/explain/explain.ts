@@ -69,7 +69,8 @@ export function explain(input: ExplainInput): Explanation {
     address: `0x${input.address.toString(16)}`,
     where,
     source: input.source ? `${input.source.file}:${input.source.line}` : undefined,
-    instruction: text ? (annotateInstruction(text) ?? text) : bytes ? `bytes ${bytes}` : undefined,
+    // Bytes without text: amd64 code the small decoder does not know, whose length it cannot tell.
+    instruction: text ? (annotateInstruction(text) ?? text) : bytes ? `not decoded here (its bytes start ${bytes})` : undefined,
     sysreg,
     landmark: landmark ? { role: landmark.role, words: landmark.words, phase: landmark.phase, phaseTitle: PHASES.find((p) => p.phase === landmark.phase)!.title } : undefined,
     inHost: behaviour.host,

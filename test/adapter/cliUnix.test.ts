@@ -141,6 +141,13 @@ describe('bluepill-lens CLI, the Unix way', () => {
     for (const name of COMMANDS) assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'));
     const none = cli([]);
     assert.deepEqual([none.status, none.stdout, none.stderr], [2, '', top.stdout], 'no command: the usage on stderr, status 2');
+    for (const flag of ['--help', '-h']) assert.deepEqual([cli(['help', flag]).status, cli(['help', flag]).stdout], [0, top.stdout], `help ${flag}`);
+  });
+
+  it('guest --pid that is no pid: says which value is not one', () => {
+    const r = cli(['guest', '--pid', 'abc']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^bluepill-lens guest: "abc" is not a pid: give the pid of the runsc-sandbox process with --pid PID/);
   });
 
   it('an unknown option is a usage error: status 2, the message and one usage line on stderr', () => {

@@ -25,6 +25,11 @@ describe('explain (the notes\' addresses)', () => {
     assert.ok(e.pitfalls.some((p) => /breakpoint here is unsafe/.test(p)));
   });
 
+  it('amd64 bytes the small decoder does not know: said to be undecoded, never shown as a one-byte instruction', () => {
+    const e = explain({ address: 0x401000n, arch: 'amd64', symbol: 'main.f', offset: 0n, instruction: { bytes: '48' }, origin: 'test' });
+    assert.equal(e.instruction, 'not decoded here (its bytes start 48)');
+  });
+
   it('system register accesses at EL0 as Linux runs them (measured), not as op1 alone suggests', () => {
     const host = (text: string) => explain({ address: 0x10000n, arch: 'arm64', symbol: 'main.f', offset: 0n, instruction: { text }, origin: 'test' }).inHost;
     // internal/cpu.getMIDR reads MIDR_EL1 at EL0: Linux emulates it.
