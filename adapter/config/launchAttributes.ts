@@ -80,17 +80,17 @@ const common: Record<string, AttributeSpec> = {
 export const launchAttributes: Record<string, AttributeSpec> = {
   mode: {
     type: 'string',
-    enum: ['exec', 'core', 'debug'],
+    enum: ['exec', 'core', 'debug', 'test'],
     default: 'exec',
-    description: 'exec: run a built binary. core: open a core file of a crashed program (post-mortem). debug: let dlv build the Go package at "program" (with "buildFlags"), then run it.',
+    description: 'exec: run a built binary. core: open a core file of a crashed program (post-mortem). debug: let dlv build the Go package at "program" (with "buildFlags"), then run it. test: let dlv build the package\'s tests and run them ("args" such as ["-test.run", "TestName"]).',
   },
   program: {
     type: 'string',
-    description: 'Absolute path of the Go binary to run or whose core file to open; in mode debug, of the package to build.',
+    description: 'Absolute path of the Go binary to run or whose core file to open; in mode debug or test, of the package to build.',
   },
   buildFlags: {
     type: 'string',
-    description: 'Flags for `go build` in mode debug, e.g. "-tags=kvm". dlv adds `-gcflags=all=-N -l` itself.',
+    description: 'Flags for `go build` (or `go test -c`) in mode debug or test, e.g. "-tags=kvm". dlv adds `-gcflags=all=-N -l` itself.',
   },
   args: {
     type: 'array',

@@ -97,12 +97,12 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * In mode debug dlv runs `go build` in its own folder, which must be inside the program's
+ * In mode debug (test) dlv runs `go build` (`go test -c`) in its own folder, which must be inside the program's
  * module: like vscode-go, dlv works in the program's folder (the package folder, or a
  * .go file's folder) unless "dlvCwd" says otherwise.
  */
 function defaultDlvCwd(args: Record<string, unknown>): void {
-  if (args.mode !== 'debug' || args.dlvCwd !== undefined || isRemote(args)) return;
+  if ((args.mode !== 'debug' && args.mode !== 'test') || args.dlvCwd !== undefined || isRemote(args)) return;
   const program = args.program;
   if (typeof program !== 'string' || !path.isAbsolute(program)) return;
   args.dlvCwd = program.endsWith('.go') ? path.dirname(program) : program;
@@ -163,8 +163,8 @@ function checkRequired(kind: RequestKind, args: Record<string, unknown>, client:
   if (kind === 'launch' && args.mode === 'exec') {
     return need('exec', ['program'], 'set it to the absolute path of a Go binary built with `-gcflags=all=-N -l`.');
   }
-  if (kind === 'launch' && args.mode === 'debug') {
-    return need('debug', ['program'], 'set it to the absolute path of the Go package (a folder) dlv should build.');
+  if (kind === 'launch' && (args.mode === 'debug' || args.mode === 'test')) {
+    return need(args.mode, ['program'], `set it to the absolute path of the Go package (a folder) dlv should build${args.mode === 'test' ? ' the tests of' : ''}.`);
   }
   if (kind === 'launch' && args.mode === 'core') {
     return need('core', ['program', 'coreFilePath'], 'set "program" to the binary that crashed and "coreFilePath" to its core file.');

@@ -20,7 +20,7 @@ export function preflight(kind: RequestKind, args: Record<string, unknown>, clie
   if (kind === 'launch') {
     const asRoot = args.asRoot === true;
     const problem =
-      args.mode === 'debug'
+      args.mode === 'debug' || args.mode === 'test'
         ? missingFile('program', args.program as string) ?? notFileOrFolder('program', args.program as string)
         : checkElf('program', args.program as string, 'program', asRoot) ??
           (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : notExecutable('program', args.program as string));

@@ -100,7 +100,7 @@ describe('bad input', () => {
 
   it('unknown mode: lists the valid ones', async () => {
     const text = await failedStart('launch', { mode: 'replay', program });
-    assert.match(text, /"mode" must be one of "exec", "core", "debug", but it is string "replay"/);
+    assert.match(text, /"mode" must be one of "exec", "core", "debug", "test", but it is string "replay"/);
   });
 
   it('attach not permitted: explains root and ptrace_scope', async () => {

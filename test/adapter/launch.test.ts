@@ -112,4 +112,21 @@ describe('launch through the proxy', () => {
       await dc.stop();
     }
   });
+
+  it('mode test: dlv builds the package\'s tests and runs the one asked, which stops at a breakpoint in the code it tests', async () => {
+    const pkg = path.dirname(fixtureSource('hello'));
+    const dc = await proxyClient();
+    try {
+      await openSession(dc, 'launch', { mode: 'test', program: pkg, args: ['-test.run', '^TestSquare$'] });
+      await dc.setBreakpointsRequest({ source: { path: fixtureSource('hello') }, breakpoints: [{ line: lineOf('hello', 'breakpoint target') }] });
+      const stopped = dc.waitForEvent('stopped', 120_000);
+      await dc.configurationDoneRequest();
+      const threadId = ((await stopped) as DebugProtocol.StoppedEvent).body.threadId!;
+      const names = (await dc.stackTraceRequest({ threadId, levels: 5 })).body.stackFrames.map((f) => f.name);
+      // In a test binary package main goes by its import path (the module's, "hello").
+      assert.deepEqual(names.slice(0, 2), ['hello.square', 'hello.TestSquare'], names.join(' | '));
+    } finally {
+      await dc.stop();
+    }
+  });
 });

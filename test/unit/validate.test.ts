@@ -48,7 +48,7 @@ describe('launch configurations: every wrong one names the attribute and what is
   const table: Array<[string, 'launch' | 'attach', unknown, RegExp]> = [
     ['not an object', 'launch', 'program=/x', /The launch arguments must be an object/],
     ['an array', 'attach', [], /The attach arguments must be an object/],
-    ['unknown launch mode', 'launch', { mode: 'run', program: '/x' }, /"mode" must be one of "exec", "core", "debug", but it is string "run"/],
+    ['unknown launch mode', 'launch', { mode: 'run', program: '/x' }, /"mode" must be one of "exec", "core", "debug", "test", but it is string "run"/],
     ['unknown attach mode', 'attach', { mode: 'ssh', processId: 1 }, /"mode" must be one of "local", "remote", but it is string "ssh"/],
     ['mode of the wrong type', 'launch', { mode: 1, program: '/x' }, /"mode" must be a string, but it is number 1/],
     ['program missing', 'launch', { mode: 'exec' }, /launch mode "exec" needs "program"/],
