@@ -48,7 +48,7 @@ function commandHelp(c: CliCommand): string {
 export async function main(argv: string[], io: CliIo = { out: process.stdout, err: process.stderr, stdin: process.stdin }): Promise<number | undefined> {
   const [name, ...rest] = argv;
   // The adapter's stdout carries DAP, and it handles its own end; every other output is text for a reader.
-  if (!COMMANDS.find((c) => c.name === name)?.ownsStdout) endOnOutputError(io);
+  if (io.out === process.stdout && !COMMANDS.find((c) => c.name === name)?.ownsStdout) endOnOutputError(io);
   if (name === undefined) {
     io.err.write(overview());
     return 2;

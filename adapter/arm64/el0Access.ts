@@ -6,14 +6,23 @@ import { EL0_ACCESS_SOURCE, EL0_PSTATE, EL0_READS, EL0_WRITES_BACK } from './el0
 import { minExceptionLevel } from './encoding';
 
 /**
- * completes: the access runs at EL0; emulated: it completes, but the kernel ran it (the register
- * is EL1's); sigill: it raises SIGILL; unmeasured: a write the probe did not try (only writes of
- * registers it could read were tried).
+ * completes: the access ran at EL0; emulated: it completed, but the kernel ran it (the register is
+ * EL1's); sigill: it raised SIGILL. Writes were tried only of registers the probe could read:
+ * an EL1 register's write is 'sigill-by-encoding' (EL0 may not, and Linux emulates no write),
+ * an EL0 register's is 'unmeasured'.
  */
-export type El0Outcome = 'completes' | 'emulated' | 'sigill' | 'unmeasured';
+export type El0Outcome = 'completes' | 'emulated' | 'sigill' | 'sigill-by-encoding' | 'unmeasured';
 
-/** "Linux 6.1.0-57-arm64": where the outcomes were measured. */
-export const EL0_MEASURED_ON = `Linux ${EL0_ACCESS_SOURCE.kernelRelease}`;
+/**
+ * "Linux 6.1.0-57-arm64 on QEMU's max CPU": where the outcomes were measured. The CPU matters: a
+ * register of an optional feature (RNDR, DIT, SSBS, TCO, SVCR) reads or traps as the CPU has it.
+ */
+export const EL0_MEASURED_ON = `Linux ${EL0_ACCESS_SOURCE.kernelRelease} on QEMU's ${EL0_ACCESS_SOURCE.qemuCpu.split(',')[0]} CPU`;
+
+/** Whether the outcome was measured (not inferred from the encoding). */
+export function measured(outcome: El0Outcome): boolean {
+  return outcome === 'completes' || outcome === 'emulated' || outcome === 'sigill';
+}
 
 function inRuns(runs: ReadonlyArray<readonly [number, number]>, field: number): boolean {
   return runs.some(([first, last]) => field >= first && field <= last);
@@ -23,8 +32,8 @@ export function el0Outcome(field: number, direction: 'mrs' | 'msr'): El0Outcome 
   const elOne = minExceptionLevel(field) >= 1;
   if (direction === 'mrs') return inRuns(EL0_READS, field) ? (elOne ? 'emulated' : 'completes') : 'sigill';
   if (inRuns(EL0_WRITES_BACK, field)) return 'completes';
-  // A write after a read that completed raised SIGILL; Linux emulates no write, so EL1's registers trap too.
-  return inRuns(EL0_READS, field) || elOne ? 'sigill' : 'unmeasured';
+  if (inRuns(EL0_READS, field)) return 'sigill'; // written back after its read completed: SIGILL
+  return elOne ? 'sigill-by-encoding' : 'unmeasured';
 }
 
 /** The outcome of `MSR <PSTATE field>, #imm` at EL0, by LLVM's name (DAIFSET, SSBS...); undefined if not measured. */

@@ -1,7 +1,7 @@
 // The Markdown a hover or an explanation shows for a system register.
 import { genericName } from './encoding';
 import { accessSummary, nameFor, sysregInfo } from './sysregs';
-import { EL0_MEASURED_ON, el0Outcome } from './el0Access';
+import { EL0_MEASURED_ON, el0Outcome, measured } from './el0Access';
 import { EL0_ACCESS_SOURCE } from './el0Access.generated';
 import { layoutFor, layoutSummary } from './sysregFields';
 import { SYSREG_FIELDS_SOURCE } from './sysregFields.generated';
@@ -19,7 +19,7 @@ export function sysregMarkdown(field: number, direction?: 'mrs' | 'msr', raw?: s
     `Access: ${accessSummary(info, direction)}${info.readOnly ? ' · read-only' : info.writeOnly ? ' · write-only' : ''}`,
   ];
   // Where Linux's outcome at EL0 was measured, say on what.
-  if (el0Outcome(field, direction ?? 'mrs') !== 'unmeasured') lines.push('', `At EL0: as measured on ${EL0_MEASURED_ON} (${EL0_ACCESS_SOURCE.qemuCpu.split(',')[0]} CPU in QEMU ${/\d+\.\d+(\.\d+)?/.exec(EL0_ACCESS_SOURCE.qemu)?.[0] ?? ''}), the repository's emulated board.`);
+  if (measured(el0Outcome(field, direction ?? 'mrs'))) lines.push('', `At EL0: as measured on ${EL0_MEASURED_ON} (QEMU ${/\d+\.\d+(\.\d+)?/.exec(EL0_ACCESS_SOURCE.qemu)?.[0] ?? ''}, the repository's emulated board); a register of an optional feature may differ on another CPU.`);
   if (info.mrsName && info.msrName && info.mrsName !== info.msrName) lines.push('', `Read as ${info.mrsName}, written as ${info.msrName}.`);
   if (direction === 'msr' && info.readOnly) lines.push('', '⚠ An MSR to a read-only register is undefined: it traps.');
   if (direction === 'mrs' && info.writeOnly) lines.push('', '⚠ An MRS of a write-only register is undefined: it traps.');

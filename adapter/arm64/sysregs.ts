@@ -3,7 +3,7 @@
 import { PSTATE_FIELDS, SYSREG_DISAGREEMENTS, SYSREG_ROWS } from './sysregs.generated';
 import { describeRegister } from './descriptions';
 import { fieldsOf, genericName, minExceptionLevel, type ExceptionLevel, type SysregFields } from './encoding';
-import { el0Outcome } from './el0Access';
+import { EL0_MEASURED_ON, el0Outcome } from './el0Access';
 
 export interface SysregInfo {
   field: number;
@@ -90,13 +90,14 @@ export function pstateFieldByName(name: string): string | undefined {
  */
 export function accessSummary(info: Pick<SysregInfo, 'minEl' | 'field'>, direction: 'mrs' | 'msr' = 'mrs'): string {
   const linux = el0Outcome(info.field, direction);
+  const verb = direction === 'mrs' ? 'read' : 'write';
   switch (info.minEl) {
     case 0:
-      if (linux === 'completes') return 'EL0 and up: runs at EL0 under Linux';
-      if (linux === 'sigill') return `EL0 and up by its encoding, but Linux does not let EL0 ${direction === 'mrs' ? 'read' : 'write'} it: SIGILL at EL0`;
+      if (linux === 'completes') return `EL0 and up: the ${verb} runs at EL0 (measured: ${EL0_MEASURED_ON})`;
+      if (linux === 'sigill') return `EL0 and up by its encoding, but the ${verb} raises SIGILL at EL0 (measured: ${EL0_MEASURED_ON})`;
       return 'EL0 and up (EL1 may trap it)';
     case 1:
-      return linux === 'emulated' ? 'EL1 only: at EL0 Linux emulates the read (no SIGILL)' : 'EL1 only: traps at EL0 (SIGILL)';
+      return linux === 'emulated' ? `EL1 only: at EL0 Linux emulates the read, no SIGILL (measured: ${EL0_MEASURED_ON})` : 'EL1 only: traps at EL0 (SIGILL)';
     case 2:
       return 'EL2 only: traps at EL0 (SIGILL) and EL1';
     case 3:

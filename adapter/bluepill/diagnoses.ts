@@ -7,7 +7,7 @@ import { isUnsymbolized } from './classify';
 import { fpacEvidence, pointerAuthForm } from './pointerAuth';
 
 export interface Diagnosis {
-  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall' | 'guest-code-on-host' | 'vcpu-died' | 'vcpu-kicked-out';
+  id: 'morestack-runaway' | 'foreign-trap' | 'host-syscall' | 'guest-code-on-host' | 'vcpu-died' | 'vcpu-kicked-out' | 'wrong-binary';
   severity: 'info' | 'warning' | 'error';
   message: string;
 }

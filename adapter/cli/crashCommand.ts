@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import { binaryMismatch, CrashReportReader, crashFindings, crashReportText, type Arch } from '../bluepill/crashReport';
 import { cachedElfFunctions, nameWithOffset, symbolize } from '../elf/symbols';
+import { archOfMachine } from '../bluepill/detect';
 import { boundedLines, LineTooLongError } from '../explain/listingLines';
 import { CliError, UsageError, type CliCommand } from './command';
 import { openRegularFile, openStream } from './inputs';
@@ -45,7 +46,7 @@ FILE - (or no FILE) reads standard input.`,
     // A binary that is not the one that crashed would name every address wrong: its names are left out.
     const mismatch = symbols && binaryMismatch(report, symbols.arch, symbols.functionAt);
     const findings = crashFindings(report, mismatch ? undefined : symbols?.nameAt);
-    if (mismatch) findings.unshift({ id: 'vcpu-died', severity: 'warning', message: `${binary} is not the program that crashed (${mismatch}): its symbols are not used. Give the runsc that wrote this report.` });
+    if (mismatch) findings.unshift({ id: 'wrong-binary', severity: 'warning', message: `${binary} is not the program that crashed (${mismatch}): its symbols are not used. Give the runsc that wrote this report.` });
     if (values.json === true) {
       const hex = (n: bigint | undefined) => (n === undefined ? undefined : `0x${n.toString(16)}`);
       io.out.write(
@@ -80,6 +81,6 @@ function symbolsOf(binary: string): { nameAt(a: bigint): string | undefined; fun
   return {
     nameAt: (a) => nameWithOffset(functions, a),
     functionAt: (a) => symbolize(functions, a)?.symbol.name,
-    arch: info.machine === 183 ? 'arm64' : info.machine === 62 ? 'amd64' : undefined,
+    arch: archOfMachine(info.machine),
   };
 }

@@ -21,7 +21,7 @@ export function preflight(kind: RequestKind, args: Record<string, unknown>, clie
     const asRoot = args.asRoot === true;
     const problem =
       args.mode === 'debug' || args.mode === 'test'
-        ? missingFile('program', args.program as string) ?? notFileOrFolder('program', args.program as string)
+        ? missingFile('program', args.program as string, 'Check the path of the Go package dlv is to build.') ?? notFileOrFolder('program', args.program as string, args.mode)
         : checkElf('program', args.program as string, 'program', asRoot) ??
           (args.mode === 'core' ? checkElf('coreFilePath', args.coreFilePath as string, 'core', asRoot) : notExecutable('program', args.program as string));
     return { problem, warnings: [] };
@@ -31,7 +31,7 @@ export function preflight(kind: RequestKind, args: Record<string, unknown>, clie
   return typeof process === 'string' ? { problem: process, warnings: [] } : { warnings: process.warnings };
 }
 
-function missingFile(attribute: string, file: string): string | undefined {
+function missingFile(attribute: string, file: string, advice?: string): string | undefined {
   try {
     fs.statSync(file);
     return undefined;
@@ -39,7 +39,7 @@ function missingFile(attribute: string, file: string): string | undefined {
     // Only "no such file" is certain: a folder this user may not enter can still be open to dlv as root.
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
   }
-  const what = attribute === 'coreFilePath' ? 'Check the path: where the crash left its core file (see /proc/sys/kernel/core_pattern).' : 'Check the path, and build the program first.';
+  const what = advice ?? (attribute === 'coreFilePath' ? 'Check the path: where the crash left its core file (see /proc/sys/kernel/core_pattern).' : 'Check the path, and build the program first.');
   return `"${attribute}" is "${file}", and there is no such file here. ${what}`;
 }
 
@@ -92,8 +92,8 @@ function notExecutable(attribute: string, file: string): string | undefined {
   return `"${attribute}" is "${file}", which may not be executed (no x permission). Run \`chmod +x ${file}\`, or copy the binary again keeping its mode.`;
 }
 
-/** In debug mode dlv builds `program`: a Go package folder or a .go file, never a device or a FIFO. */
-function notFileOrFolder(attribute: string, file: string): string | undefined {
+/** In mode debug (test) dlv builds `program` (its tests): a Go package folder or a .go file, never a device or a FIFO. */
+function notFileOrFolder(attribute: string, file: string, mode: unknown): string | undefined {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
@@ -101,7 +101,7 @@ function notFileOrFolder(attribute: string, file: string): string | undefined {
     return undefined;
   }
   if (stat.isFile() || stat.isDirectory()) return undefined;
-  return `"${attribute}" is "${file}", ${kindOf(stat)}. In mode "debug" give the folder of the Go package to build.`;
+  return `"${attribute}" is "${file}", ${kindOf(stat)}. In mode "${String(mode)}" give the folder of the Go package to build.`;
 }
 
 function kindOf(stat: fs.Stats): string {

@@ -86,6 +86,8 @@ export class GoLineTable {
     const u32 = (o: number) => this.table.readUInt32LE(at.func + o);
     // The runtime's funcline1: the file number and the line from their pc-value tables; the file's name
     // through the compilation unit's slice of cutab into filetab.
+    // A table offset of 0 is no table (the runtime's pcvalue gives -1 for it): no line.
+    if (u32(f.pcfile) === 0 || u32(f.pcln) === 0) return undefined;
     const fileno = this.pcvalue(this.pctab + u32(f.pcfile), at.entry, at.target);
     const line = this.pcvalue(this.pctab + u32(f.pcln), at.entry, at.target);
     if (fileno === undefined || line === undefined || fileno < 0 || line <= 0) return undefined;

@@ -1,5 +1,6 @@
 // Reads an ELF file's function symbols (.symtab) without loading the whole file:
 // enough to name addresses offline and to tell gVisor's variants apart.
+import type { GoLineTable } from './goLineTable';
 import * as fs from 'node:fs';
 import { boundedNames, parseSections, stringTable, withElfFile, type ElfInfo, type ReadAt } from './sections';
 
@@ -16,6 +17,8 @@ export interface ElfSymbols {
   info: ElfInfo;
   /** Functions sorted by address. */
   functions: ElfSymbol[];
+  /** The Go line table, once read (null: the file has none that reads); kept with the symbols, so cached with them. */
+  goLines?: GoLineTable | null;
 }
 
 export function readElfFunctions(file: string): ElfSymbols {

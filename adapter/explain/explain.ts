@@ -121,7 +121,7 @@ function modes(arch: 'arm64' | 'amd64', text: string | undefined, bytes: string 
       outcome === 'completes'
         ? `Runs at EL0 (measured on ${EL0_MEASURED_ON}).`
         : outcome === 'sigill'
-          ? `Raises SIGILL at EL0: Linux does not let user space write PSTATE through ${pstate} (measured on ${EL0_MEASURED_ON}).`
+          ? `Raises SIGILL at EL0: writing PSTATE through ${pstate} is not allowed to user space (measured on ${EL0_MEASURED_ON}).`
           : `Writes PSTATE through ${pstate} where EL1 lets EL0 do so (by its encoding; not measured at EL0).`;
     return { host, guest: `At EL1 it writes PSTATE through ${pstate}.` };
   }
@@ -138,7 +138,7 @@ function modes(arch: 'arm64' | 'amd64', text: string | undefined, bytes: string 
   const hostTrap = hostTrapOf(arch, bytes);
   if (hostTrap) {
     return {
-      host: `${hostTrap.name}: user space may not run it, and Linux delivers ${hostTrap.signal} (measured).`,
+      host: `${hostTrap.name} traps at ${arch === 'arm64' ? 'EL0' : 'ring 3'}: Linux delivers ${hostTrap.signal} (measured by running it${arch === 'arm64' ? ', under qemu-aarch64' : ''}).`,
       guest: `Not measured in the guest: at ${arch === 'arm64' ? 'EL1' : 'ring 0'} what it does depends on the guest kernel and KVM.`,
     };
   }
@@ -148,16 +148,18 @@ function modes(arch: 'arm64' | 'amd64', text: string | undefined, bytes: string 
 
 /** What an MRS/MSR does at EL0 under Linux: measured (el0Access.ts), or by the encoding where the write was not tried. */
 function hostAccess(name: string, field: number, direction: 'mrs' | 'msr', minEl: number): string {
-  const measured = `(measured on ${EL0_MEASURED_ON})`;
+  const measuredOn = `(measured on ${EL0_MEASURED_ON})`;
   const verb = direction === 'mrs' ? 'read' : 'write';
   switch (el0Outcome(field, direction)) {
     case 'completes':
-      return `${direction === 'mrs' ? 'Reads' : 'Writes'} ${name} at EL0 ${measured}.`;
+      return `${direction === 'mrs' ? 'Reads' : 'Writes'} ${name} at EL0 ${measuredOn}.`;
     case 'emulated':
-      return `Completes at EL0 although ${name} is EL1's: Linux traps the read and emulates it, giving the value it chooses to show user space ${measured}.`;
+      return `Completes at EL0 although ${name} is EL1's: Linux traps the read and emulates it, giving the value it chooses to show user space ${measuredOn}.`;
     case 'sigill':
-      if (field === 18052) return `Undefined at EL0: the kernel delivers SIGILL ${measured}. This is the bluepill: kvm.sighandler takes it and enters the guest.`;
-      return minEl === 0 ? `Raises SIGILL at EL0: Linux does not let user space ${verb} ${name} ${measured}.` : `Undefined at EL0: the kernel delivers SIGILL ${measured}.`;
+      if (field === 18052 && direction === 'mrs') return `Undefined at EL0: the kernel delivers SIGILL ${measuredOn}. This is the bluepill: kvm.sighandler takes it and enters the guest.`;
+      return minEl === 0 ? `Raises SIGILL at EL0: the ${verb} of ${name} is not allowed to user space ${measuredOn}.` : `Undefined at EL0: the kernel delivers SIGILL ${measuredOn}.`;
+    case 'sigill-by-encoding':
+      return `Undefined at EL0: ${name} is EL${minEl}'s by its encoding, and Linux emulates no write, so the kernel delivers SIGILL (not measured: the probe wrote back only what it could read).`;
     case 'unmeasured':
       return `Writes ${name} where EL1 lets EL0 do so (by its encoding; a write of it at EL0 was not measured).`;
   }

@@ -70,7 +70,8 @@ export function factsFromElf(symbols: ElfSymbols, read: ReadAt, label: string, a
   let source: ExplainInput['source'];
   if (placement.kind === 'code') {
     try {
-      source = GoLineTable.parse(read, label)?.lineAt(address);
+      if (symbols.goLines === undefined) symbols.goLines = GoLineTable.parse(read, label) ?? null;
+      source = symbols.goLines?.lineAt(address);
     } catch (e) {
       if (!(e instanceof NotElfError)) throw e;
     }

@@ -32,7 +32,7 @@ function threadLines(t: VcpuSummary): string[] {
 
 export function renderSummary(s: GuestSummary): string {
   const out = [
-    `bluepill-lens guest: pid ${s.pid}, ${(s.tracedSeconds ?? s.seconds).toFixed(1)} s traced, ${n(s.events)} KVM events${s.tracedSeconds !== undefined && s.events ? ` over ${s.seconds.toFixed(1)} s` : ''}${s.lost ? `, ${n(s.lost)} lost (the kernel's buffer was full)` : ''}`,
+    `bluepill-lens guest: pid ${s.pid}, ${(s.tracedSeconds ?? s.seconds).toFixed(1)} s traced, ${n(s.events)} KVM events${s.tracedSeconds !== undefined && s.events > 1 ? ` over ${s.seconds.toFixed(1)} s` : ''}${s.lost ? `, ${n(s.lost)} lost (the kernel's buffer was full)` : ''}`,
     `binary: ${s.binary} (${s.arch}); KVM modules: ${s.kvmModules.join(', ') || 'none'}`,
     '',
   ];

@@ -254,7 +254,7 @@ export class DlvProxy implements ProxyContext {
     // One program per session, whichever dlv a second request names: never tear down the one being debugged.
     if (this.started !== undefined || this.lost !== undefined) {
       const why = this.lost !== undefined ? `dlv was lost, and this debug session has ended (${this.lost})` : 'this debug session has launched or attached already';
-      return this.reply(errorResponse(request, ProxyErrorId.badArguments, `Cannot ${kind}: ${why}. Disconnect first, or start another debug session for another program.`));
+      return this.reply(errorResponse(request, ProxyErrorId.badArguments, `Cannot ${kind}: ${why}. End this debug session, then start a new one (or start another debug session beside it) for another program.`));
     }
     const client = clientKindOf(this.initializeArgs);
     const { args, errors, warnings } = validateArguments(kind, request.arguments ?? {}, client);

@@ -90,6 +90,8 @@ describe('launch through the proxy', () => {
   it('mode debug, restarted at once at a stop: the bluepill variant is the program\'s arch (amd64), never guessed from a failed read', async () => {
     // No local binary in mode debug: the arch is read from dlv; a read that fails (the restart moved the
     // thread) leaves it undecided for the next stop, instead of "no RIP, so arm64" for the whole session.
+    // Live, the failed read needs the restart to win a race (the campaign saw it 3 times in 3): the
+    // deterministic guard of the rule is test/unit/sessionVariant.test.ts.
     const pkg = path.dirname(fixtureSource('hello'));
     const dc = await proxyClient();
     try {

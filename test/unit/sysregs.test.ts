@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { parseSysreg, SysregParseError } from '../../adapter/arm64/parseSysreg';
 import { accessSummary, fieldByName, nameFor, sysregInfo } from '../../adapter/arm64/sysregs';
+import { EL0_MEASURED_ON } from '../../adapter/arm64/el0Access';
 import { decodeMoveWord, encodeMove, fieldFrom, fieldsOf, genericName, minExceptionLevel } from '../../adapter/arm64/encoding';
 import { annotateInstruction } from '../../adapter/arm64/goSyntax';
 import { SYSREG_ROWS, SYSREG_SOURCE } from '../../adapter/arm64/sysregs.generated';
@@ -47,10 +48,12 @@ describe('system register table', () => {
     assert.equal(minExceptionLevel(fieldByName('SCR_EL3')!), 3);
     assert.equal(accessSummary(sysregInfo(TPIDR_EL1)), 'EL1 only: traps at EL0 (SIGILL)');
     // Where Linux differs from what the encoding suggests (measured: el0Access.generated.ts).
-    assert.equal(accessSummary(sysregInfo(fieldByName('MIDR_EL1')!)), 'EL1 only: at EL0 Linux emulates the read (no SIGILL)');
-    assert.equal(accessSummary(sysregInfo(fieldByName('DAIF')!)), 'EL0 and up by its encoding, but Linux does not let EL0 read it: SIGILL at EL0');
-    assert.equal(accessSummary(sysregInfo(fieldByName('CNTVCT_EL0')!)), 'EL0 and up: runs at EL0 under Linux');
-    assert.equal(accessSummary(sysregInfo(fieldByName('TPIDRRO_EL0')!), 'msr'), 'EL0 and up by its encoding, but Linux does not let EL0 write it: SIGILL at EL0');
+    const on = EL0_MEASURED_ON;
+    assert.equal(accessSummary(sysregInfo(fieldByName('MIDR_EL1')!)), `EL1 only: at EL0 Linux emulates the read, no SIGILL (measured: ${on})`);
+    assert.equal(accessSummary(sysregInfo(fieldByName('DAIF')!)), `EL0 and up by its encoding, but the read raises SIGILL at EL0 (measured: ${on})`);
+    assert.equal(accessSummary(sysregInfo(fieldByName('CNTVCT_EL0')!)), `EL0 and up: the read runs at EL0 (measured: ${on})`);
+    assert.equal(accessSummary(sysregInfo(fieldByName('TPIDRRO_EL0')!), 'msr'), `EL0 and up by its encoding, but the write raises SIGILL at EL0 (measured: ${on})`);
+    assert.match(on, /^Linux \S+ on QEMU's max CPU$/);
     // Names ending in _ELn agree with the op1 rule, except SP_ELn: the stack pointer *of* ELn,
     // which only the level above may move (SP_EL0 from EL1).
     assert.equal(minExceptionLevel(fieldByName('SP_EL0')!), 1);
