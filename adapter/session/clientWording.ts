@@ -10,7 +10,7 @@ export function inClientTerms(text: string, dlvSeq: number, clientSeq: number, i
   let out = text.replace(`(seq: ${dlvSeq})`, `(seq: ${clientSeq})`);
   const busy = IN_PROGRESS.exec(out);
   if (busy && internalAddress !== undefined && busy[1] === internalAddress) {
-    out = out.replace(busy[0], 'this debug session has launched or attached already. Disconnect first, or start another debug session for another program');
+    out = out.replace(busy[0], 'this debug session has launched or attached already. End this debug session, then start a new one (or start another debug session beside it) for another program');
   }
   return out === text ? undefined : out;
 }

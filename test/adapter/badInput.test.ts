@@ -178,7 +178,7 @@ describe('bad input', () => {
     const dlv = childDlvOf(dc.adapterProcess!.pid!);
     const other = await dc.request('launch', { mode: 'exec', program, args: ['-forever'], dlvFlags: ['--check-go-version=false'] });
     assert.equal(other.success, false);
-    assert.match(shown(other), /^Cannot launch: this debug session has launched or attached already\. Disconnect first/);
+    assert.match(shown(other), /^Cannot launch: this debug session has launched or attached already\. End this debug session, then start a new one/);
     const remote = await dc.request('attach', { mode: 'remote', host: '127.0.0.1', port: await unusedPort() });
     assert.match(shown(remote), /^Cannot attach: this debug session has launched or attached already/);
     assert.ok(isAlive(dlv), 'the same dlv');
@@ -347,7 +347,7 @@ describe('bad input', () => {
     const again = await dc.request('launch', { mode: 'exec', program });
     assert.equal(again.success, false);
     assert.doesNotMatch(shown(again), /127\.0\.0\.1:\d+/, "the proxy's own dlv address is not shown");
-    assert.match(shown(again), /this debug session has launched or attached already\. Disconnect first, or start another debug session/);
+    assert.match(shown(again), /this debug session has launched or attached already\. End this debug session, then start a new one/);
   });
 
   it('a program nobody may execute: said before dlv runs it, with the chmod to run', async () => {
