@@ -2,7 +2,7 @@
 // pure function over facts that a debug session, an ELF binary or an objdump
 // listing can each supply.
 import { annotateInstruction } from '../arm64/goSyntax';
-import { parseSysreg } from '../arm64/parseSysreg';
+import { parseSysreg, type ParsedSysreg } from '../arm64/parseSysreg';
 import { sysregInfo, accessSummary, nameFor } from '../arm64/sysregs';
 import { EL0_MEASURED_ON, el0Outcome, el0PstateOutcome } from '../arm64/el0Access';
 import { hostTrapOf } from './hostTraps';
@@ -51,11 +51,12 @@ export function explain(input: ExplainInput): Explanation {
   const trampoline = !input.symbol && bytes !== undefined && TRAMPOLINE_STARTS[input.arch].some((w) => bytes.startsWith(w));
   const landmark: Landmark | undefined = trampoline ? variant.landmarks.find((l) => l.role === 'trampoline') : (trap ?? named ?? codes.find((l) => l.role === 'host-syscall'));
 
-  const sysreg = sysregOf(text);
+  const move = parseMove(text);
+  const sysreg = sysregOf(move);
   const nowhere = !input.symbol && !input.instruction;
   const behaviour = nowhere
     ? { host: 'Unknown: the address is in none of this binary\'s functions or code sections (a mapping of its own, e.g. the vDSO, or a stack or heap address).', guest: 'Unknown, for the same reason.' }
-    : modes(input.arch, text, bytes, sysreg?.field, trampoline);
+    : modes(input.arch, text, bytes, move, trampoline);
   const pitfalls: string[] = [];
   const guestWarning = input.symbol ? guestBreakpointWarning(judgeFunction(input.symbol, input.arch)) : undefined;
   if (guestWarning) pitfalls.push(`A software breakpoint here is unsafe: ${guestWarning}`);
@@ -81,41 +82,36 @@ export function explain(input: ExplainInput): Explanation {
   };
 }
 
-function sysregOf(text: string | undefined): Explanation['sysreg'] {
+/** The instruction as an MRS/MSR (a system register, or a PSTATE field written with an immediate), if it is one. */
+function parseMove(text: string | undefined): ParsedSysreg | undefined {
   if (!text || !/^(MRS|MSR)\s/.test(text)) return undefined;
   try {
-    const p = parseSysreg(text.split('//')[0]);
-    if (p.kind !== 'sysreg') return undefined;
-    const info = sysregInfo(p.field);
-    return { name: nameFor(p.field, p.direction ?? 'mrs'), field: p.field, generic: info.generic, access: accessSummary(info, p.direction ?? 'mrs'), description: info.description };
+    return parseSysreg(text.split('//')[0]);
   } catch {
     return undefined;
   }
 }
 
-/** The PSTATE field an `MSR $imm, <field>` sets (DAIFSET, SSBS...), if the instruction is one. */
-function pstateWrite(text: string | undefined): string | undefined {
-  if (!text || !/^MSR\s/.test(text)) return undefined;
-  try {
-    const p = parseSysreg(text.split('//')[0]);
-    return p.kind === 'pstate' ? p.name.toUpperCase() : undefined;
-  } catch {
-    return undefined;
-  }
+function sysregOf(move: ParsedSysreg | undefined): Explanation['sysreg'] {
+  if (move?.kind !== 'sysreg') return undefined;
+  const info = sysregInfo(move.field);
+  const direction = move.direction ?? 'mrs';
+  return { name: nameFor(move.field, direction), field: move.field, generic: info.generic, access: accessSummary(info, direction), description: info.description };
 }
 
-function modes(arch: 'arm64' | 'amd64', text: string | undefined, bytes: string | undefined, field: number | undefined, trampoline: boolean): { host: string; guest: string } {
+function modes(arch: 'arm64' | 'amd64', text: string | undefined, bytes: string | undefined, move: ParsedSysreg | undefined, trampoline: boolean): { host: string; guest: string } {
   if (trampoline) return { host: 'Returns from the signal handler: rt_sigreturn restores the saved context, so the thread continues at the ucontext PC.', guest: 'Not reached in the guest: it is host signal machinery.' };
-  if (field !== undefined) {
+  if (move?.kind === 'sysreg') {
+    const { field } = move;
     const info = sysregInfo(field);
-    const direction = /^MSR/.test(text!) ? 'msr' : 'mrs';
+    const direction = move.direction ?? 'mrs';
     const name = nameFor(field, direction);
     const host = hostAccess(name, field, direction, info.minEl);
     const guest = info.minEl <= 1 ? `Accesses ${name} at EL1.${field === 18052 ? ' TPIDR_EL1 holds the per-CPU pointer in the guest.' : ''}` : `Traps to EL${info.minEl} (KVM): a VM exit.`;
     return { host, guest };
   }
-  const pstate = pstateWrite(text);
-  if (pstate) {
+  if (move?.kind === 'pstate') {
+    const pstate = move.name.toUpperCase();
     const outcome = el0PstateOutcome(pstate);
     const host =
       outcome === 'completes'
