@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import { REPO_ROOT, foldSections, openBluepillStateView, pressF5, runCommand, screenshot, stateViewRows, waitForText, waitVisible, webviewWith, withHost } from './host';
 import { PINNED_DLV } from './demo';
 import { guestTraceUnavailable, startRunscHang } from '../support/runscHang';
@@ -76,6 +77,7 @@ describe('the guest of a hanging runsc in VS Code', () => {
         // dlv finds the vCPU goroutine through a thread's TLS, and at some pauses it shows it on a thread
         // the kernel does not show in KVM_RUN (seen in CI); the proxy then says "guest: unknown (...)"
         // rather than guess. As a user would, continue and pause again (at most 4 pauses).
+        let guestFrame: Locator;
         for (let pause = 1; ; pause++) {
           await runCommand(page, 'Debug: Pause');
           await waitForText(page, '.debug-call-stack', /Paused/i, 60_000);
@@ -99,14 +101,18 @@ describe('the guest of a hanging runsc in VS Code', () => {
             if (pause >= 4) throw e;
             return undefined;
           });
-          if (separator) break;
+          // The guest frame below it, once VS Code has loaded the frames below the top one: when dlv's pause
+          // names no thread, VS Code loads only each thread's top frame (the separator), and the rest on a click
+          // of "Load More Stack Frames", as a user does. That row can come seconds after the separator (seen in CI).
+          const found = separator && (await guestFrameBelow(page, frames, separator, pause >= 4));
+          if (found) {
+            guestFrame = found;
+            break;
+          }
           await runCommand(page, 'Debug: Continue');
           await waitForText(page, '.debug-call-stack', /Running/i, 30_000).catch(() => undefined);
+          await page.waitForTimeout(1000); // the guest runs, and the trace sees it, before the next pause
         }
-        // When dlv's pause names no thread, VS Code loads only each thread's top frame (here the separator): the rest on a click, as a user does.
-        const more = frames.filter({ hasText: /^\s*Load More Stack Frames\s*$/ }).first();
-        if (await more.isVisible().catch(() => false)) await more.click();
-        const guestFrame = await waitVisible(frames.and(page.locator('[aria-label^="Stack Frame (guest) "]')), 'the guest frame in CALL STACK', 30_000);
         if (fs.existsSync('/sys/module/kvm_pvm')) assert.match((await guestFrame.getAttribute('aria-label')) ?? '', /^Stack Frame \(guest\) ring0\.(pageFault|exception)\+0x[0-9a-f]+, line \d+, entry_amd64\.s/);
         await waitVisible(frames.filter({ hasText: 'host: ioctl(KVM_RUN), as dlv sees it' }), 'the host separator', 10_000);
         // The list still grows while the frames below load (seen in CI: the click landed on a row that had
@@ -143,3 +149,32 @@ describe('the guest of a hanging runsc in VS Code', () => {
     }
   });
 });
+
+const NO_GUEST_PC = /no KVM event with a guest PC traced yet/;
+
+/**
+ * The guest frame under the vCPU separator, clicking "Load More Stack Frames" whenever VS Code shows it.
+ * Undefined when the separator says no guest PC was traced for that thread yet (a pause to try again,
+ * unless it is the `last`); a timeout fails with what CALL STACK showed.
+ */
+async function guestFrameBelow(page: Page, frames: Locator, separator: Locator, last: boolean): Promise<Locator | undefined> {
+  const guestFrame = frames.and(page.locator('[aria-label^="Stack Frame (guest) "]')).first();
+  const more = frames.filter({ hasText: /^\s*Load More Stack Frames\s*$/ }).first();
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (await guestFrame.isVisible().catch(() => false)) return guestFrame;
+    const said = (await separator.innerText().catch(() => '')) ?? '';
+    if (NO_GUEST_PC.test(said)) {
+      if (last) throw new Error(`At the last pause, the vCPU separator still says: ${said}`);
+      console.log(`this pause: ${said.trim()}; continuing and pausing again`);
+      return undefined;
+    }
+    if (await more.isVisible().catch(() => false)) {
+      console.log('clicking Load More Stack Frames');
+      await more.click().catch(() => undefined);
+    }
+    await page.waitForTimeout(250);
+  }
+  const rows = await frames.allInnerTexts().catch(() => [] as string[]);
+  throw new Error(`Timed out after 30000 ms waiting for the guest frame in CALL STACK; it showed:\n${rows.map((r) => `  ${r.replace(/\s+/g, ' ')}`).join('\n')}`);
+}
